@@ -1,0 +1,386 @@
+"""Records passed between the stages: small frozen dataclasses named for their role.
+
+    config ─► Config(Settings, Topic…, Source…)
+    fetch  ─► FetchResult            (one per polled Source)
+    parse  ─► ParsedFeed(Entry…)
+    dedup  ─► Item                   (new or merged; SourceRef credits each source)
+    tag    ─► Item with topics and Match reasons
+    store  ─► Snapshot(items, feeds: FeedState, tombstones)
+    publish◄─ Snapshot + Config
+
+Times are timezone-aware UTC ``datetime``s everywhere. ``to_dict``/``from_dict``
+turn the stored records into JSON-ready dicts; only the store calls them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Mapping
+
+
+def utc(dt: datetime | None) -> datetime | None:
+    """Return *dt* as an aware UTC datetime (naive ones are taken as UTC)."""
+    if dt is None:
+        return None
+    if dt.tzinfo is None:
+        return dt.replace(tzinfo=timezone.utc)
+    return dt.astimezone(timezone.utc)
+
+
+# ----------------------------------------------------------------------------- config
+
+
+@dataclass(frozen=True)
+class NearDupSettings:
+    """Thresholds for grouping the same story published under different links."""
+
+    enabled: bool = True
+    title_similarity: float = 0.9  # token-set Jaccard of titles
+    text_similarity: float = 0.7  # shingle Jaccard of title + summary text
+    window_hours: float = 48.0  # only items published this close together
+
+
+@dataclass(frozen=True)
+class Settings:
+    config_path: Path
+    store: Path
+    output_dir: Path
+    base_url: str = "http://localhost:8000/"
+    title: str = "aggregator"
+    max_items: int = 100
+    concurrency: int = 16
+    per_host: int = 2
+    timeout: float = 20.0
+    max_body_bytes: int = 10_000_000
+    max_redirects: int = 10
+    user_agent: str = ""  # empty: the default built from the version (fetch.default_user_agent)
+    min_interval: int = 300  # seconds
+    max_interval: int = 86_400
+    default_interval: int = 3_600
+    max_backoff: int = 86_400
+    retry_after_cap: int = 86_400
+    redirect_confirmations: int = 3  # consecutive polls before a permanent redirect is adopted
+    retention_days: int | None = None
+    max_items_per_source: int | None = None
+    lock_timeout: float = 0.0  # seconds to wait for another run's lock; 0 = fail at once
+    parse_workers: int = 0  # 0 = one per CPU
+    websub_hub: str | None = None
+    near_duplicates: NearDupSettings = NearDupSettings()
+
+
+@dataclass(frozen=True)
+class Topic:
+    slug: str
+    title: str
+    description: str = ""
+    keywords: tuple[str, ...] = ()
+    regex: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    require: tuple[str, ...] = ()
+    max_items: int | None = None  # overrides settings.max_items
+    max_age_days: float | None = None
+    line: int = 0  # line in feeds.yaml, for error messages
+
+
+@dataclass(frozen=True)
+class Source:
+    """One feed of the config. ``key`` (the configured URL, or ``file://`` path) is its identity."""
+
+    url: str  # http(s) URL, or file:// URL for a ``path:`` source
+    name: str = ""
+    tags: tuple[str, ...] = ()  # topic slugs every item of this source gets
+    categories: tuple[tuple[str, str], ...] = ()  # (feed category, topic slug), case-insensitive
+    interval: int | None = None  # seconds; None = adaptive
+    path: Path | None = None  # set for local-file sources
+    line: int = 0
+
+    @property
+    def key(self) -> str:
+        return self.url
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    settings: Settings
+    topics: tuple[Topic, ...]
+    sources: tuple[Source, ...]
+
+    def topic(self, slug: str) -> Topic | None:
+        return next((t for t in self.topics if t.slug == slug), None)
+
+
+# ----------------------------------------------------------------------------- fetch
+
+
+@dataclass(frozen=True)
+class FeedState:
+    """Per-feed HTTP and schedule state, kept in the store between runs."""
+
+    url: str  # Source.key
+    current_url: str | None = None  # after an adopted permanent redirect
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None  # sha256 of the last body parsed
+    last_status: int | None = None
+    last_attempt: datetime | None = None
+    last_success: datetime | None = None
+    error_count: int = 0
+    last_error: str | None = None
+    next_poll: datetime | None = None
+    interval: int | None = None  # the last interval chosen, seconds
+    redirect_target: str | None = None  # a permanent redirect seen but not yet adopted
+    redirect_count: int = 0  # consecutive polls that saw redirect_target
+    gone: bool = False  # 410: not polled again until the config changes
+    title: str | None = None  # the feed's own title, link and id, for attribution
+    link: str | None = None
+    feed_id: str | None = None
+    updated: datetime | None = None  # newest entry time seen in the feed
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """What one poll of one source produced. ``error`` is set iff the poll failed."""
+
+    source: Source
+    requested_url: str
+    final_url: str
+    status: int | None = None  # HTTP status of the final response; None if none arrived
+    body: bytes | None = None  # None on 304 and on errors
+    headers: Mapping[str, str] = field(default_factory=dict)  # lower-case names
+    etag: str | None = None
+    last_modified: str | None = None
+    permanent_redirect: str | None = None  # target if every hop was 301/308
+    retry_after: datetime | None = None
+    max_age: int | None = None  # Cache-Control max-age, seconds
+    error: Exception | None = None  # an errors.FetchError
+    elapsed: float = 0.0
+    deferred: bool = False  # not requested: its host asked us to wait
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+
+# ----------------------------------------------------------------------------- parse
+
+
+@dataclass(frozen=True)
+class Enclosure:
+    url: str
+    type: str = ""
+    length: int | None = None
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One entry of a parsed feed, cleaned: UTC dates, absolute links, text without controls."""
+
+    guid: str | None
+    link: str | None
+    title: str
+    summary: str = ""  # HTML, sanitised
+    content: str = ""  # HTML, sanitised
+    published: datetime | None = None
+    updated: datetime | None = None
+    authors: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    enclosures: tuple[Enclosure, ...] = ()
+
+
+@dataclass(frozen=True)
+class ParsedFeed:
+    url: str  # Source.key
+    title: str = ""
+    link: str | None = None
+    feed_id: str | None = None
+    updated: datetime | None = None
+    entries: tuple[Entry, ...] = ()
+    bozo: str | None = None  # feedparser's complaint, if it had one but still found entries
+
+
+# ----------------------------------------------------------------------------- dedup, tag, store
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    """Credit for one source that carried an item."""
+
+    feed_url: str  # Source.key
+    name: str = ""
+    link: str | None = None  # the entry's link in that source
+    guid: str | None = None
+    feed_title: str = ""
+    feed_link: str | None = None
+    seen: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Match:
+    """Why an item is in a topic: which rule matched which words in which field."""
+
+    topic: str
+    rule: str  # "keyword" | "regex" | "require" | "tag" | "category"
+    pattern: str
+    field: str  # "title" | "summary" | "content" | "categories" | "source"
+    text: str  # the words that matched
+
+    def explain(self) -> str:
+        if self.rule in ("tag", "category"):
+            return f"{self.rule} {self.pattern!r} of {self.field}"
+        return f"matched {self.rule} {self.pattern!r} in {self.field} ({self.text!r})"
+
+
+@dataclass(frozen=True)
+class Merge:
+    """Why another entry was folded into this item."""
+
+    key: str  # the identity key of the merged entry
+    reason: str  # e.g. "same canonical link", "near duplicate: title 0.93, text 0.81"
+    at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Item:
+    """A stored story. ``id`` is stable for its whole life and is the published id."""
+
+    id: str
+    keys: tuple[str, ...]  # every identity key that maps to this item
+    canonical_url: str | None
+    link: str | None
+    title: str
+    summary: str = ""
+    content: str = ""
+    published: datetime | None = None
+    updated: datetime | None = None
+    first_seen: datetime | None = None
+    authors: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    enclosures: tuple[Enclosure, ...] = ()
+    sources: tuple[SourceRef, ...] = ()
+    topics: tuple[str, ...] = ()
+    reasons: tuple[Match, ...] = ()
+    merges: tuple[Merge, ...] = ()
+    content_hash: str = ""
+
+    @property
+    def date(self) -> datetime | None:
+        """The time the item is sorted and published by."""
+        return self.published or self.updated or self.first_seen
+
+
+@dataclass
+class Snapshot:
+    """The whole store in memory: loaded once per run, saved once per run."""
+
+    items: dict[str, Item] = field(default_factory=dict)  # Item.id -> Item
+    feeds: dict[str, FeedState] = field(default_factory=dict)  # Source.key -> FeedState
+    tombstones: dict[str, datetime] = field(default_factory=dict)  # identity key -> pruned at
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+# ----------------------------------------------------------------------------- reports
+
+
+@dataclass(frozen=True)
+class FeedOutcome:
+    url: str
+    status: str  # "fetched" | "not_modified" | "unchanged" | "failed" | "deferred" | "skipped" | "gone"
+    http_status: int | None = None
+    new: int = 0
+    updated: int = 0
+    error: str | None = None
+    redirected_to: str | None = None  # an adopted permanent redirect
+
+
+@dataclass(frozen=True)
+class PublishReport:
+    written: tuple[Path, ...] = ()
+    unchanged: tuple[Path, ...] = ()
+    topics_rendered: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RunReport:
+    outcomes: tuple[FeedOutcome, ...] = ()
+    new_items: int = 0
+    updated_items: int = 0
+    pruned_items: int = 0
+    changed_topics: tuple[str, ...] = ()
+    publish: PublishReport | None = None
+    duration: float = 0.0
+
+    def count(self, status: str) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+    def summary(self) -> str:
+        parts = [
+            f"{self.count('fetched')} fetched",
+            f"{self.count('not_modified')} not modified",
+            f"{self.count('unchanged')} unchanged",
+            f"{self.count('failed')} failed",
+            f"{self.count('deferred')} deferred",
+        ]
+        if self.count("skipped"):
+            parts.append(f"{self.count('skipped')} not due")
+        text = f"{len(self.outcomes)} feeds: " + ", ".join(parts)
+        text += f"; {self.new_items} new, {self.updated_items} updated items"
+        if self.publish is not None:
+            text += f"; {len(self.publish.written)} files written"
+        return text + f" in {self.duration:.1f}s"
+
+
+# ----------------------------------------------------------------------------- codec
+
+_NESTED = {
+    "enclosures": Enclosure,
+    "sources": SourceRef,
+    "reasons": Match,
+    "merges": Merge,
+}
+
+
+def to_dict(record: Any) -> dict[str, Any]:
+    """A JSON-ready dict: datetimes as ISO 8601 strings, tuples as lists."""
+
+    def conv(v: Any) -> Any:
+        if isinstance(v, datetime):
+            return utc(v).isoformat()
+        if dataclasses.is_dataclass(v):
+            return {f.name: conv(getattr(v, f.name)) for f in dataclasses.fields(v)}
+        if isinstance(v, (tuple, list)):
+            return [conv(x) for x in v]
+        if isinstance(v, Path):
+            return str(v)
+        return v
+
+    return conv(record)
+
+
+def _dt(v: Any) -> datetime | None:
+    return utc(datetime.fromisoformat(v)) if isinstance(v, str) else v
+
+
+_DATE_FIELDS = {
+    "published", "updated", "first_seen", "seen", "at", "last_attempt", "last_success", "next_poll",
+}
+
+
+def from_dict(cls: type, data: Mapping[str, Any]) -> Any:
+    """Inverse of :func:`to_dict` for Item, FeedState and their parts. Unknown keys are ignored."""
+    names = {f.name for f in dataclasses.fields(cls)}
+    kwargs: dict[str, Any] = {}
+    for k, v in data.items():
+        if k not in names:
+            continue
+        if k in _DATE_FIELDS:
+            v = _dt(v)
+        elif k in _NESTED and cls is Item:
+            v = tuple(from_dict(_NESTED[k], x) for x in v)
+        elif isinstance(v, list):
+            v = tuple(v)
+        kwargs[k] = v
+    return cls(**kwargs)
