@@ -50,6 +50,9 @@ class FeedError(AggregatorError):
         self.url, self.message = url, message
         super().__init__(f"{url}: {message}")
 
+    def __reduce__(self) -> tuple:  # picklable, so parse errors cross the process pool intact
+        return (_rebuild, (type(self), self.__dict__.copy(), str(self)))
+
 
 class FetchError(FeedError):
     pass
@@ -84,6 +87,13 @@ class BodyTooLarge(FetchError):
 
 class ParseError(FeedError):
     pass
+
+
+def _rebuild(cls: type, state: dict, text: str) -> "AggregatorError":
+    err = cls.__new__(cls)
+    Exception.__init__(err, text)
+    err.__dict__.update(state)
+    return err
 
 
 class StoreError(AggregatorError):

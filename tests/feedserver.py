@@ -52,6 +52,9 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 1024
 
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # a client hanging up (timeouts, size limits) is expected here, not worth a traceback
+
 
 class FeedServer:
     def __init__(self, host: str = "127.0.0.1", port: int = 0):
@@ -115,7 +118,8 @@ class FeedServer:
         self.handler_class = RequestHandler
         self._httpd = _Server((host, port), RequestHandler)
         self.host, self.port = self._httpd.server_address[:2]
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                        daemon=True)
         self._thread.start()
 
     def url(self, path: str = "/") -> str:

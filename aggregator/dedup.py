@@ -1,0 +1,275 @@
+"""Entry -> Item: stable identity, canonical links, updates in place, merges across sources.
+
+Pure: no I/O, the clock comes in as ``now``. Identity keys (strings, stored in
+``Item.keys`` and in the store's tombstones):
+
+    guid:<source> <guid>        the entry's id within its source (first choice)
+    link:<source> <canonical>   within its source, when it has no guid
+    hash:<source> <sha1>        of title + date (+ summary), when it has neither
+    url:<canonical, no scheme>  across sources: the same link from any feed
+
+The first key an entry ever had names its item for good (``Item.id``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import re
+from datetime import datetime
+from typing import Mapping
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from w3lib.url import canonicalize_url
+
+from .records import Entry, Item, Merge, NearDupSettings, SourceRef, utc
+from .similarity import NearDupIndex, Verdict, text_shingles, title_tokens
+from .text import safe_uri
+
+# Query parameters that only say who sent the reader, never which page it is.
+TRACKING_PARAMS = frozenset("""
+fbclid gclid dclid gbraid wbraid msclkid mc_cid mc_eid yclid igshid ref ref_src ref_url
+_ga _gl _hsenc _hsmi mkt_tok ocid cmpid at_medium at_campaign at_custom1 at_custom2
+at_custom3 at_custom4 spm smid sr_share twclid ttclid li_fat_id s_cid xtor
+""".split())
+TRACKING_PREFIXES = ("utm_", "pk_", "mtm_")
+_DEFAULT_PORTS = {"http": "80", "https": "443"}
+_AMP_SUFFIX = re.compile(r"\.amp(?=\.html?$|$)", re.IGNORECASE)
+
+STATUSES = ("new", "updated", "unchanged", "merged", "tombstoned")
+
+
+def _tracking(name: str) -> bool:
+    n = name.lower()
+    return n in TRACKING_PARAMS or n.startswith(TRACKING_PREFIXES)
+
+
+@functools.lru_cache(maxsize=1 << 16)  # each link is asked for several times per entry
+def canonical_url(url: str | None) -> str | None:
+    """The form of *url* used to match the same page across feeds, or None if it is not http(s).
+
+    Lower-case scheme and host, no default port, userinfo or fragment, no tracking
+    parameters, plain AMP variants folded into the page (``/amp/`` segment, trailing
+    ``/amp``, ``.amp`` suffix, ``amp=1``), sorted query, no trailing slash but on the root.
+    """
+    url = safe_uri(url)
+    if url is None:
+        return None
+    try:
+        url = canonicalize_url(url)  # percent-encoding normalised, query sorted
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").rstrip(".")
+    if not host:
+        return None
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = host if port is None or str(port) == _DEFAULT_PORTS.get(scheme) else f"{host}:{port}"
+    segments = [s for s in parts.path.split("/") if s.lower() != "amp"]
+    path = _AMP_SUFFIX.sub("", "/".join(segments)).rstrip("/") or "/"
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+             if not _tracking(k) and not (k.lower() == "amp" and v.lower() in ("", "1", "true"))]
+    return urlunsplit((scheme, netloc, path, urlencode(sorted(query)), ""))
+
+
+def url_key(canonical: str) -> str:
+    """The cross-source key of a canonical URL: http and https and a leading www. count the same."""
+    rest = canonical.split("://", 1)[-1]
+    return "url:" + (rest[4:] if rest.startswith("www.") else rest)
+
+
+def _sha1(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _hash_key(entry: Entry, source_key: str) -> str:
+    when = utc(entry.published or entry.updated)
+    basis = entry.title.casefold().strip() or entry.summary.strip()
+    return f"hash:{source_key} " + _sha1(f"{basis}\0{when.isoformat() if when else ''}")
+
+
+def identity_keys(entry: Entry, source_key: str) -> tuple[str, ...]:
+    """The entry's within-source key (guid, else link, else title+date hash), then its url key."""
+    canon = canonical_url(entry.link)
+    guid = (entry.guid or "").strip()
+    if guid:
+        keys = [f"guid:{source_key} {guid}"]
+    elif canon:
+        keys = [f"link:{source_key} {canon}"]
+    else:
+        keys = [_hash_key(entry, source_key)]
+    if canon:
+        keys.append(url_key(canon))
+    return tuple(keys)
+
+
+def content_hash(entry: Entry) -> str:
+    """sha256 of what a reader sees of an entry; a change means the item is updated."""
+    parts = [entry.title, canonical_url(entry.link) or "", entry.summary, entry.content,
+             "\x1f".join(entry.categories), "\x1f".join(e.url for e in entry.enclosures)]
+    return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _earliest(*dates: datetime | None) -> datetime | None:
+    known = [d for d in dates if d is not None]
+    return min(known) if known else None
+
+
+class ItemIndex:
+    """Every stored item, indexed once per run for O(1) identity lookups and near-duplicate search.
+
+    ``upsert`` folds one entry in and returns ``(item, status)``; ``items`` holds the result.
+    """
+
+    def __init__(self, items: Mapping[str, Item], tombstones: Mapping[str, datetime],
+                 settings: NearDupSettings = NearDupSettings()):
+        self.items: dict[str, Item] = dict(items)
+        self.tombstones = tombstones
+        self.settings = settings
+        self._by_key: dict[str, str] = {}
+        self._shingles: dict[str, frozenset[str]] = {}
+        self._near = NearDupIndex(settings, self._text_of)
+        # item id -> (own key, canonical link) of the entry that touched it this run: spots
+        # a feed giving several entries one guid, or several guids one link, in one document.
+        self._touched: dict[str, tuple[str, str | None]] = {}
+        for item in self.items.values():
+            self._index(item)
+
+    # ------------------------------------------------------------------ indexes
+
+    def _index(self, item: Item) -> None:
+        for key in item.keys:
+            self._by_key.setdefault(key, item.id)
+        if self.settings.enabled:
+            self._shingles.pop(item.id, None)
+            self._near.add(item.id, title_tokens(item.title), item.date)
+
+    def _text_of(self, item_id: str) -> frozenset[str]:
+        found = self._shingles.get(item_id)
+        if found is None:
+            item = self.items[item_id]
+            found = self._shingles[item_id] = text_shingles(item.title, item.summary or item.content)
+        return found
+
+    def _put(self, item: Item) -> Item:
+        self.items[item.id] = item
+        self._index(item)
+        return item
+
+    def lookup(self, key: str) -> Item | None:
+        item_id = self._by_key.get(key)
+        return self.items.get(item_id) if item_id else None
+
+    # ------------------------------------------------------------------ upsert
+
+    def upsert(self, entry: Entry, ref: SourceRef, now: datetime) -> tuple[Item | None, str]:
+        """Fold *entry*, seen in the source *ref* at *now*, into the index."""
+        keys = identity_keys(entry, ref.feed_url)
+        canon = canonical_url(entry.link)
+        ref = dataclasses.replace(ref, link=ref.link or entry.link, guid=ref.guid or entry.guid,
+                                  seen=ref.seen or now)
+        item = self.lookup(keys[0])
+        if item is not None and keys[0].startswith("guid:") and not self._guid_trusted(item, canon):
+            # One guid on several different links: let the link tell the entries apart.
+            item, keys = None, identity_keys(dataclasses.replace(entry, guid=None), ref.feed_url)
+        if item is None and canon:
+            item = self.lookup(url_key(canon))
+            if item is not None and not self._link_trusted(item, ref, keys[0]):
+                item = None
+        if item is not None:
+            self._touched.setdefault(item.id, (keys[0], canon))
+            return self._existing(item, entry, ref, keys, canon, now)
+        if any(k in self.tombstones for k in keys):
+            return None, "tombstoned"
+        if self.settings.enabled:
+            near = self._near_duplicate(entry, ref, now)
+            if near is not None:
+                other, verdict = near
+                reason = verdict.reason(other.id)
+                return self._credit(other, ref, keys, entry, Merge(keys[0], reason, now)), "merged"
+        item = self._put(self._new_item(entry, ref, keys, canon, now))
+        self._touched[item.id] = (keys[0], canon)
+        return item, "new"
+
+    def _guid_trusted(self, item: Item, canon: str | None) -> bool:
+        """False when the guid's item is not this entry's link: the feed reuses guids."""
+        if not canon:
+            return True
+        if self.lookup(url_key(canon)) not in (None, item):
+            return False  # the link names another known item
+        touched = self._touched.get(item.id)
+        return touched is None or touched[1] in (None, canon)
+
+    def _link_trusted(self, item: Item, ref: SourceRef, own_key: str) -> bool:
+        """False when another entry of this source, with another key, took this link this run."""
+        if all(s.feed_url != ref.feed_url for s in item.sources):
+            return True  # another source's item: a cross-source merge
+        touched = self._touched.get(item.id)
+        return touched is None or touched[0] == own_key
+
+    def _existing(self, item: Item, entry: Entry, ref: SourceRef, keys: tuple[str, ...],
+                  canon: str | None, now: datetime) -> tuple[Item, str]:
+        if all(s.feed_url != ref.feed_url for s in item.sources):
+            reason = f"same canonical link {canon}" if canon else "same identity"
+            return self._credit(item, ref, keys, entry, Merge(keys[0], reason, now)), "merged"
+        new_keys = tuple(k for k in keys if k not in self._by_key)
+        digest = content_hash(entry)
+        # Only the first source's text is kept, so two sources never take turns rewriting it.
+        if item.sources[0].feed_url != ref.feed_url or digest == item.content_hash:
+            if new_keys:
+                return self._put(dataclasses.replace(item, keys=item.keys + new_keys)), "unchanged"
+            return item, "unchanged"
+        fields = self._fields(entry, canon)
+        fields.update(published=_earliest(item.published, fields["published"]),
+                      canonical_url=canon or item.canonical_url, link=entry.link or item.link)
+        updated = dataclasses.replace(item, keys=item.keys + new_keys, **fields)
+        return self._put(updated), "updated"
+
+    def _credit(self, item: Item, ref: SourceRef, keys: tuple[str, ...], entry: Entry,
+                merge: Merge) -> Item:
+        new_keys = tuple(k for k in keys if k not in self._by_key)
+        return self._put(dataclasses.replace(
+            item, keys=item.keys + new_keys, sources=item.sources + (ref,),
+            merges=item.merges + (merge,), published=_earliest(item.published, entry.published),
+        ))
+
+    def _near_duplicate(self, entry: Entry, ref: SourceRef, now: datetime
+                        ) -> tuple[Item, Verdict] | None:
+        when = utc(entry.published or entry.updated) or now
+        cache: list[frozenset[str]] = []
+
+        def text() -> frozenset[str]:
+            if not cache:
+                cache.append(text_shingles(entry.title, entry.summary or entry.content))
+            return cache[0]
+
+        def other_source(item_id: str) -> bool:
+            # Never fold two entries of one feed together: the feed says they differ.
+            return all(s.feed_url != ref.feed_url for s in self.items[item_id].sources)
+
+        found = self._near.best(title_tokens(entry.title), when, text, other_source)
+        return (self.items[found[0]], found[1]) if found else None
+
+    @staticmethod
+    def _fields(entry: Entry, canon: str | None) -> dict:
+        return dict(
+            canonical_url=canon, link=entry.link, title=entry.title, summary=entry.summary,
+            content=entry.content, published=utc(entry.published), updated=utc(entry.updated),
+            authors=entry.authors, categories=entry.categories, enclosures=entry.enclosures,
+            content_hash=content_hash(entry),
+        )
+
+    def _new_item(self, entry: Entry, ref: SourceRef, keys: tuple[str, ...], canon: str | None,
+                  now: datetime) -> Item:
+        free = [k for k in keys if k not in self._by_key] or list(keys)
+        item_id = _sha1(free[0])
+        n = 1
+        while item_id in self.items:  # only if a key was reused after its item went away
+            n += 1
+            item_id = _sha1(f"{free[0]}#{n}")
+        return Item(id=item_id, keys=tuple(free), first_seen=now, sources=(ref,),
+                    **self._fields(entry, canon))

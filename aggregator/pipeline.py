@@ -1,0 +1,260 @@
+"""One run: poll → store → publish. Owns the order of the stages and the clock, no business rules.
+
+Every entry point takes the ``Config`` and optional injections (an ``httpx``
+client or transport, ``now``), holds the store's lock for its whole duration,
+loads the store once and saves it once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from typing import Any
+
+from . import dedup, fetch, health, parse, publish as publisher, schedule, tag
+from .errors import ParseError
+from .records import (
+    Config, FeedOutcome, FeedState, FetchResult, Item, ParsedFeed, PublishReport, RunReport, Snapshot,
+    SourceRef,
+)
+from .store import Store
+
+log = logging.getLogger(__name__)
+OnResult = Callable[[FetchResult], None]
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@contextmanager
+def session(config: Config) -> Iterator[tuple[Store, Snapshot]]:
+    """Lock the store and load it once. The caller saves (or not)."""
+    store = Store(config.settings.store, lock_timeout=config.settings.lock_timeout)
+    with store.lock():
+        yield store, store.load()
+
+
+def poll(config: Config, *, client: Any = None, transport: Any = None, now: datetime | None = None,
+         force: bool = False, on_result: OnResult | None = None, on_start: Callable[[int], None] | None = None
+         ) -> RunReport:
+    """Fetch the due feeds, merge their entries into the store, save it once."""
+    started = time.monotonic()
+    now = now or utcnow()
+    with session(config) as (store, snap):
+        report = poll_snapshot(config, snap, client=client, transport=transport, now=now, force=force,
+                               on_result=on_result, on_start=on_start)
+        report = _prune(config, snap, now, report)
+        store.save(snap)
+    return dataclasses.replace(report, duration=time.monotonic() - started)
+
+
+def publish(config: Config, *, now: datetime | None = None, topics: set[str] | None = None) -> PublishReport:
+    """Write the output files from the store (all topics unless *topics* is given)."""
+    now = now or utcnow()
+    with session(config) as (_store, snap):
+        report = publisher.publish(config, snap, now=now, topics=topics)
+    _ping_hub(config, report)
+    return report
+
+
+def run(config: Config, *, client: Any = None, transport: Any = None, now: datetime | None = None,
+        force: bool = False, on_result: OnResult | None = None, on_start: Callable[[int], None] | None = None
+        ) -> RunReport:
+    """The cron job: poll, save, then publish the topics whose items changed."""
+    started = time.monotonic()
+    now = now or utcnow()
+    with session(config) as (store, snap):
+        report = poll_snapshot(config, snap, client=client, transport=transport, now=now, force=force,
+                               on_result=on_result, on_start=on_start)
+        report = _prune(config, snap, now, report)
+        store.save(snap)  # saved before publishing: a failed publish loses no item
+        pub = publisher.publish(config, snap, now=now, topics=set(report.changed_topics))
+        report = dataclasses.replace(report, publish=pub, duration=time.monotonic() - started)
+        # Metrics change every run by nature (durations, timestamps); they are not a feed.
+        publisher.write_atomic(config.settings.output_dir / "metrics.prom",
+                               health.metrics_text(snap, config.sources, report, now).encode("utf-8"))
+    _ping_hub(config, pub)
+    return report
+
+
+# ----------------------------------------------------------------------------- the poll
+
+
+def poll_snapshot(config: Config, snap: Snapshot, *, client: Any = None, transport: Any = None,
+                  now: datetime, force: bool = False, on_result: OnResult | None = None,
+                  on_start: Callable[[int], None] | None = None) -> RunReport:
+    """Poll into an already loaded snapshot (mutated in place); no store I/O."""
+    settings = config.settings
+    by_key = {s.key: s for s in config.sources}
+    outcomes: dict[str, FeedOutcome] = {}
+    jobs = []
+    for source in config.sources:
+        state = snap.feeds.get(source.key)
+        if schedule.is_due(source, state, now, force=force):
+            jobs.append((source, state))
+        else:
+            gone = state is not None and state.gone
+            outcomes[source.key] = FeedOutcome(source.key, "gone" if gone else "skipped",
+                                               http_status=state.last_status if state else None,
+                                               error=state.last_error if gone and state else None)
+    if on_start:
+        on_start(len(jobs))
+    results = asyncio.run(fetch.fetch_all(jobs, settings, client=client, transport=transport, now=now,
+                                          on_result=on_result)) if jobs else []
+
+    before = {key: state.current_url for key, state in snap.feeds.items()}
+    to_parse: list[tuple[FetchResult, parse.ParseJob]] = []
+    for res in results:
+        key = res.source.key
+        state = snap.feeds.get(key)
+        if res.deferred:
+            outcomes[key] = FeedOutcome(key, "deferred", error=_one_line(res.error))
+        elif res.error is not None:
+            outcomes[key] = FeedOutcome(key, "failed", res.status, error=str(res.error))
+        elif res.not_modified:
+            outcomes[key] = FeedOutcome(key, "not_modified", 304)
+        elif state is not None and state.body_hash == schedule.body_hash(res.body or b""):
+            outcomes[key] = FeedOutcome(key, "unchanged", res.status)  # same bytes: not parsed again
+        else:
+            to_parse.append((res, parse.ParseJob(res.body or b"", res.final_url, dict(res.headers), key)))
+            continue  # its state is updated once we know whether it parsed
+        snap.feeds[key] = schedule.after_poll(res.source, state, res, now, settings)
+
+    workers = settings.parse_workers or (os.cpu_count() or 1)
+    parsed_all = parse.parse_many([job for _, job in to_parse], workers)
+
+    previous = dict(snap.items)  # a shallow copy: the index may update its items in place
+    index = dedup.ItemIndex(snap.items, snap.tombstones, settings.near_duplicates)
+    changed: set[str] = set()
+    new = updated = 0
+    for (res, _job), parsed in zip(to_parse, parsed_all):
+        key = res.source.key
+        state = snap.feeds.get(key)
+        if isinstance(parsed, ParseError):
+            snap.feeds[key] = schedule.after_poll(res.source, state, res, now, settings, error=parsed)
+            outcomes[key] = FeedOutcome(key, "failed", res.status, error=str(parsed))
+            continue
+        snap.feeds[key] = schedule.after_poll(res.source, state, res, now, settings, parsed=parsed)
+        n_new, n_upd = _merge(index, parsed, by_key[key].name, now, changed)
+        new, updated = new + n_new, updated + n_upd
+        outcomes[key] = FeedOutcome(key, "fetched", res.status, new=n_new, updated=n_upd)
+
+    snap.feeds.update(schedule.spread_host_deferrals(snap.feeds, config.sources, results))
+    for key, outcome in outcomes.items():  # report adopted permanent redirects
+        state = snap.feeds.get(key)
+        if state is not None and state.current_url and state.current_url != before.get(key):
+            outcomes[key] = dataclasses.replace(outcome, redirected_to=state.current_url)
+
+    items = index.items
+    rules = tag.Rules.compile(config.topics, config.sources)
+    changed_topics: set[str] = set()
+    for item_id in changed:
+        tagged = rules.tag(items[item_id])
+        items[item_id] = tagged
+        changed_topics.update(tagged.topics)
+        if item_id in previous:
+            changed_topics.update(previous[item_id].topics)
+    snap.items = items
+    return RunReport(
+        outcomes=tuple(outcomes[s.key] for s in config.sources),
+        new_items=new, updated_items=updated, changed_topics=tuple(sorted(changed_topics)),
+    )
+
+
+def _merge(index: "dedup.ItemIndex", parsed: ParsedFeed, name: str, now: datetime,
+           changed: set[str]) -> tuple[int, int]:
+    base = SourceRef(feed_url=parsed.url, name=name or parsed.title, feed_title=parsed.title,
+                     feed_link=parsed.link, seen=now)
+    new = updated = 0
+    for entry in parsed.entries:
+        item, status = index.upsert(entry, dataclasses.replace(base, link=entry.link, guid=entry.guid), now)
+        if item is None or status in ("unchanged", "tombstoned"):
+            continue
+        changed.add(item.id)
+        if status == "new":
+            new += 1
+        else:
+            updated += 1
+    return new, updated
+
+
+def _prune(config: Config, snap: Snapshot, now: datetime, report: RunReport) -> RunReport:
+    s = config.settings
+    if not (s.retention_days or s.max_items_per_source):
+        return report
+    keep = {item.id for items in publisher.select(config, snap.items.values(), now).values() for item in items}
+    pruned = Store.prune(snap, now, s, keep)
+    return dataclasses.replace(report, pruned_items=pruned)
+
+
+def _ping_hub(config: Config, report: PublishReport) -> None:
+    hub = config.settings.websub_hub
+    if not hub or not report.written:
+        return
+    from . import websub
+
+    urls = websub.changed_feed_urls(config, report)
+    if urls:
+        for result in websub.ping(hub, urls):  # a hub outage never fails the run
+            if not result.ok:
+                log.warning("%s", result.error)
+
+
+def _one_line(err: Exception | None) -> str | None:
+    return None if err is None else str(err)
+
+
+# ----------------------------------------------------------------------------- maintenance
+
+
+def retag(config: Config) -> tuple[int, int]:
+    """Re-apply the topic rules to every stored item. Returns (items, items whose topics changed)."""
+    with session(config) as (store, snap):
+        rules = tag.Rules.compile(config.topics, config.sources)
+        changed = 0
+        for item_id, item in list(snap.items.items()):
+            tagged = rules.tag(item)
+            if tagged.topics != item.topics or tagged.reasons != item.reasons:
+                changed += 1
+                snap.items[item_id] = tagged
+        if changed:
+            store.save(snap)
+    return len(snap.items), changed
+
+
+def load_snapshot(config: Config) -> Snapshot:
+    """The store as it is, read under the lock (for stats and explain)."""
+    with session(config) as (_store, snap):
+        return snap
+
+
+def feed_state(snap: Snapshot, key: str) -> FeedState | None:
+    return snap.feeds.get(key)
+
+
+def items_by_source(snap: Snapshot) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for item in snap.items.values():
+        for ref in item.sources:
+            counts[ref.feed_url] = counts.get(ref.feed_url, 0) + 1
+    return counts
+
+
+def find_item(snap: Snapshot, needle: str) -> Item | None:
+    """An item by id, by link (as given or canonical) or by identity key."""
+    if needle in snap.items:
+        return snap.items[needle]
+    canon = dedup.canonical_url(needle) if "://" in needle else None
+    for item in snap.items.values():
+        if needle == item.link or (canon and canon == item.canonical_url) or needle in item.keys:
+            return item
+        if any(needle == ref.link for ref in item.sources):
+            return item
+    return None

@@ -1,0 +1,276 @@
+"""Publish stage: Snapshot × topics → RSS 2.0, Atom 1.0, JSON Feed 1.1, index.html, OPML.
+
+The only module that imports feedgen. feedgen 1.0.0 builds the skeleton (channel/feed
+metadata, entry id, title, dates, link, summary, content); the rest is added to the lxml
+tree it returns, because feedgen drops entry link rel/type, writes ``length="None"`` for
+enclosures, gives Atom <source> no id/updated and cannot write dc:creator, hubs or
+several categories with our schemes. Every value reaching feedgen was cleaned by
+``feedmodel`` (feedgen/lxml raise ValueError on control characters).
+
+Files are written atomically (temp file in the same folder, fsync, os.replace) and left
+untouched when their bytes did not change, so readers polling them get cheap 304s.
+"""
+
+from __future__ import annotations
+
+import errno
+import html
+import os
+import tempfile
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+from typing import Callable
+
+from feedgen.feed import FeedGenerator
+from lxml import etree
+
+from . import PROJECT_URL, __version__, jsonfeed, site
+from .errors import PublishError
+from .feedmodel import (
+    ALL, FORMATS, MEDIA_TYPES, ItemView, TopicView, feed_name, file_url, rfc3339, select,
+    site_url, topic_views,
+)
+from .records import Config, PublishReport, Snapshot, utc
+
+__all__ = ["publish", "select", "render_rss", "render_atom", "write_atomic", "stylesheet"]
+
+ATOM = "http://www.w3.org/2005/Atom"
+DC = "http://purl.org/dc/elements/1.1/"
+XSL_PI = 'type="text/xsl" href="feed.xsl"'
+
+
+def _a(tag: str) -> str:
+    return f"{{{ATOM}}}{tag}"
+
+
+def _sub(parent: etree._Element, tag: str, text: str | None = None, **attrs: str) -> etree._Element:
+    el = etree.SubElement(parent, tag, {k: v for k, v in attrs.items() if v is not None})
+    if text is not None:
+        el.text = text
+    return el
+
+
+def _whole(dt: datetime) -> datetime:
+    return utc(dt).replace(microsecond=0)
+
+
+def _generator(config: Config, view: TopicView, fmt: str) -> FeedGenerator:
+    settings = config.settings
+    fg = FeedGenerator()
+    fg.load_extension("dc", atom=False, rss=True)  # declares xmlns:dc on <rss>
+    self_url = file_url(settings, feed_name(view.slug, fmt))
+    fg.id(self_url)
+    fg.title(view.title)
+    fg.description(view.description)  # RSS description and Atom subtitle
+    fg.updated(_whole(view.updated))
+    fg.lastBuildDate(_whole(view.updated))
+    fg.author({"name": config.settings.title or "aggregator", "uri": site_url(settings)})
+    fg.generator("aggregator", __version__, PROJECT_URL)
+    fg.link(href=self_url, rel="self", type=MEDIA_TYPES[fmt])
+    if settings.websub_hub:
+        fg.link(href=settings.websub_hub, rel="hub")
+    # feedgen sets the RSS channel <link> from the LAST link added: the site goes last.
+    fg.link(href=site_url(settings), rel="alternate", type="text/html")
+    for v in view.items:
+        fe = fg.add_entry(order="append")  # the default prepends, reversing our order
+        fe.id(v.id)  # also the RSS guid, isPermaLink="false"
+        fe.title(v.title)
+        fe.published(_whole(v.published))
+        fe.updated(_whole(v.updated))
+        if v.link:
+            fe.link(href=v.link, rel="alternate")
+        if v.summary_html:
+            fe.summary(v.summary_html, type="html")
+        if v.content_html:
+            fe.content(v.content_html, type="html")
+        elif not v.link and not v.summary_html:
+            # Atom needs an alternate link or content; RSS a title (present) suffices.
+            fe.content(html.escape(v.title), type="html")
+        elif not v.link:
+            fe.content(v.summary_html, type="html")
+    return fg
+
+
+def _serialise(root: etree._Element) -> bytes:
+    root.addprevious(etree.ProcessingInstruction("xml-stylesheet", XSL_PI))
+    return etree.tostring(root.getroottree(), xml_declaration=True, encoding="UTF-8",
+                          pretty_print=True)
+
+
+def render_rss(config: Config, view: TopicView) -> bytes:
+    """RSS 2.0 bytes for one topic view."""
+    settings = config.settings
+    root, _ = _generator(config, view, "rss")._create_rss()
+    channel = root.find("channel")
+    self_link = channel.find(_a("link"))
+    if settings.websub_hub:
+        self_link.addnext(etree.Element(_a("link"), href=settings.websub_hub, rel="hub"))
+    for el, v in zip(channel.findall("item"), view.items):
+        _rss_item_extras(el, v, config)
+    return _serialise(root)
+
+
+def _rss_item_extras(el: etree._Element, v: ItemView, config: Config) -> None:
+    site = site_url(config.settings)
+    for name in v.authors:  # RSS <author> must be an e-mail address; names go in dc:creator
+        _sub(el, f"{{{DC}}}creator", name)
+    for cat in v.categories:
+        _sub(el, "category", cat)
+    for slug in v.topics:
+        _sub(el, "category", slug, domain=site)
+    if v.enclosures:  # RSS allows one enclosure; length is required, 0 when unknown
+        enc = v.enclosures[0]
+        _sub(el, "enclosure", url=enc.url, length=str(enc.length or 0), type=enc.type)
+    src = next((s for s in v.sources if s.feed_url), None)
+    if src is not None:
+        _sub(el, "source", src.name, url=src.feed_url)
+
+
+def render_atom(config: Config, view: TopicView) -> bytes:
+    """Atom 1.0 bytes for one topic view."""
+    root, _ = _generator(config, view, "atom")._create_atom()
+    # feedgen fakes the Atom namespace with an "xmlns" attribute on un-namespaced
+    # elements; a round trip through the parser gives real namespaced elements.
+    root = etree.fromstring(etree.tostring(root))
+    for el, v in zip(root.findall(_a("entry")), view.items):
+        _atom_entry_extras(el, v, config)
+    return _serialise(root)
+
+
+def _atom_entry_extras(el: etree._Element, v: ItemView, config: Config) -> None:
+    site = site_url(config.settings)
+    for link in el.findall(_a("link")):  # feedgen dropped rel and type
+        link.set("rel", "alternate")
+        link.set("type", "text/html")
+    for name in v.authors:
+        _sub(_sub(el, _a("author")), _a("name"), name)
+    for cat in v.categories:
+        _sub(el, _a("category"), term=cat)
+    for slug in v.topics:
+        t = config.topic(slug)
+        _sub(el, _a("category"), term=slug, scheme=site, label=t.title if t else None)
+    for enc in v.enclosures:
+        _sub(el, _a("link"), rel="enclosure", href=enc.url, type=enc.type,
+             length=str(enc.length) if enc.length else None)
+    seen = {v.link}
+    for s in v.sources:  # every source's copy of the story, for attribution
+        if s.entry_link and s.entry_link not in seen:
+            seen.add(s.entry_link)
+            _sub(el, _a("link"), rel="via", href=s.entry_link, type="text/html", title=s.name)
+    if v.sources:  # Atom allows one <source>: the first source to carry the item
+        s = v.sources[0]
+        src = _sub(el, _a("source"))
+        _sub(src, _a("id"), s.feed_id)
+        _sub(src, _a("title"), s.feed_title or s.name)
+        if s.feed_link:
+            _sub(src, _a("link"), rel="alternate", href=s.feed_link, type="text/html")
+        if s.feed_url:
+            _sub(src, _a("link"), rel="self", href=s.feed_url)
+        _sub(src, _a("updated"), rfc3339(s.updated))
+
+
+RENDERERS: dict[str, Callable[[Config, TopicView], bytes]] = {
+    "rss": render_rss,
+    "atom": render_atom,
+    "json": jsonfeed.render,
+}
+
+
+def stylesheet() -> bytes:
+    """The XSLT that makes feeds readable in a browser (aggregator/static/feed.xsl)."""
+    return resources.files("aggregator").joinpath("static/feed.xsl").read_bytes()
+
+
+def write_atomic(path: Path, data: bytes) -> bool:
+    """Write *data* to *path* unless it already holds exactly those bytes; True if written.
+
+    Temp file in the same folder, fsync, os.replace: a crash leaves the old file or the
+    new one. On failure the old file stays, the temp file is removed, PublishError raised.
+    """
+    path = Path(path)
+    try:
+        if path.read_bytes() == data:
+            return False
+    except FileNotFoundError:
+        pass
+    except OSError as e:
+        raise PublishError(path, f"cannot read: {e.strerror or e}") from e
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fchmod(fd, 0o644)  # mkstemp makes 0600; web servers must read it
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+        tmp = None
+    except OSError as e:
+        reason = "no space left on device" if e.errno == errno.ENOSPC else (e.strerror or str(e))
+        raise PublishError(path, f"cannot write: {reason}") from e
+    finally:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+    _fsync_dir(path.parent)
+    return True
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:  # makes the rename durable; not possible on every platform, hence best effort
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def publish(config: Config, snapshot: Snapshot, *, now: datetime,
+            topics: set[str] | None = None) -> PublishReport:
+    """Write every feed file of the changed *topics* (None: all) and the site files.
+
+    A slug is rendered when it changed, when any topic changed ("all"), or when one of
+    its files is missing. index.html, feeds.opml and feed.xsl are rendered every time and
+    written only when their bytes differ.
+    """
+    out = Path(config.settings.output_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise PublishError(out, f"cannot create the output folder: {e.strerror or e}") from e
+    views = topic_views(config, snapshot.items, snapshot.feeds, utc(now))
+    if topics is None:
+        wanted = set(views)
+    else:
+        wanted = {s for s in topics if s in views}
+        if wanted:
+            wanted.add(ALL)
+    written: list[Path] = []
+    unchanged: list[Path] = []
+    rendered: list[str] = []
+
+    def put(path: Path, data: bytes) -> None:
+        (written if write_atomic(path, data) else unchanged).append(path)
+
+    for slug, view in views.items():
+        paths = {fmt: out / feed_name(slug, fmt) for fmt in FORMATS}
+        if slug not in wanted and all(p.exists() for p in paths.values()):
+            continue
+        rendered.append(slug)
+        for fmt, path in paths.items():
+            put(path, RENDERERS[fmt](config, view))
+    put(out / "feed.xsl", stylesheet())
+    put(out / "index.html", site.render_index(config, views))
+    put(out / "feeds.opml", site.render_opml(config, views))
+    return PublishReport(written=tuple(written), unchanged=tuple(unchanged),
+                         topics_rendered=tuple(rendered))

@@ -1,0 +1,1 @@
+"""The aggregator's benchmark: ``python -m benchmarks`` (see benchmarks/README.md)."""

@@ -1,0 +1,165 @@
+"""Pure: turn per-N results into figures with ratios and targets, a table, a comparison."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+MB = 1024 * 1024
+RSS_SLACK = 80 * MB  # peak RSS target: < 4 × store size + 80 MB
+SCALING_LIMIT = 1.3  # per-feed(largest N) / per-feed(smallest N)
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One measured figure at one N, with its ratio to a baseline and the issue's target."""
+
+    key: str
+    label: str
+    value: float  # seconds, or bytes for sizes
+    unit: str = "s"  # "s" | "B"
+    ratio: float | None = None
+    base: str = ""  # what the ratio is to
+    limit: float | None = None  # the ratio (or, for RSS, the value) must be at most this
+
+    @property
+    def ok(self) -> bool | None:
+        if self.limit is None:
+            return None
+        measured = self.ratio if self.ratio is not None else self.value
+        return measured <= self.limit
+
+
+# key in the result, label, baseline key, target ratio
+_TIMED = (
+    ("floor_cold", "floor (cold)", None, None),
+    ("cold", "cold poll", "floor_cold", 0.5),
+    ("floor_warm", "floor (warm)", None, None),
+    ("warm", "warm poll", "floor_warm", 0.5),
+    ("nochange", "no-change poll", "cold", 0.1),
+    ("publish", "publish (first)", "cold", 0.05),
+    ("publish_again", "publish (unchanged)", "cold", 0.05),
+    ("store_load", "store load", None, None),
+    ("store_save", "store save", None, None),
+)
+
+
+def ratio(value: float, base: float) -> float | None:
+    return value / base if base > 0 else None
+
+
+def rss_limit(store_bytes: int) -> int:
+    return 4 * store_bytes + RSS_SLACK
+
+
+def figures(result: dict[str, Any]) -> list[Figure]:
+    """Every figure of one N's result, in table order."""
+    out = []
+    for key, label, base, limit in _TIMED:
+        if key not in result:
+            continue
+        secs = result[key]["seconds"]
+        r = ratio(secs, result[base]["seconds"]) if base and base in result else None
+        out.append(Figure(key, label, secs, "s", r, base or "", limit if r is not None else None))
+    n = result["n"]
+    if "cold" in result and n:
+        out.append(Figure("per_feed", "per-feed cold", result["cold"]["seconds"] / n))
+    if "store_bytes" in result:
+        out.append(Figure("store_bytes", "store size", result["store_bytes"], "B"))
+        out.append(Figure("rss_self", "peak RSS", result["rss_self"], "B",
+                          limit=rss_limit(result["store_bytes"])))
+        out.append(Figure("rss_children", "peak RSS, children", result["rss_children"], "B"))
+    return out
+
+
+def scaling(results: list[dict[str, Any]]) -> Figure | None:
+    """Per-feed cold-poll time at the largest N over that at the smallest."""
+    done = sorted((r for r in results if "cold" in r and r["n"]), key=lambda r: r["n"])
+    if len(done) < 2:
+        return None
+    small, large = done[0], done[-1]
+    per = [r["cold"]["seconds"] / r["n"] for r in (small, large)]
+    return Figure("scaling", f"per-feed N={large['n']} / N={small['n']}", per[1], "s",
+                  ratio(per[1], per[0]), f"per-feed N={small['n']}", SCALING_LIMIT)
+
+
+def fmt_value(value: float, unit: str) -> str:
+    if unit == "B":
+        return f"{value / MB:.1f} MB"
+    return f"{value * 1000:.1f} ms" if value < 1 else f"{value:.2f} s"
+
+
+def fmt_cell(f: Figure) -> str:
+    text = fmt_value(f.value, f.unit)
+    if f.ratio is not None:
+        text += f" {f.ratio:.2f}×"
+    if f.unit == "B" and f.limit is not None:
+        text += f" (<{f.limit / MB:.0f} MB)"
+    if f.ok is not None:
+        text += " ok" if f.ok else " MISS"
+    return text
+
+
+def _target(f: Figure) -> str:
+    if f.key == "rss_self":
+        return "< 4×store+80MB"
+    if f.limit is None:
+        return ""
+    return f"≤ {f.limit:g}× {dict((k, lbl) for k, lbl, _, _ in _TIMED).get(f.base, f.base)}"
+
+
+def table(results: list[dict[str, Any]]) -> str:
+    """Rows are figures, columns are N; each cell: absolute value, ratio, ok/MISS."""
+    per_n = [(r["n"], {f.key: f for f in figures(r)}) for r in results]
+    order: list[Figure] = []
+    for _, figs in per_n:
+        order += [f for f in figs.values() if f.key not in {o.key for o in order}]
+    head = ["figure", "target"] + [f"N={n}" for n, _ in per_n]
+    rows = [head]
+    for proto in order:
+        row = [proto.label, _target(proto)]
+        row += [fmt_cell(figs[proto.key]) if proto.key in figs else "—" for _, figs in per_n]
+        rows.append(row)
+    widths = [max(len(r[c]) for r in rows) for c in range(len(head))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    sc = scaling(results)
+    if sc is not None:
+        lines.append(f"\nscaling: {sc.label} = {sc.ratio:.2f}× (target ≤ {SCALING_LIMIT}) "
+                     + ("ok" if sc.ok else "MISS"))
+    return "\n".join(lines)
+
+
+def compare(old: dict[str, Any], new: dict[str, Any]) -> str:
+    """Old vs new for every figure at every N both runs measured: new/old < 1 is faster."""
+    olds = {r["n"]: {f.key: f for f in figures(r)} for r in old.get("results", [])}
+    lines = [f"{'N':>6}  {'figure':<20} {'old':>12} {'new':>12}  new/old"]
+    for r in new.get("results", []):
+        if r["n"] not in olds:
+            continue
+        for f in figures(r):
+            o = olds[r["n"]].get(f.key)
+            if o is None:
+                continue
+            rel = f"{f.value / o.value:.2f}×" if o.value else "—"
+            lines.append(f"{r['n']:>6}  {f.label:<20} {fmt_value(o.value, o.unit):>12} "
+                         f"{fmt_value(f.value, f.unit):>12}  {rel}")
+    if len(lines) == 1:
+        lines.append("(no N in common)")
+    return "\n".join(lines)
+
+
+def sanity(result: dict[str, Any]) -> list[str]:
+    """Warnings when a round did not do the work it is meant to measure."""
+    n, warn = result["n"], []
+    for key, want in (("cold", "fetched"), ("nochange", "not_modified")):
+        got = result.get(key, {}).get("outcomes", {})
+        if got.get(want, 0) != n:
+            warn.append(f"N={n} {key}: expected {n} {want}, got {got}")
+    warm = result.get("warm", {}).get("outcomes", {})
+    if "changed" in result and warm.get("fetched", 0) != result["changed"]:
+        warn.append(f"N={n} warm: expected {result['changed']} fetched, got {warm}")
+    for key in ("floor_cold", "floor_warm"):
+        if result.get(key, {}).get("failed"):
+            warn.append(f"N={n} {key}: {result[key]['failed']} requests failed")
+    return warn

@@ -1,0 +1,171 @@
+"""One benchmark run at one N, in its own process (so peak RSS is this N's alone).
+
+    python -m benchmarks.run --n 500 --farm '{"127.0.0.1": 40123, …}' --out result.json
+
+The farm is started by the parent (``python -m benchmarks``), so neither its CPU
+nor its memory is counted here. Rounds, in order: floor cold, pipeline cold poll,
+mutation (20 % of the feeds gain 5 items), floor warm, pipeline warm poll,
+pipeline no-change poll, publish twice, then store load and save on their own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import pstats
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from benchmarks import floor
+from benchmarks.farm import ROOT, FarmClient
+
+# Used when the repo ships no feeds.yaml yet: the same spirit as the shipped topics.
+FALLBACK_TOPICS: dict[str, Any] = {
+    "nato": {"title": "NATO", "description": "The alliance", "keywords": ["NATO", "North Atlantic Treaty"]},
+    "baltics": {"title": "Baltic states", "description": "Estonia, Latvia, Lithuania",
+                "keywords": ["Baltic states", "Estonia", "Latvia", "Lithuania", "Tallinn", "Riga",
+                             "Vilnius", "Baltic Defence Line"]},
+    "ukraine": {"title": "Ukraine", "description": "Ukraine", "keywords": ["Ukraine", "Kyiv"]},
+}
+
+
+def shipped_topics(path: Path = ROOT / "feeds.yaml") -> dict[str, Any]:
+    """The ``topics:`` section of the repo's feeds.yaml, as plain data (fallback if absent)."""
+    if not path.exists():
+        return FALLBACK_TOPICS
+    from ruamel.yaml import YAML
+
+    data = YAML(typ="safe").load(path.read_text(encoding="utf-8")) or {}
+    return data.get("topics") or FALLBACK_TOPICS
+
+
+def write_config(folder: Path, urls: list[str], topics: dict[str, Any], *,
+                 workers: int | None = None, concurrency: int = 16) -> Path:
+    """A feeds.yaml for the farm: store and output inside *folder*, generous timeout."""
+    from ruamel.yaml import YAML
+
+    settings: dict[str, Any] = {
+        "store": str(folder / "data" / "store.json"), "output_dir": str(folder / "output"),
+        "base_url": "http://localhost:8000/", "concurrency": concurrency, "timeout": 60,
+    }
+    if workers is not None:
+        settings["parse_workers"] = workers
+    doc = {"settings": settings, "topics": topics,
+           "feeds": [{"url": u, "name": f"Site {i}"} for i, u in enumerate(urls)]}
+    path = folder / "feeds.yaml"
+    yaml = YAML(typ="safe")
+    yaml.default_flow_style = False
+    with path.open("w", encoding="utf-8") as fh:
+        yaml.dump(doc, fh)
+    return path
+
+
+def timed(fn: Callable[[], Any], profile: cProfile.Profile | None = None) -> tuple[float, Any]:
+    t0 = time.perf_counter()
+    if profile is not None:
+        out = profile.runcall(fn)
+    else:
+        out = fn()
+    return time.perf_counter() - t0, out
+
+
+def _outcomes(report: Any) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for o in report.outcomes:
+        counts[o.status] = counts.get(o.status, 0) + 1
+    return {"outcomes": counts, "new_items": report.new_items, "updated_items": report.updated_items}
+
+
+def print_profile(prof: cProfile.Profile, top: int = 25, stream: Any = None) -> str:
+    """The top entries by cumulative and by total time, as text (also written to *stream*)."""
+    buf = io.StringIO()
+    for key in ("cumulative", "tottime"):
+        buf.write(f"\n--- cold poll profile: top {top} by {key} ---\n")
+        pstats.Stats(prof, stream=buf).sort_stats(key).print_stats(top)
+    text = buf.getvalue()
+    if stream is not None:
+        stream.write(text)
+    return text
+
+
+def measure(n: int, farm: FarmClient, *, workers: int | None = None, profile: bool = False,
+            log: Callable[[str], None] = lambda s: None) -> dict[str, Any]:
+    """Every figure for one N (see the module docstring); times in seconds."""
+    from aggregator import config as cfg, pipeline
+    from aggregator.store import Store
+
+    urls = [farm.url(i) for i in range(n)]
+    folder = Path(tempfile.mkdtemp(prefix=f"aggbench-{n}-"))
+    out: dict[str, Any] = {"n": n, "workers": workers}
+    try:
+        conf = cfg.load(write_config(folder, urls, shipped_topics(), workers=workers))
+        out["topics"] = [t.slug for t in conf.topics]
+
+        log(f"N={n}: floor cold")
+        cold_floor = floor.run_round(urls)
+        out["floor_cold"] = cold_floor.to_dict()
+
+        log(f"N={n}: cold poll")
+        prof = cProfile.Profile() if profile else None
+        secs, rep = timed(lambda: pipeline.poll(conf, force=True), prof)
+        out["cold"] = {"seconds": secs, **_outcomes(rep)}
+        if prof is not None:
+            out["profile"] = print_profile(prof, stream=sys.stdout)
+
+        changed = farm.mutate(n, 0.2, 1)
+        out["changed"] = len(changed)
+        log(f"N={n}: floor warm ({len(changed)} changed)")
+        out["floor_warm"] = floor.run_round(urls, cold_floor.validators).to_dict()
+        log(f"N={n}: warm poll")
+        secs, rep = timed(lambda: pipeline.poll(conf, force=True))
+        out["warm"] = {"seconds": secs, **_outcomes(rep)}
+
+        log(f"N={n}: no-change poll")
+        secs, rep = timed(lambda: pipeline.poll(conf, force=True))
+        out["nochange"] = {"seconds": secs, **_outcomes(rep)}
+
+        log(f"N={n}: publish")
+        for name in ("publish", "publish_again"):
+            secs, pub = timed(lambda: pipeline.publish(conf))
+            out[name] = {"seconds": secs, "written": len(pub.written), "unchanged": len(pub.unchanged)}
+
+        store_path = conf.settings.store
+        store = Store(store_path)
+        secs, snap = timed(store.load)
+        out["store_load"] = {"seconds": secs, "items": len(snap.items), "feeds": len(snap.feeds)}
+        secs, _ = timed(lambda: store.save(snap))
+        out["store_save"] = {"seconds": secs}
+        out["store_bytes"] = store_path.stat().st_size
+        # ru_maxrss is in KiB on Linux. CHILDREN covers only children already reaped (a parse pool).
+        out["rss_self"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        out["rss_children"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+        out["farm"] = farm.stats()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.run")
+    ap.add_argument("--n", type=int, required=True)
+    ap.add_argument("--farm", required=True, help="JSON {host: port} of a running farm")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--workers", type=int, default=None)
+    ap.add_argument("--profile", action="store_true")
+    ap.add_argument("--out", type=Path, required=True)
+    a = ap.parse_args(argv)
+    farm = FarmClient(json.loads(a.farm), a.seed)
+    result = measure(a.n, farm, workers=a.workers, profile=a.profile,
+                     log=lambda s: print(s, file=sys.stderr, flush=True))
+    a.out.write_text(json.dumps(result, indent=1), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,199 @@
+"""The benchmark harness works end to end: farm, floor, report, and a tiny N=5 run.
+
+No timing assertions: only that every round did the work it is meant to measure.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import feedparser
+import httpx
+import pytest
+
+# benchmarks/ is not an installed package: import it from the repo root.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks import floor, report, synth  # noqa: E402
+from benchmarks.farm import Body, Farm, is_not_modified, mutation_sample  # noqa: E402
+
+EPOCH = datetime(2025, 3, 1, tzinfo=timezone.utc)
+
+
+@pytest.fixture(scope="module")
+def farm():
+    with Farm(8, seed=3, hosts=3, epoch=EPOCH) as f:
+        yield f
+
+
+# ----------------------------------------------------------------------------- synthetic feeds
+
+
+@pytest.mark.parametrize("i, kind", [(0, "rss20"), (1, "rss20"), (2, "atom10"), (5, "atom10")])
+def test_feed_is_a_valid_feed_of_50_items(i, kind):
+    body = synth.feed_bytes(1, i, 0, EPOCH)
+    d = feedparser.parse(io.BytesIO(body), response_headers={"content-type": "application/xml"})
+    assert not d.bozo, d.get("bozo_exception")
+    assert d.version == kind
+    assert len(d.entries) == 50
+    assert len({e.id for e in d.entries}) == 50
+    # Relative links in the HTML were resolved against the feed: they are there to be resolved.
+    assert any('href="https://site' in e.summary and "/tag/" in e.summary for e in d.entries)
+
+
+def test_feeds_are_about_60kb_and_some_items_are_topical():
+    bodies = [synth.feed_bytes(1, i, 0, EPOCH) for i in range(30)]
+    mean = sum(map(len, bodies)) / len(bodies)
+    assert 50_000 < mean < 75_000
+    text = b"".join(bodies)
+    for word in (b"NATO", b"Ukraine", b"Baltic"):
+        assert word in text
+
+
+def test_generation_is_deterministic_and_a_new_version_adds_five_items():
+    assert synth.feed_bytes(7, 4, 0, EPOCH) == synth.feed_bytes(7, 4, 0, EPOCH)
+    assert synth.feed_bytes(7, 4, 0, EPOCH) != synth.feed_bytes(8, 4, 0, EPOCH)
+
+    def ids(v: int) -> list[str]:
+        return [e.id for e in feedparser.parse(io.BytesIO(synth.feed_bytes(7, 4, v, EPOCH))).entries]
+
+    v0, v1 = ids(0), ids(1)
+    assert len(set(v1) - set(v0)) == 5
+    assert v1[5:] == v0[:45]  # newest first: five new on top, five oldest dropped
+
+
+@pytest.mark.parametrize("n, fraction, expected", [(100, 0.2, 20), (5, 0.2, 1), (8, 0.5, 4), (3, 0.0, 0)])
+def test_mutation_sample(n, fraction, expected):
+    got = mutation_sample(n, fraction, 1, seed=1)
+    assert len(got) == expected == len(set(got))
+    assert all(0 <= i < n for i in got)
+    assert got == mutation_sample(n, fraction, 1, seed=1)
+
+
+_B = Body(b"", 0, '"e1"', "Sat, 01 Mar 2025 00:00:00 GMT", "application/xml")
+
+
+@pytest.mark.parametrize("headers, expected", [
+    ({}, False),
+    ({"if-none-match": '"e1"'}, True),
+    ({"if-none-match": '"e0", "e1"'}, True),
+    ({"if-none-match": "*"}, True),
+    ({"if-none-match": '"e0"'}, False),
+    ({"if-modified-since": _B.last_modified}, True),
+    ({"if-modified-since": "Fri, 28 Feb 2025 00:00:00 GMT"}, False),
+    ({"if-none-match": '"e0"', "if-modified-since": _B.last_modified}, False),  # INM wins
+])
+def test_is_not_modified(headers, expected):
+    assert is_not_modified(headers, _B) is expected
+
+
+# ----------------------------------------------------------------------------- the farm and the floor
+
+
+def test_farm_serves_gzip_with_validators_and_304(farm):
+    farm.reset()
+    url = farm.url(4)
+    assert url.startswith("http://127.0.0.2:")  # spread over the loopback hosts
+    r = httpx.get(url)
+    assert r.status_code == 200 and r.headers["content-encoding"] == "gzip"
+    assert r.content == synth.feed_bytes(3, 4, 0, EPOCH)
+    etag, lm = r.headers["etag"], r.headers["last-modified"]
+    assert httpx.get(url, headers={"If-None-Match": etag}).status_code == 304
+    assert httpx.get(url, headers={"If-Modified-Since": lm}).status_code == 304
+    plain = httpx.get(url, headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    assert plain.content == r.content
+    assert httpx.get(farm.url(4).replace("/4.xml", "/99.xml")).status_code == 404
+    stats = farm.stats()
+    assert (stats["200"], stats["304"], stats["404"]) == (2, 2, 1)
+
+
+def test_floor_cold_then_warm_after_mutation(farm):
+    farm.reset()
+    urls = [farm.url(i) for i in range(8)]
+    cold = floor.run_round(urls)
+    assert (cold.fetched, cold.not_modified, cold.failed, cold.entries) == (8, 0, 0, 400)
+    changed = farm.mutate(8, 0.25, 1)
+    assert len(changed) == 2
+    warm = floor.run_round(urls, cold.validators)
+    assert (warm.fetched, warm.not_modified, warm.failed) == (2, 6, 0)
+    assert set(warm.validators) == {urls[i] for i in changed}
+    r = httpx.get(urls[changed[0]], headers={"If-None-Match": cold.validators[urls[changed[0]]].etag})
+    assert r.status_code == 200  # the old ETag no longer matches: the body is the new version
+    assert r.content == synth.feed_bytes(3, changed[0], 1, EPOCH)
+
+
+# ----------------------------------------------------------------------------- the report
+
+
+def _result(n: int, cold: float, **over) -> dict:
+    r = {"n": n, "floor_cold": {"seconds": 10.0}, "cold": {"seconds": cold},
+         "floor_warm": {"seconds": 2.0}, "warm": {"seconds": 1.0}, "nochange": {"seconds": 0.5},
+         "publish": {"seconds": 0.4}, "publish_again": {"seconds": 0.1},
+         "store_load": {"seconds": 0.2}, "store_save": {"seconds": 0.3},
+         "store_bytes": 10 * report.MB, "rss_self": 100 * report.MB, "rss_children": 50 * report.MB}
+    r.update(over)
+    return r
+
+
+@pytest.mark.parametrize("key, ratio, ok", [
+    ("cold", 0.5, True),           # 5 s / floor 10 s: on the target
+    ("warm", 0.5, True),           # 1 s / floor warm 2 s
+    ("nochange", 0.1, True),       # 0.5 s / cold 5 s
+    ("publish", 0.08, False),      # 0.4 s / cold 5 s > 0.05
+    ("publish_again", 0.02, True),
+    ("floor_cold", None, None),
+    ("rss_self", None, True),      # 100 MB < 4 × 10 MB + 80 MB
+])
+def test_figures_ratios_and_targets(key, ratio, ok):
+    f = {f.key: f for f in report.figures(_result(100, 5.0))}[key]
+    assert f.ratio == pytest.approx(ratio) if ratio is not None else f.ratio is None
+    assert f.ok is ok
+
+
+def test_rss_over_its_limit_misses():
+    f = {f.key: f for f in report.figures(_result(100, 5.0, rss_self=121 * report.MB))}["rss_self"]
+    assert f.ok is False
+
+
+@pytest.mark.parametrize("colds, ratio, ok", [((1.0, 13.0), 1.3, True), ((1.0, 20.0), 2.0, False)])
+def test_scaling(colds, ratio, ok):
+    sc = report.scaling([_result(100, colds[0]), _result(1000, colds[1])])
+    assert sc.ratio == pytest.approx(ratio) and sc.ok is ok
+    assert report.scaling([_result(100, 1.0)]) is None
+
+
+def test_table_and_compare():
+    results = [_result(100, 5.0), _result(500, 30.0)]
+    text = report.table(results)
+    assert "N=100" in text and "N=500" in text and "cold poll" in text and "MISS" in text
+    assert "scaling: per-feed N=500 / N=100 = 1.20×" in text
+    cmp = report.compare({"results": [_result(100, 5.0)]}, {"results": results})
+    assert "cold poll" in cmp and "1.00×" in cmp and "  500 " not in cmp
+
+
+# ----------------------------------------------------------------------------- end to end
+
+
+def test_tiny_run_end_to_end(tmp_path, capsys):
+    from benchmarks.__main__ import main
+
+    out = tmp_path / "r.json"
+    code = main(["--n", "3", "5", "--json", str(out), "--hosts", "2"])
+    printed = capsys.readouterr().out
+    doc = json.loads(out.read_text())
+    errors = [r.get("error") for r in doc["results"] if "error" in r]
+    assert code == 0 and not errors, errors
+    r5 = {r["n"]: r for r in doc["results"]}[5]
+    assert report.sanity(r5) == []
+    assert r5["floor_cold"]["entries"] == 250 and r5["changed"] == 1
+    assert r5["cold"]["new_items"] > 0 and r5["store_bytes"] > 0
+    assert r5["publish"]["written"] > 0 and r5["publish_again"]["written"] == 0
+    assert r5["store_load"]["items"] >= 200
+    assert "no-change poll" in printed and "N=5" in printed
+    again = main(["--compare", str(out), str(out)])
+    assert again == 0 and "1.00×" in capsys.readouterr().out
