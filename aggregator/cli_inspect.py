@@ -80,19 +80,24 @@ def _print_stats(data: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    console = Console(soft_wrap=False)
+    console = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 160)
     console.print(f"{data['feeds']} feeds, {data['items']} items, {data['failing']} failing")
     topics = Table("topic", "items", box=None)
     for slug, n in data["topics"].items():
         topics.add_row(slug, str(n))
     console.print(topics)
-    table = Table("feed", "status", "items", "errors", "last success", "next poll", "last error",
-                  box=None, overflow="fold")
+    table = Table(box=None)
+    for name in ("feed", "status", "items", "errors", "last success", "next poll", "last error"):
+        table.add_column(name, overflow="fold")
     for s in data["sources"]:
         status = "stopped (410)" if s["stopped"] else str(s["status"] or "-")
         table.add_row(s["name"] or s["url"], status, str(s["items"]), str(s["errors"]),
-                      s["last_success"] or "never", s["next_poll"] or "now", s["error"] or "")
+                      _short(s["last_success"]) or "never", _short(s["next_poll"]) or "now", s["error"] or "")
     console.print(table)
+
+
+def _short(iso: str | None) -> str | None:
+    return iso[:16].replace("T", " ") if iso else None
 
 
 def describe_item(item: Item) -> str:
