@@ -21,10 +21,12 @@ Time rules (documented decisions):
 from __future__ import annotations
 
 import hashlib
+import heapq
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Iterable, Mapping
+from operator import itemgetter
+from typing import Callable, Iterable, Mapping, Sequence
 from urllib.parse import quote
 
 from .records import Config, Enclosure, FeedState, Item, Match, Merge, Settings, Topic, utc
@@ -38,6 +40,7 @@ MEDIA_TYPES = {
     "atom": "application/atom+xml",
     "json": "application/feed+json",
 }
+HEADLINES = 5  # latest items index.html lists per topic
 ITEM_ID_PREFIX = "urn:aggregator:item:"
 SOURCE_ID_PREFIX = "urn:aggregator:source:"
 # RFC 2141 NSS characters (what the W3C validator's URN check accepts), minus '%'.
@@ -88,6 +91,28 @@ class TopicView:
     updated: datetime
     items: tuple[ItemView, ...]
 
+    @property
+    def count(self) -> int:
+        return len(self.items)
+
+    @property
+    def headlines(self) -> tuple[ItemView, ...]:
+        return self.items[:HEADLINES]
+
+
+@dataclass(frozen=True)
+class TopicSummary:
+    """What index.html and feeds.opml show of a topic: no per-item rendering beyond
+    the headlines, so a publish that renders no feed stays cheap. Same attributes as
+    the TopicView it summarises (count, headlines, updated…)."""
+
+    slug: str
+    title: str
+    description: str
+    updated: datetime
+    count: int
+    headlines: tuple[ItemView, ...]
+
 
 def file_url(settings: Settings, name: str) -> str:
     """Absolute URL of an output file (base_url always ends with '/')."""
@@ -124,41 +149,47 @@ def topic_description(config: Config, slug: str) -> str:
     return f"Items of {topic_title(config, slug)}" if slug != ALL else "Every item, newest first"
 
 
+def _utc(dt: datetime | None) -> datetime | None:
+    # The store hands out UTC datetimes: skip records.utc's conversion for those (hot path).
+    return dt if dt is None or dt.tzinfo is timezone.utc else utc(dt)
+
+
 def item_time(item: Item, now: datetime) -> datetime:
     """Published time: Item.date capped at first_seen and now; FALLBACK_TIME if undated."""
-    d = utc(item.date)
+    d = _utc(item.date)
     if d is None:
         return FALLBACK_TIME
-    cap = min(utc(item.first_seen), now) if item.first_seen else now
+    cap = min(_utc(item.first_seen), now) if item.first_seen else now
     return min(d, cap)
 
 
-def _sort_key(item: Item, now: datetime) -> tuple[float, str]:
-    return (-item_time(item, now).timestamp(), item.id)
+def item_updated(item: Item, published: datetime, now: datetime) -> datetime:
+    """Updated time: Item.updated capped at now, never before *published*."""
+    return max(published, min(_utc(item.updated), now)) if item.updated else published
 
 
 def select(config: Config, items: Iterable[Item], now: datetime) -> dict[str, list[Item]]:
-    """slug (and "all") -> its items, newest first, cut to max_items and max_age_days."""
+    """slug (and "all") -> its items, newest first, cut to max_items and max_age_days.
+
+    Newest first by item_time, ties by Item.id. Each slug takes the top N of its own
+    items (heapq.nsmallest, stable) instead of sorting the whole store.
+    """
     now = utc(now)
     settings = config.settings
-    ordered = sorted(items, key=lambda i: _sort_key(i, now))
+    keyed = [((-item_time(i, now).timestamp(), i.id), i) for i in items]
+    first = itemgetter(0)
     out: dict[str, list[Item]] = {}
     for slug in slugs(config):
         topic: Topic | None = config.topic(slug)
         limit = topic.max_items if topic and topic.max_items is not None else settings.max_items
-        oldest = (now - timedelta(days=topic.max_age_days)
-                  if topic and topic.max_age_days is not None else None)
-        chosen: list[Item] = []
-        for item in ordered:
-            if len(chosen) >= max(limit, 0):
-                break
-            if slug != ALL or topic is not None:
-                if slug not in item.topics:
-                    continue
-            if oldest is not None and item_time(item, now) < oldest:
-                continue
-            chosen.append(item)
-        out[slug] = chosen
+        cutoff = -(now - timedelta(days=topic.max_age_days)).timestamp() \
+            if topic and topic.max_age_days is not None else None
+        pool: Iterable[tuple[tuple[float, str], Item]] = keyed
+        if slug != ALL or topic is not None:
+            pool = (k for k in pool if slug in k[1].topics)
+        if cutoff is not None:  # keys hold minus the timestamp: older items have larger keys
+            pool = (k for k in pool if k[0][0] <= cutoff)
+        out[slug] = [i for _, i in heapq.nsmallest(max(limit, 0), pool, key=first)]
     return out
 
 
@@ -177,9 +208,9 @@ def item_id(item: Item) -> str:
 
 
 def source_view(ref, feeds: Mapping[str, FeedState], fallback_time: datetime,
-                now: datetime) -> SourceView:
+                now: datetime, *, uri: Callable[[str | None], str | None] = safe_uri) -> SourceView:
     state = feeds.get(ref.feed_url)
-    feed_url = safe_uri(state.current_url if state and state.current_url else ref.feed_url)
+    feed_url = uri(state.current_url if state and state.current_url else ref.feed_url)
     feed_title = one_line(ref.feed_title or (state.title if state else "") or "")
     digest = hashlib.sha256(ref.feed_url.encode("utf-8", "surrogatepass")).hexdigest()[:32]
     feed_id = (uri_id(state.feed_id if state else None) or feed_url
@@ -190,8 +221,8 @@ def source_view(ref, feeds: Mapping[str, FeedState], fallback_time: datetime,
         feed_id=feed_id,
         name=one_line(ref.name) or feed_title or one_line(ref.feed_url),
         feed_title=feed_title,
-        feed_link=safe_uri(ref.feed_link or (state.link if state else None)),
-        entry_link=safe_uri(ref.link),
+        feed_link=uri(ref.feed_link or (state.link if state else None)),
+        entry_link=uri(ref.link),
         updated=min(updated, now),
     )
 
@@ -212,14 +243,30 @@ def _title(raw: str) -> str:
     return title or "(untitled)"
 
 
-def item_view(item: Item, feeds: Mapping[str, FeedState], now: datetime) -> ItemView:
+def _memo_uri() -> Callable[[str | None], str | None]:
+    """safe_uri remembered for one publish: feed URLs and links repeat across items."""
+    seen: dict[str | None, str | None] = {}
+
+    def uri(value: str | None) -> str | None:
+        try:
+            return seen[value]
+        except KeyError:
+            seen[value] = out = safe_uri(value)
+            return out
+
+    return uri
+
+
+def item_view(item: Item, feeds: Mapping[str, FeedState], now: datetime, *,
+              uri: Callable[[str | None], str | None] = safe_uri) -> ItemView:
     published = item_time(item, now)
-    updated = max(published, min(utc(item.updated), now)) if item.updated else published
-    link = safe_uri(item.link) or safe_uri(item.canonical_url)
-    base = link or next((safe_uri(s.link) for s in item.sources if safe_uri(s.link)), None)
+    updated = item_updated(item, published, now)
+    link = uri(item.link) or uri(item.canonical_url)
+    base = link or next((u for u in (uri(s.link) for s in item.sources) if u), None)
     # Sanitised again here (defence in depth): relative links resolve against the item.
     summary = sanitize_html(item.summary, base=base)
-    content = sanitize_html(item.content, base=base)
+    # Many feeds repeat the summary as content: sanitise that HTML once.
+    content = summary if item.content == item.summary else sanitize_html(item.content, base=base)
     enclosures = []
     for enc in item.enclosures:
         url = safe_uri(enc.url, base)
@@ -242,7 +289,7 @@ def item_view(item: Item, feeds: Mapping[str, FeedState], now: datetime) -> Item
         categories=_unique(item.categories),
         topics=tuple(t for t in item.topics),
         enclosures=tuple(enclosures),
-        sources=tuple(source_view(r, feeds, published, now) for r in item.sources),
+        sources=tuple(source_view(r, feeds, published, now, uri=uri) for r in item.sources),
         reasons=item.reasons,
         merges=item.merges,
     )
@@ -252,26 +299,47 @@ def topic_views(config: Config, items: Mapping[str, Item], feeds: Mapping[str, F
                 now: datetime) -> dict[str, TopicView]:
     """Every slug's view, rendered once per item (an item in many topics is built once)."""
     now = utc(now)
-    chosen = select(config, items.values(), now)
+    return build_views(config, select(config, items.values(), now), feeds, now)  # type: ignore[return-value]
+
+
+def _newest(items: Sequence[Item], now: datetime) -> datetime | None:
+    return max((item_updated(i, item_time(i, now), now) for i in items), default=None)
+
+
+def build_views(config: Config, chosen: Mapping[str, Sequence[Item]],
+                feeds: Mapping[str, FeedState], now: datetime,
+                full: Iterable[str] | None = None) -> dict[str, TopicView | TopicSummary]:
+    """slug -> TopicView for the slugs in *full* (None: every slug), TopicSummary for the rest.
+
+    *chosen* is select()'s answer. A summary renders only its headlines, so index.html
+    and feeds.opml cost little when no feed is re-rendered; both kinds give the same
+    count, updated time and headlines. Each item is rendered once, whatever its topics.
+    """
+    now = utc(now)
+    full = set(chosen) if full is None else set(full)
     cache: dict[str, ItemView] = {}
+    uri = _memo_uri()
 
     def view(item: Item) -> ItemView:
-        if item.id not in cache:
-            cache[item.id] = item_view(item, feeds, now)
-        return cache[item.id]
+        try:
+            return cache[item.id]
+        except KeyError:
+            cache[item.id] = v = item_view(item, feeds, now, uri=uri)
+            return v
 
-    views = {slug: tuple(view(i) for i in chosen[slug]) for slug in chosen}
-    newest_all = max((v.updated for v in views.get(ALL, ())), default=FALLBACK_TIME)
-    return {
-        slug: TopicView(
-            slug=slug,
-            title=topic_title(config, slug),
-            description=topic_description(config, slug),
-            updated=max((v.updated for v in vs), default=newest_all),
-            items=vs,
-        )
-        for slug, vs in views.items()
-    }
+    newest_all = _newest(chosen.get(ALL, ()), now) or FALLBACK_TIME
+    out: dict[str, TopicView | TopicSummary] = {}
+    for slug, items in chosen.items():
+        title, description = topic_title(config, slug), topic_description(config, slug)
+        updated = _newest(items, now) or newest_all
+        if slug in full:
+            out[slug] = TopicView(slug=slug, title=title, description=description,
+                                  updated=updated, items=tuple(view(i) for i in items))
+        else:
+            out[slug] = TopicSummary(slug=slug, title=title, description=description,
+                                     updated=updated, count=len(items),
+                                     headlines=tuple(view(i) for i in items[:HEADLINES]))
+    return out
 
 
 def rfc3339(dt: datetime) -> str:

@@ -17,7 +17,6 @@ remaining feeds come back ``deferred``.
 from __future__ import annotations
 
 import asyncio
-import importlib.metadata
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -27,15 +26,15 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from . import PROJECT_URL, __version__
 from .errors import (BodyTooLarge, FeedGone, FetchError, FetchTimeout, HTTPStatusError, NetworkError,
                      TooManyRedirects)
 from .http_limits import ACCEPT_ENCODING, BoundedBody, DecodeFailed, LimitExceeded, read_limited_file
 from .records import FeedState, FetchResult, Settings, Source, utc
 from .schedule import host_of, parse_max_age, parse_retry_after
 
-PROJECT_URL = "https://github.com/aggregator-project/aggregator"
-ACCEPT = ("application/atom+xml, application/rss+xml, application/rdf+xml;q=0.9, "
-          "application/xml;q=0.9, text/xml;q=0.8, */*;q=0.1")
+ACCEPT = ("application/atom+xml, application/rss+xml, application/feed+json, application/rdf+xml;q=0.9, "
+          "application/xml;q=0.9, text/xml;q=0.8, application/json;q=0.8, */*;q=0.1")
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 PERMANENT_STATUSES = frozenset({301, 308})
 RETRY_STATUSES = frozenset({429, 503})
@@ -45,11 +44,7 @@ Job = tuple[Source, "FeedState | None"]
 
 def default_user_agent() -> str:
     """``aggregator/<version> (+<project url>)``: lets feed owners see who polls and how to reach us."""
-    try:
-        version = importlib.metadata.version("aggregator")
-    except importlib.metadata.PackageNotFoundError:  # running from a source tree
-        version = "0.1.0"
-    return f"aggregator/{version} (+{PROJECT_URL})"
+    return f"aggregator/{__version__} (+{PROJECT_URL})"
 
 
 def user_agent(settings: Settings) -> str:

@@ -7,20 +7,21 @@ order survive, every edit is validated and written atomically.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Iterable, Mapping
 from urllib.parse import urlsplit
 
-import httpx
-
-from . import discover
+from . import config, discover
+from .errors import ConfigError, FetchError, ParseError
 from .feedsfile import FeedEntry, FeedsFile, check_tags, entry_of, feed_entries, find_duplicate, new_node
-from .errors import (BodyTooLarge, ConfigError, FetchError, FetchTimeout, HTTPStatusError, NetworkError,
-                     ParseError, TooManyRedirects)
-from .records import ParsedFeed
+from .records import FetchResult, ParsedFeed, Source
 
-MAX_BYTES = 10_000_000
+if TYPE_CHECKING:  # only fetch.py imports httpx at run time
+    import httpx
+
 Parser = Callable[..., ParsedFeed]
 
 
@@ -55,30 +56,42 @@ def remove_feed(path: Path | str, url: str) -> FeedEntry:
 
 
 def add_feed(path: Path | str, url: str, name: str | None = None, tags: Iterable[str] = (), *,
-             client: httpx.Client | None = None, transport: httpx.BaseTransport | None = None,
-             parser: Parser | None = None) -> Added:
+             transport: httpx.AsyncBaseTransport | None = None, client: httpx.AsyncClient | None = None,
+             parser: Parser | None = None, now: datetime | None = None) -> Added:
     """Fetch *url* once, make sure it is a feed (or an HTML page announcing one), and append it.
 
+    Every request goes through :func:`aggregator.fetch.fetch_all` with the settings
+    of *path* (timeout, max_body_bytes, max_redirects, user_agent), so adding a
+    feed obeys the same limits as polling it. *transport* or *client* replace the
+    network (tests). Runs its own event loop: call it from synchronous code.
+
     The feed's own title becomes the name unless *name* is given. Raises ConfigError
-    for a duplicate or an unknown tag, FetchError when it cannot be fetched, and
-    ParseError when neither it nor any feed it announces parses.
+    for an invalid config, a duplicate or an unknown tag, FetchError when it cannot
+    be fetched, and ParseError when neither it nor any feed it announces parses.
     """
     doc = FeedsFile(Path(path))
+    settings = config.load(doc.path).settings  # validates the file before anything is fetched
     tags = check_tags(tags, doc.topic_slugs(), doc.path)
     known = feed_entries(doc)
     _refuse_duplicate(known, url, doc.path)
+    from . import fetch  # here, not at the top: list/remove/OPML need no HTTP stack
+
     if parser is None:
         from .parse import parse as parser
-    own = client is None
-    http = client or httpx.Client(transport=transport, follow_redirects=True, timeout=20.0,
-                                  headers={"User-Agent": _user_agent()})
-    try:
-        feed_url, parsed, page = _resolve(http, url, parser)
-    finally:
-        if own:
-            http.close()
-    if page is not None:
-        _refuse_duplicate(known, feed_url, doc.path)
+    when = now or datetime.now(timezone.utc)
+
+    async def get(target: str) -> FetchResult:
+        [result] = await fetch.fetch_all([(Source(url=target), None)], settings, client=client,
+                                         transport=transport, now=when)
+        if result.error is not None:
+            raise result.error  # already a one-line FetchError naming the URL
+        if result.body is None:  # a 304 to an unconditional GET: nothing to check
+            raise FetchError(target, f"HTTP {result.status} without a body")
+        return result
+
+    # One loop for every request, so an injected client is used from a single event loop.
+    feed_url, parsed, page = asyncio.run(
+        _resolve(get, url, parser, lambda link: _refuse_duplicate(known, link, doc.path)))
     title = parsed.title.strip()
     node = new_node(feed_url, name if name is not None else title, tags)
     doc.append(node)
@@ -94,63 +107,37 @@ def _refuse_duplicate(entries: list[FeedEntry], url: str, path: Path) -> None:
                           path, dup.line or None)
 
 
-def _user_agent() -> str:
-    from . import PROJECT_URL, __version__
-    return f"aggregator/{__version__} (+{PROJECT_URL})"
+def _parse(parser: Parser, resp: FetchResult, key: str) -> ParsedFeed:
+    # The final URL, after redirects, is what relative links in the feed resolve against.
+    return parser(resp.body, url=resp.final_url, headers=resp.headers, key=key)
 
 
-@dataclass(frozen=True)
-class _Response:
-    url: str  # after redirects: relative links resolve against it
-    headers: dict[str, str]  # lower-case names
-    body: bytes
+async def _resolve(get: Callable[[str], Awaitable[FetchResult]], url: str, parser: Parser,
+                   refuse: Callable[[str], None]) -> tuple[str, ParsedFeed, str | None]:
+    """(feed URL, parsed feed, page it was discovered on or None).
 
-
-def _get(http: httpx.Client, url: str) -> _Response:
-    """GET *url*, body read up to MAX_BYTES. Raises FetchError subclasses naming the URL."""
-    try:
-        with http.stream("GET", url) as resp:
-            if resp.status_code >= 400:
-                raise HTTPStatusError(url, resp.status_code)
-            chunks, size = [], 0
-            for chunk in resp.iter_bytes():
-                size += len(chunk)
-                if size > MAX_BYTES:
-                    raise BodyTooLarge(url, f"body larger than {MAX_BYTES} bytes")
-                chunks.append(chunk)
-            return _Response(str(resp.url), {k.lower(): v for k, v in resp.headers.items()}, b"".join(chunks))
-    except httpx.TimeoutException as e:
-        raise FetchTimeout(url, f"timed out ({type(e).__name__})") from None
-    except httpx.TooManyRedirects:
-        raise TooManyRedirects(url, "too many redirects") from None
-    except httpx.HTTPError as e:
-        raise NetworkError(url, f"{type(e).__name__}: {e}") from None
-
-
-def _parse(parser: Parser, resp: _Response, key: str) -> ParsedFeed:
-    return parser(resp.body, url=resp.url, headers=resp.headers, key=key)
-
-
-def _resolve(http: httpx.Client, url: str, parser: Parser) -> tuple[str, ParsedFeed, str | None]:
-    """(feed URL, parsed feed, page it was discovered on or None)."""
-    resp = _get(http, url)
+    *refuse* raises for an announced feed that is already configured, before it is fetched.
+    """
+    resp = await get(url)
+    body = resp.body or b""
     ctype = resp.headers.get("content-type", "")
-    if not discover.looks_like_html(resp.body, ctype):
+    if not discover.looks_like_html(body, ctype):
         try:
             return url, _parse(parser, resp, url), None
         except ParseError as first:
-            links = discover.find_feed_links(discover.decode_html(resp.body, ctype), resp.url)
+            links = discover.find_feed_links(discover.decode_html(body, ctype), resp.final_url)
             if not links:
                 raise first
     else:
-        links = discover.find_feed_links(discover.decode_html(resp.body, ctype), resp.url)
+        links = discover.find_feed_links(discover.decode_html(body, ctype), resp.final_url)
         if not links:
             raise ParseError(url, "an HTML page that announces no feed (no <link rel=\"alternate\" "
                                   "type=\"application/rss+xml\"> or Atom/JSON Feed link)")
     problems = []
     for link in links[:3]:  # the first is the site's main feed; a few fallbacks at most
+        refuse(link.url)
         try:
-            return link.url, _parse(parser, _get(http, link.url), link.url), url
+            return link.url, _parse(parser, await get(link.url), link.url), url
         except (FetchError, ParseError) as e:
             problems.append(str(e))
     raise ParseError(url, "the feeds this page announces do not work: " + "; ".join(problems))
@@ -262,7 +249,6 @@ def export_opml(path: Path | str, *, now: Any = None, title: str | None = None) 
     Local ``path:`` feeds are left out: a file path means nothing to another reader.
     """
     import xml.etree.ElementTree as ET
-    from datetime import datetime, timezone
     from email.utils import format_datetime
 
     doc = FeedsFile(Path(path))
