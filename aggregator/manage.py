@@ -85,8 +85,8 @@ def add_feed(path: Path | str, url: str, name: str | None = None, tags: Iterable
                                          transport=transport, now=when)
         if result.error is not None:
             raise result.error  # already a one-line FetchError naming the URL
-        if result.body is None:  # a 304 to an unconditional GET: nothing to check
-            raise FetchError(target, f"HTTP {result.status} without a body")
+        if result.body is None:  # e.g. a 304 to an unconditional GET: nothing to check
+            raise FetchError(target, f"no body to check (HTTP {result.status})")
         return result
 
     # One loop for every request, so an injected client is used from a single event loop.

@@ -25,15 +25,17 @@ from typing import Callable
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
-from . import PROJECT_URL, __version__, jsonfeed, site
+from . import PROJECT_URL, __version__, healthfeed, jsonfeed, site
 from .errors import PublishError
 from .feedmodel import (
-    ALL, FORMATS, MEDIA_TYPES, ItemView, TopicView, feed_name, file_url, rfc3339, select,
-    site_url, topic_views,
+    ALL, FALLBACK_TIME, FORMATS, MEDIA_TYPES, ItemView, TopicView, build_views, feed_name,
+    file_url, rfc3339, select, site_url,
 )
+from .healthfeed import HealthView, health_view
 from .records import Config, PublishReport, Snapshot, utc
 
-__all__ = ["publish", "select", "render_rss", "render_atom", "write_atomic", "stylesheet"]
+__all__ = ["publish", "select", "render_rss", "render_atom", "render_feeds", "render_health",
+           "write_atomic", "stylesheet"]
 
 ATOM = "http://www.w3.org/2005/Atom"
 DC = "http://purl.org/dc/elements/1.1/"
@@ -55,23 +57,17 @@ def _whole(dt: datetime) -> datetime:
     return utc(dt).replace(microsecond=0)
 
 
-def _generator(config: Config, view: TopicView, fmt: str) -> FeedGenerator:
+def _generator(config: Config, view: TopicView) -> FeedGenerator:
+    """feedgen with the feed metadata and entries; _point() adds the per-format links."""
     settings = config.settings
     fg = FeedGenerator()
     fg.load_extension("dc", atom=False, rss=True)  # declares xmlns:dc on <rss>
-    self_url = file_url(settings, feed_name(view.slug, fmt))
-    fg.id(self_url)
     fg.title(view.title)
     fg.description(view.description)  # RSS description and Atom subtitle
     fg.updated(_whole(view.updated))
     fg.lastBuildDate(_whole(view.updated))
     fg.author({"name": config.settings.title or "aggregator", "uri": site_url(settings)})
     fg.generator("aggregator", __version__, PROJECT_URL)
-    fg.link(href=self_url, rel="self", type=MEDIA_TYPES[fmt])
-    if settings.websub_hub:
-        fg.link(href=settings.websub_hub, rel="hub")
-    # feedgen sets the RSS channel <link> from the LAST link added: the site goes last.
-    fg.link(href=site_url(settings), rel="alternate", type="text/html")
     for v in view.items:
         fe = fg.add_entry(order="append")  # the default prepends, reversing our order
         fe.id(v.id)  # also the RSS guid, isPermaLink="false"
@@ -92,16 +88,30 @@ def _generator(config: Config, view: TopicView, fmt: str) -> FeedGenerator:
     return fg
 
 
+def _point(fg: FeedGenerator, config: Config, name: str, fmt: str) -> FeedGenerator:
+    """Set the feed id and links for one output file (the entries stay: built once for both)."""
+    settings = config.settings
+    self_url = file_url(settings, name)
+    fg.id(self_url)
+    fg.link(href=self_url, rel="self", type=MEDIA_TYPES[fmt], replace=True)
+    if settings.websub_hub:
+        fg.link(href=settings.websub_hub, rel="hub")
+    # feedgen sets the RSS channel <link> from the LAST link added: the site goes last.
+    fg.link(href=site_url(settings), rel="alternate", type="text/html")
+    return fg
+
+
 def _serialise(root: etree._Element) -> bytes:
     root.addprevious(etree.ProcessingInstruction("xml-stylesheet", XSL_PI))
     return etree.tostring(root.getroottree(), xml_declaration=True, encoding="UTF-8",
                           pretty_print=True)
 
 
-def render_rss(config: Config, view: TopicView) -> bytes:
-    """RSS 2.0 bytes for one topic view."""
+def render_rss(config: Config, view: TopicView, fg: FeedGenerator | None = None) -> bytes:
+    """RSS 2.0 bytes for one topic view (*fg*: its _generator, when already built)."""
     settings = config.settings
-    root, _ = _generator(config, view, "rss")._create_rss()
+    fg = _point(fg or _generator(config, view), config, feed_name(view.slug, "rss"), "rss")
+    root, _ = fg._create_rss()
     channel = root.find("channel")
     self_link = channel.find(_a("link"))
     if settings.websub_hub:
@@ -127,9 +137,10 @@ def _rss_item_extras(el: etree._Element, v: ItemView, config: Config) -> None:
         _sub(el, "source", src.name, url=src.feed_url)
 
 
-def render_atom(config: Config, view: TopicView) -> bytes:
-    """Atom 1.0 bytes for one topic view."""
-    root, _ = _generator(config, view, "atom")._create_atom()
+def render_atom(config: Config, view: TopicView, fg: FeedGenerator | None = None) -> bytes:
+    """Atom 1.0 bytes for one topic view (*fg*: its _generator, when already built)."""
+    fg = _point(fg or _generator(config, view), config, feed_name(view.slug, "atom"), "atom")
+    root, _ = fg._create_atom()
     # feedgen fakes the Atom namespace with an "xmlns" attribute on un-namespaced
     # elements; a round trip through the parser gives real namespaced elements.
     root = etree.fromstring(etree.tostring(root))
@@ -177,16 +188,25 @@ RENDERERS: dict[str, Callable[[Config, TopicView], bytes]] = {
 }
 
 
+def render_feeds(config: Config, view: TopicView) -> dict[str, bytes]:
+    """fmt -> bytes of every format of one view; RSS and Atom share one feedgen build."""
+    fg = _generator(config, view)
+    return {"rss": render_rss(config, view, fg), "atom": render_atom(config, view, fg),
+            "json": jsonfeed.render(config, view)}
+
+
 def stylesheet() -> bytes:
     """The XSLT that makes feeds readable in a browser (aggregator/static/feed.xsl)."""
     return resources.files("aggregator").joinpath("static/feed.xsl").read_bytes()
 
 
-def write_atomic(path: Path, data: bytes) -> bool:
+def write_atomic(path: Path, data: bytes, *, sync_dir: bool = True) -> bool:
     """Write *data* to *path* unless it already holds exactly those bytes; True if written.
 
     Temp file in the same folder, fsync, os.replace: a crash leaves the old file or the
     new one. On failure the old file stays, the temp file is removed, PublishError raised.
+    *sync_dir* False leaves the folder's fsync (which makes the rename durable) to the
+    caller, so a publish of many files syncs the folder once.
     """
     path = Path(path)
     try:
@@ -218,7 +238,8 @@ def write_atomic(path: Path, data: bytes) -> bool:
                 os.unlink(tmp)
             except OSError:
                 pass
-    _fsync_dir(path.parent)
+    if sync_dir:
+        _fsync_dir(path.parent)
     return True
 
 
@@ -235,42 +256,89 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+def render_health(config: Config, view: HealthView) -> bytes:
+    """health.atom: one Atom entry per failing source (see healthfeed), valid when empty."""
+    settings = config.settings
+    fg = FeedGenerator()
+    fg.id(view.self_url)
+    fg.title(view.title)
+    fg.subtitle(view.subtitle)
+    fg.updated(_whole(view.updated))
+    fg.author({"name": settings.title or "aggregator", "uri": view.site_url})
+    fg.generator("aggregator", __version__, PROJECT_URL)
+    fg.link(href=view.self_url, rel="self", type=MEDIA_TYPES["atom"])
+    if settings.websub_hub:  # operators can have problems pushed to them too
+        fg.link(href=settings.websub_hub, rel="hub")
+    fg.link(href=view.site_url, rel="alternate", type="text/html")
+    for p in view.problems:
+        fe = fg.add_entry(order="append")
+        fe.id(p.id)
+        fe.title(p.title)
+        fe.updated(_whole(p.updated))
+        if p.link:
+            fe.link(href=p.link, rel="alternate")
+        fe.content(p.content_html, type="html")
+    root, _ = fg._create_atom()
+    root = etree.fromstring(etree.tostring(root))  # real namespaces, as in render_atom
+    for el in root.findall(_a("entry")):
+        for link in el.findall(_a("link")):  # feedgen dropped rel
+            link.set("rel", "alternate")
+    return _serialise(root)
+
+
+def _wanted(slugs: list[str], topics: set[str] | None, out: Path) -> set[str]:
+    """Slugs to render: the changed ones (None: all), "all" when any changed, any missing a file."""
+    if topics is None:
+        wanted = set(slugs)
+    else:
+        wanted = {s for s in topics if s in slugs}
+        if wanted:
+            wanted.add(ALL)
+    for slug in slugs:
+        if slug not in wanted and not all((out / feed_name(slug, f)).exists() for f in FORMATS):
+            wanted.add(slug)
+    return wanted
+
+
 def publish(config: Config, snapshot: Snapshot, *, now: datetime,
             topics: set[str] | None = None) -> PublishReport:
     """Write every feed file of the changed *topics* (None: all) and the site files.
 
     A slug is rendered when it changed, when any topic changed ("all"), or when one of
-    its files is missing. index.html, feeds.opml and feed.xsl are rendered every time and
-    written only when their bytes differ.
+    its files is missing; the others cost only their counts and headlines. index.html,
+    feeds.opml, feed.xsl and health.atom are rendered every time and written only when
+    their bytes differ. The folder is fsynced once, after the last rename.
     """
     out = Path(config.settings.output_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise PublishError(out, f"cannot create the output folder: {e.strerror or e}") from e
-    views = topic_views(config, snapshot.items, snapshot.feeds, utc(now))
-    if topics is None:
-        wanted = set(views)
-    else:
-        wanted = {s for s in topics if s in views}
-        if wanted:
-            wanted.add(ALL)
+    now = utc(now)
+    chosen = select(config, snapshot.items.values(), now)
+    wanted = _wanted(list(chosen), topics, out)
+    views = build_views(config, chosen, snapshot.feeds, now, full=wanted)
     written: list[Path] = []
     unchanged: list[Path] = []
     rendered: list[str] = []
 
     def put(path: Path, data: bytes) -> None:
-        (written if write_atomic(path, data) else unchanged).append(path)
+        (written if write_atomic(path, data, sync_dir=False) else unchanged).append(path)
 
-    for slug, view in views.items():
-        paths = {fmt: out / feed_name(slug, fmt) for fmt in FORMATS}
-        if slug not in wanted and all(p.exists() for p in paths.values()):
-            continue
-        rendered.append(slug)
-        for fmt, path in paths.items():
-            put(path, RENDERERS[fmt](config, view))
-    put(out / "feed.xsl", stylesheet())
-    put(out / "index.html", site.render_index(config, views))
-    put(out / "feeds.opml", site.render_opml(config, views))
+    try:
+        for slug, view in views.items():
+            if not isinstance(view, TopicView):  # a summary: not wanted, files present
+                continue
+            rendered.append(slug)
+            for fmt, data in render_feeds(config, view).items():
+                put(out / feed_name(slug, fmt), data)
+        put(out / "feed.xsl", stylesheet())
+        put(out / "index.html", site.render_index(config, views))
+        put(out / "feeds.opml", site.render_opml(config, views))
+        fallback = views[ALL].updated if ALL in views else FALLBACK_TIME
+        put(out / healthfeed.FILE, render_health(config, health_view(config, snapshot.feeds, fallback)))
+    finally:
+        if written:
+            _fsync_dir(out)
     return PublishReport(written=tuple(written), unchanged=tuple(unchanged),
                          topics_rendered=tuple(rendered))

@@ -13,10 +13,19 @@ from typing import Mapping
 
 from lxml import etree
 
-from .feedmodel import ALL, MEDIA_TYPES, TopicView, feed_name, file_url, rfc3339, site_url
+from .feedmodel import (
+    ALL, HEADLINES, MEDIA_TYPES, TopicSummary, TopicView, feed_name, file_url, rfc3339, site_url,
+)
 from .records import Config, utc
 
-HEADLINES = 5
+__all__ = ["render_index", "render_opml", "HEADLINES", "OPERATOR_FILES"]
+
+# Listing = TopicView | TopicSummary: both have slug, title, description, updated, count
+# and headlines, which is all the site shows.
+Listing = TopicView | TopicSummary
+# Files for whoever runs the aggregator, not for readers: linked from the page footer,
+# kept out of feeds.opml (an OPML import would subscribe readers to them).
+OPERATOR_FILES = ("health.atom", "metrics.prom")
 LABELS = {"rss": "RSS", "atom": "Atom", "json": "JSON Feed"}
 
 CSS = """
@@ -45,6 +54,7 @@ li{margin:.3rem 0}
 .meta{display:block;color:var(--muted);font-size:.82rem}
 .empty{color:var(--muted);font-style:italic}
 footer{color:var(--muted);font-size:.85rem;margin-top:2rem}
+.operator{display:block;font-size:.8rem;margin-top:.3rem}
 """
 
 
@@ -52,11 +62,11 @@ def _e(value: object) -> str:
     return escape(str(value), quote=True)
 
 
-def _newest(views: Mapping[str, TopicView]):
+def _newest(views: Mapping[str, Listing]):
     return max((v.updated for v in views.values()), default=None)
 
 
-def render_index(config: Config, views: Mapping[str, TopicView]) -> bytes:
+def render_index(config: Config, views: Mapping[str, Listing]) -> bytes:
     """index.html: every topic with its description, count, latest headlines, feeds."""
     settings = config.settings
     site_title = settings.title or "aggregator"
@@ -90,12 +100,15 @@ def render_index(config: Config, views: Mapping[str, TopicView]) -> bytes:
     newest = _newest(views)
     stamp = (f' Newest item: <time datetime="{rfc3339(newest)}">'
              f"{_e(utc(newest).strftime('%Y-%m-%d %H:%M UTC'))}</time>.") if newest else ""
-    body += [f"<footer>Built by aggregator.{stamp}</footer>", "</main>", "</body>", "</html>", ""]
+    operator = ", ".join(f'<a href="{_e(name)}">{_e(name)}</a>' for name in OPERATOR_FILES)
+    body += [f"<footer>Built by aggregator.{stamp}",
+             f'<span class="operator">Operator: {operator}</span></footer>',
+             "</main>", "</body>", "</html>", ""]
     return "\n".join(head + body).encode("utf-8")
 
 
-def _section(view: TopicView) -> list[str]:
-    n = len(view.items)
+def _section(view: Listing) -> list[str]:
+    n = view.count
     out = [
         f'<section id="topic-{_e(view.slug)}">',
         f'<h2>{_e(view.title)}<span class="count">{n} item{"" if n == 1 else "s"}</span></h2>',
@@ -107,11 +120,11 @@ def _section(view: TopicView) -> list[str]:
         )
         + "</p>",
     ]
-    if not view.items:
+    if not view.headlines:
         out.append('<p class="empty">No items yet.</p>')
     else:
         out.append("<ol>")
-        for v in view.items[:HEADLINES]:
+        for v in view.headlines:
             title = (f'<a href="{_e(v.link)}">{_e(v.title)}</a>' if v.link else _e(v.title))
             source = v.sources[0].name if v.sources else ""
             when = utc(v.published).strftime("%Y-%m-%d %H:%M UTC")
@@ -124,7 +137,7 @@ def _section(view: TopicView) -> list[str]:
     return out
 
 
-def render_opml(config: Config, views: Mapping[str, TopicView]) -> bytes:
+def render_opml(config: Config, views: Mapping[str, Listing]) -> bytes:
     """feeds.opml (OPML 2.0): one outline per topic feed, RSS URLs, ready to import."""
     settings = config.settings
     root = etree.Element("opml", version="2.0")

@@ -7,27 +7,18 @@ whole :class:`Snapshot` in one ``storage.write`` — to a temp file, fsynced, th
 file linked to ``<store>.bak``, then ``os.replace``. At every instant the store path
 holds a complete file, old or new. A file that does not load is never overwritten.
 
-Layout (TinyDB tables; documents keyed "1", "2", …)::
-
-    meta        {"schema_version": 2, "saved_at": ISO time}
-    feeds       FeedState fields          items  Item fields (nested lists of dicts)
-    tombstones  {"key": identity key, "at": ISO time}
-
-Schema 1 (before reasons, merges and identity keys were kept): no ``meta`` version,
-dates as epoch seconds, an item's one identity key in ``key``; see :func:`migrate_v1`.
+The file's format (tables, schema versions, migration, the record codec) is in
+:mod:`aggregator.storeformat`; this module does the file I/O and holds the lock.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import gc
 import os
 import stat
 import tempfile
-import typing
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from functools import cache
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
 
@@ -37,10 +28,13 @@ from tinydb import TinyDB
 from tinydb.storages import Storage
 
 from . import errors
-from .records import FeedState, Item, Settings, Snapshot, utc
+from .records import Settings, Snapshot
 from .retention import apply_prune
+from .storeformat import (SCHEMA_VERSION, NotAStore, decode, decode_snapshot, encode_snapshot,
+                          migrate_v1, schema_version)
 
-SCHEMA_VERSION = 2
+__all__ = ["SCHEMA_VERSION", "OrjsonStorage", "Store", "atomic_write", "decode", "decode_snapshot",
+           "encode_snapshot", "migrate_v1", "schema_version"]  # the format's names, re-exported
 
 
 def _utcnow() -> datetime:
@@ -154,163 +148,6 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-# ----------------------------------------------------------------------------- codec
-
-
-class _Bad(Exception):
-    """The file parsed but does not hold a store; the message is the one-line reason."""
-
-
-@cache  # cleared after each load; many items share a time (first_seen = the run's now)
-def _dt(value: Any) -> datetime:
-    if not isinstance(value, str):
-        raise TypeError(f"expected an ISO 8601 time, got {value!r}")
-    return utc(datetime.fromisoformat(value))
-
-
-@cache
-def _plan(cls: type) -> tuple[frozenset[str], tuple[str, ...], tuple[tuple[str, type], ...], tuple[str, ...]]:
-    """(field names, datetime fields, nested record fields, tuple fields) of a record class."""
-    hints = typing.get_type_hints(cls)
-    names = frozenset(f.name for f in dataclasses.fields(cls))
-    dates, nested, tuples = [], [], []
-    for name in names:
-        hint, args = hints[name], typing.get_args(hints[name])
-        if hint is datetime or datetime in args:
-            dates.append(name)
-        elif typing.get_origin(hint) is tuple:
-            sub = args[0] if args and dataclasses.is_dataclass(args[0]) else None
-            nested.append((name, sub)) if sub else tuples.append(name)
-    return names, tuple(dates), tuple(nested), tuple(tuples)
-
-
-def decode(cls: type, doc: Any) -> Any:
-    """A record from its stored dict; like ``records.from_dict`` (unknown keys ignored),
-    but with the per-class plan cached, for 100k items. *doc* may be modified."""
-    if not isinstance(doc, dict):
-        raise TypeError(f"expected an object, got {type(doc).__name__}")
-    names, dates, nested, tuples = _plan(cls)
-    if not names.issuperset(doc):
-        doc = {k: v for k, v in doc.items() if k in names}
-    for name in dates:
-        if (v := doc.get(name)) is not None:
-            doc[name] = _dt(v)
-    for name, sub in nested:
-        if (v := doc.get(name)) is not None:
-            doc[name] = tuple([decode(sub, x) for x in v])
-    for name in tuples:
-        if (v := doc.get(name)) is not None:
-            doc[name] = tuple(v)
-    return cls(**doc)
-
-
-def _docs(raw: Mapping[str, Any], table: str) -> dict[str, Any]:
-    docs = raw.get(table, {})
-    if not isinstance(docs, dict):
-        raise _Bad(f"table {table!r} is a {type(docs).__name__}, not a TinyDB table")
-    return docs
-
-
-def _each(raw: Mapping[str, Any], table: str, fn: Callable[[Any], Any]) -> Iterator[Any]:
-    for doc_id, doc in _docs(raw, table).items():
-        try:
-            yield fn(doc)
-        except (TypeError, ValueError, KeyError, AttributeError) as exc:
-            raise _Bad(f"{table} document {doc_id}: {exc}") from exc
-
-
-def _item(doc: Any) -> Item:
-    item = decode(Item, doc)
-    if not isinstance(item.id, str) or not item.id:
-        raise ValueError(f"item id {item.id!r} is not a non-empty string")
-    return item
-
-
-def schema_version(raw: Mapping[str, Any]) -> int:
-    meta = next(iter(_docs(raw, "meta").values()), {})
-    version = meta.get("schema_version", 1) if isinstance(meta, dict) else None
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise _Bad(f"meta schema_version {version!r} is not a version number")
-    if version > SCHEMA_VERSION:
-        raise _Bad(f"written by a newer aggregator (schema {version}; this one reads up to "
-                   f"{SCHEMA_VERSION})")
-    return version
-
-
-def _iso_from_epoch(value: Any) -> Any:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value, timezone.utc).isoformat()
-    return value
-
-
-def _v1_keys(doc: dict[str, Any]) -> list[Any]:
-    """Schema 1 kept one key; rebuild what dedup indexes: it, each source's guid key, the url key."""
-    from .dedup import url_key  # only for this migration
-
-    keys = [doc.pop("key", None) or doc.get("id")]
-    keys += [f"guid:{r.get('feed_url')} {r['guid']}" for r in doc.get("sources") or ()
-             if isinstance(r, dict) and r.get("guid")]
-    if isinstance(doc.get("canonical_url"), str):
-        keys.append(url_key(doc["canonical_url"]))
-    return list(dict.fromkeys(keys))
-
-
-def migrate_v1(raw: dict[str, Any]) -> dict[str, Any]:
-    """Schema 1 -> 2, in place: epoch dates -> ISO, ``key`` -> ``keys``, no reasons/merges yet."""
-    for doc in _docs(raw, "items").values():
-        if not isinstance(doc, dict):
-            continue  # reported by the decoder with its document id
-        for name in ("published", "updated", "first_seen"):
-            doc[name] = _iso_from_epoch(doc.get(name))
-        for ref in doc.get("sources") or ():
-            if isinstance(ref, dict):
-                ref["seen"] = _iso_from_epoch(ref.get("seen"))
-        doc.setdefault("keys", _v1_keys(doc))
-        doc.setdefault("reasons", [])
-        doc.setdefault("merges", [])
-    for doc in _docs(raw, "feeds").values():
-        if isinstance(doc, dict):
-            for name in ("last_attempt", "last_success", "next_poll", "updated"):
-                doc[name] = _iso_from_epoch(doc.get(name))
-    return raw
-
-
-def decode_snapshot(raw: Any) -> Snapshot:
-    """The Snapshot a parsed store file holds, migrated to the current schema. Raises _Bad."""
-    if not isinstance(raw, dict):
-        raise _Bad(f"top level is a {type(raw).__name__}, not a TinyDB object of tables")
-    version = schema_version(raw)
-    if version < 2:
-        raw = migrate_v1(raw)
-    try:
-        items = {i.id: i for i in _each(raw, "items", _item)}
-        feeds = {f.url: f for f in _each(raw, "feeds", lambda d: decode(FeedState, d))}
-        tombstones = dict(_each(raw, "tombstones", lambda d: (d["key"], _dt(d["at"]))))
-    finally:
-        _dt.cache_clear()
-    meta = dict(next(iter(_docs(raw, "meta").values()), {}))
-    if version != SCHEMA_VERSION:
-        meta["migrated_from"] = version
-    meta["schema_version"] = SCHEMA_VERSION
-    return Snapshot(items=items, feeds=feeds, tombstones=tombstones, meta=meta)
-
-
-def encode_snapshot(snapshot: Snapshot, saved_at: datetime) -> dict[str, dict[str, Any]]:
-    """The TinyDB tables for *snapshot*; records stay records (orjson writes them)."""
-    meta = {k: v for k, v in snapshot.meta.items() if k != "migrated_from"}
-    meta.update(schema_version=SCHEMA_VERSION, saved_at=saved_at.isoformat())
-
-    def table(docs: Any) -> dict[str, Any]:
-        return {str(n): doc for n, doc in enumerate(docs, 1)}
-
-    return {
-        "meta": table([meta]),
-        "feeds": table(snapshot.feeds.values()),
-        "items": table(snapshot.items.values()),
-        "tombstones": table({"key": k, "at": utc(at)} for k, at in snapshot.tombstones.items()),
-    }
-
-
 # ----------------------------------------------------------------------------- the store
 
 
@@ -365,7 +202,7 @@ class Store:
         """The whole store (empty if there is no file yet). Raises StoreCorrupt or StoreError."""
         try:
             snapshot = self._read(self.path)
-        except _Bad as exc:
+        except NotAStore as exc:
             backup = self.backup if self.backup.exists() else None
             self._unreadable = errors.StoreCorrupt(self.path, str(exc), backup)
             raise self._unreadable from None
@@ -377,7 +214,7 @@ class Store:
 
     @staticmethod
     def _read(path: Path) -> Snapshot:
-        """One read of *path*; raises _Bad (does not load) or StoreError (cannot read)."""
+        """One read of *path*; raises NotAStore (does not load) or StoreError (cannot read)."""
         with _gc_paused():
             try:
                 with TinyDB(path, storage=OrjsonStorage) as db:
@@ -387,7 +224,7 @@ class Store:
             except OSError as exc:
                 raise errors.StoreError(path, f"cannot read: {exc.strerror}") from exc
             except ValueError as exc:  # orjson.JSONDecodeError
-                raise _Bad(f"not valid JSON ({exc})") from None
+                raise NotAStore(f"not valid JSON ({exc})") from None
             return Snapshot() if raw is None else decode_snapshot(raw)
 
     def save(self, snapshot: Snapshot) -> None:
@@ -424,7 +261,7 @@ class Store:
             return f"{self.path}: no store yet (the first run creates it); {self._backup_verdict()}"
         try:
             snap = self._read(self.path)
-        except (_Bad, errors.StoreError) as exc:
+        except (NotAStore, errors.StoreError) as exc:
             return f"{self.path}: DOES NOT LOAD: {_reason(exc)}; {self._backup_verdict()}"
         verdict = f"{self.path}: ok, {_describe(snap)}"
         if snap.meta.get("migrated_from"):
@@ -436,7 +273,7 @@ class Store:
             return "no backup"
         try:
             return f"backup {self.backup.name} ok, {_describe(self._read(self.backup))}"
-        except (_Bad, errors.StoreError) as exc:
+        except (NotAStore, errors.StoreError) as exc:
             return f"backup {self.backup.name} does not load either: {_reason(exc)}"
 
     def restore(self, now: datetime | None = None) -> str:
@@ -446,7 +283,7 @@ class Store:
             if self.path.exists():
                 try:
                     snap = self._read(self.path)
-                except _Bad:
+                except NotAStore:
                     pass
                 else:
                     raise errors.StoreError(self.path, f"loads fine ({_describe(snap)}); "
@@ -455,7 +292,7 @@ class Store:
                 raise errors.StoreError(self.path, f"no backup {self.backup} to restore from")
             try:
                 good = self._read(self.backup)
-            except _Bad as exc:
+            except NotAStore as exc:
                 raise errors.StoreError(self.backup, f"the backup does not load either: {exc}; "
                                                      "nothing restored") from None
             stamp = (now or self._clock()).astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")

@@ -85,17 +85,19 @@ def main(argv: list[str] | None = None) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(doc, indent=1), encoding="utf-8")
 
-    ok = [r for r in results if "error" not in r]
+    shown = [r for r in results if "floor_cold" in r]
     print()
-    print(report.table(ok) if ok else "no N finished")
+    print(report.table(shown) if shown else "no N got as far as the floor")
     for r in results:
-        for line in ([r["error"]] if "error" in r else report.sanity(r)):
-            print(f"warning: N={r['n']}: {line}" if "error" in r else f"warning: {line}")
+        if "error" in r:
+            print(f"ERROR: N={r['n']}: {r['error']} (the figures of the rounds before it are shown)")
+        for line in report.sanity(r):
+            print(f"warning: {line}")
     print(f"\nresults: {path}")
     if a.compare:
         print(f"\ncompared with {a.compare[0]}:")
         print(report.compare(json.loads(a.compare[0].read_text(encoding="utf-8")), doc))
-    return 1 if len(ok) < len(results) else 0
+    return 1 if any("error" in r for r in results) else 0
 
 
 if __name__ == "__main__":

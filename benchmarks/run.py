@@ -20,6 +20,7 @@ import shutil
 import sys
 import tempfile
 import time
+import traceback
 from pathlib import Path
 from typing import Any, Callable
 
@@ -104,51 +105,58 @@ def measure(n: int, farm: FarmClient, *, workers: int | None = None, profile: bo
     urls = [farm.url(i) for i in range(n)]
     folder = Path(tempfile.mkdtemp(prefix=f"aggbench-{n}-"))
     out: dict[str, Any] = {"n": n, "workers": workers}
+    stage = "config"
     try:
         conf = cfg.load(write_config(folder, urls, shipped_topics(), workers=workers))
         out["topics"] = [t.slug for t in conf.topics]
 
+        stage = "floor_cold"
         log(f"N={n}: floor cold")
         cold_floor = floor.run_round(urls)
-        out["floor_cold"] = cold_floor.to_dict()
+        out[stage] = cold_floor.to_dict()
 
+        stage = "cold"
         log(f"N={n}: cold poll")
         prof = cProfile.Profile() if profile else None
         secs, rep = timed(lambda: pipeline.poll(conf, force=True), prof)
-        out["cold"] = {"seconds": secs, **_outcomes(rep)}
+        out[stage] = {"seconds": secs, **_outcomes(rep)}
         if prof is not None:
             out["profile"] = print_profile(prof, stream=sys.stdout)
 
+        stage = "floor_warm"
         changed = farm.mutate(n, 0.2, 1)
         out["changed"] = len(changed)
         log(f"N={n}: floor warm ({len(changed)} changed)")
-        out["floor_warm"] = floor.run_round(urls, cold_floor.validators).to_dict()
-        log(f"N={n}: warm poll")
-        secs, rep = timed(lambda: pipeline.poll(conf, force=True))
-        out["warm"] = {"seconds": secs, **_outcomes(rep)}
+        out[stage] = floor.run_round(urls, cold_floor.validators).to_dict()
 
-        log(f"N={n}: no-change poll")
-        secs, rep = timed(lambda: pipeline.poll(conf, force=True))
-        out["nochange"] = {"seconds": secs, **_outcomes(rep)}
+        for stage, what in (("warm", "warm poll"), ("nochange", "no-change poll")):
+            log(f"N={n}: {what}")
+            secs, rep = timed(lambda: pipeline.poll(conf, force=True))
+            out[stage] = {"seconds": secs, **_outcomes(rep)}
 
-        log(f"N={n}: publish")
-        for name in ("publish", "publish_again"):
+        for stage in ("publish", "publish_again"):
+            log(f"N={n}: {stage.replace('_', ' ')}")
             secs, pub = timed(lambda: pipeline.publish(conf))
-            out[name] = {"seconds": secs, "written": len(pub.written), "unchanged": len(pub.unchanged)}
+            out[stage] = {"seconds": secs, "written": len(pub.written), "unchanged": len(pub.unchanged)}
 
+        stage = "store_load"
         store_path = conf.settings.store
         store = Store(store_path)
         secs, snap = timed(store.load)
-        out["store_load"] = {"seconds": secs, "items": len(snap.items), "feeds": len(snap.feeds)}
+        out[stage] = {"seconds": secs, "items": len(snap.items), "feeds": len(snap.feeds)}
+        stage = "store_save"
         secs, _ = timed(lambda: store.save(snap))
-        out["store_save"] = {"seconds": secs}
+        out[stage] = {"seconds": secs}
         out["store_bytes"] = store_path.stat().st_size
-        # ru_maxrss is in KiB on Linux. CHILDREN covers only children already reaped (a parse pool).
-        out["rss_self"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-        out["rss_children"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
-        out["farm"] = farm.stats()
+    except Exception as exc:  # noqa: BLE001 - keep the rounds that finished, name the one that failed
+        traceback.print_exc()
+        out["error"] = f"{stage}: {type(exc).__name__}: {' '.join(str(exc).split())}"
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+    # ru_maxrss is in KiB on Linux. CHILDREN covers only children already reaped (a parse pool).
+    out["rss_self"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    out["rss_children"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+    out["farm"] = farm.stats()
     return out
 
 

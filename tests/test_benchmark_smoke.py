@@ -197,3 +197,17 @@ def test_tiny_run_end_to_end(tmp_path, capsys):
     assert "no-change poll" in printed and "N=5" in printed
     again = main(["--compare", str(out), str(out)])
     assert again == 0 and "1.00×" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("over, expected", [
+    ({}, 0),
+    ({"cold": {"seconds": 1.0, "outcomes": {"fetched": 99, "failed": 1}}}, 1),
+    ({"nochange": {"seconds": 1.0, "outcomes": {"not_modified": 100}}}, 0),
+    ({"nochange": {"seconds": 1.0, "outcomes": {"fetched": 100}}}, 1),
+    ({"changed": 20, "warm": {"seconds": 1.0, "outcomes": {"fetched": 20, "not_modified": 80}}}, 0),
+    ({"changed": 20, "warm": {"seconds": 1.0, "outcomes": {"fetched": 100}}}, 1),
+    ({"floor_cold": {"seconds": 1.0, "failed": 3}}, 1),
+])
+def test_sanity_flags_rounds_that_did_not_do_their_work(over, expected):
+    base = {"n": 100, "floor_cold": {"seconds": 1.0}, "cold": {"seconds": 1.0, "outcomes": {"fetched": 100}}}
+    assert len(report.sanity({**base, **over})) == expected

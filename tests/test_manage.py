@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from aggregator import config
 from aggregator.cli_manage import demo, feeds
-from aggregator.errors import ConfigError, HTTPStatusError, ParseError
+from aggregator.errors import ConfigError, HTTPStatusError, ParseError, TooManyRedirects
 from aggregator.feedsfile import normalize_url
 from aggregator.manage import (add_feed, export_opml, import_opml, list_feeds, read_opml, remove_feed,
                                slugify)
@@ -62,6 +62,14 @@ def page(*links: str) -> bytes:
     return ("<!DOCTYPE html><html><head><title>News</title>" + "".join(links) + "</head><body>x</body></html>").encode()
 
 
+def recording_transport():
+    """A transport that answers 404 and records what was asked: proves nothing was fetched, offline."""
+    import httpx
+
+    seen: list[str] = []
+    return httpx.MockTransport(lambda request: seen.append(str(request.url)) or httpx.Response(404)), seen
+
+
 # ----------------------------------------------------------------------------- list / add / remove
 
 
@@ -83,6 +91,7 @@ def test_add_direct_feed_keeps_comments_byte_for_byte(cfg: Path, server) -> None
                          "# trailing comment about the list\n")
     conf = config.load(cfg)  # still a valid config, and the program sees the new feed
     assert conf.sources[-1].url == url and conf.sources[-1].tags == ("nato", "ukraine")
+    assert server.requests[0][1]["user-agent"].startswith("aggregator/")  # the fetch stage's identity
 
 
 def test_add_discovers_feed_from_html_page(cfg: Path, server) -> None:
@@ -110,9 +119,10 @@ def test_add_falls_back_to_next_announced_feed(cfg: Path, server) -> None:
 ])
 def test_add_refuses_duplicates_without_fetching(cfg: Path, url: str, error: type, message: str) -> None:
     before = cfg.read_bytes()
+    transport, seen = recording_transport()
     with pytest.raises(error, match=message):
-        add_feed(cfg, url, parser=lambda *a, **k: pytest.fail("fetched a duplicate"))
-    assert cfg.read_bytes() == before
+        add_feed(cfg, url, transport=transport)
+    assert cfg.read_bytes() == before and seen == []
 
 
 def test_add_refuses_feed_already_listed_under_its_page(cfg: Path, server) -> None:
@@ -123,6 +133,7 @@ def test_add_refuses_feed_already_listed_under_its_page(cfg: Path, server) -> No
     with pytest.raises(ConfigError, match=rf"{feed} is already in the config"):
         add_feed(cfg, home)
     assert [e.url for e in list_feeds(cfg)].count(feed) == 1
+    assert server.hits["/f.xml"] == 1  # refused before it was fetched again
 
 
 @pytest.mark.parametrize("route, kwargs, error, message", [
@@ -139,6 +150,29 @@ def test_add_errors_name_the_url_and_leave_file_alone(cfg: Path, server, route, 
         add_feed(cfg, url)
     assert url in str(exc.value) and "\n" not in str(exc.value)
     assert cfg.read_bytes() == before
+
+
+def with_settings(cfg: Path, *lines: str) -> Path:
+    """*cfg* with extra ``settings:`` lines."""
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace("settings:\n", "settings:\n" + "".join(
+        f"  {x}\n" for x in lines)), encoding="utf-8")
+    return cfg
+
+
+@pytest.mark.parametrize("gzip, message", [
+    (False, "body of 7033 bytes is over the 4000-byte limit"),  # refused by its Content-Length
+    (True, "body over the 4000-byte limit after decoding, stopped reading"),  # 2060 bytes on the wire
+])
+def test_cli_add_refuses_feed_over_max_body_bytes(cfg: Path, server, gzip: bool, message: str) -> None:
+    """The config's max_body_bytes applies to ``feeds add`` too, decompressed size included."""
+    assert len(SAMPLE) == 7033
+    url = server.add("/big.xml", SAMPLE, content_type="application/rss+xml", gzip=gzip)
+    before = with_settings(cfg, "max_body_bytes: 4000", "user_agent: TestBot/1 (+https://t.example/)").read_bytes()
+    r = invoke(cfg, "add", url)
+    assert r.exit_code == 1
+    assert r.output == f"aggregator: {url}: {message}\n"  # one line, naming the URL
+    assert cfg.read_bytes() == before
+    assert server.requests[0][1]["user-agent"] == "TestBot/1 (+https://t.example/)"
 
 
 def test_add_refuses_unknown_tag(cfg: Path) -> None:
@@ -318,6 +352,36 @@ def test_add_with_injected_transport_follows_redirect_and_resolves_against_final
     added = add_feed(cfg, "https://c.example/", transport=httpx.MockTransport(handler))
     assert added.entry.url == "https://www.c.example/home/rss"
     assert added.discovered_from == "https://c.example/"
+
+
+@pytest.mark.parametrize("routes, error, message", [
+    pytest.param({"/": (302, "/a"), "/a": (302, "/")}, TooManyRedirects,
+                 r"^https://c\.example/: redirect loop: https://c\.example/ -> https://c\.example/a -> "
+                 r"https://c\.example/$", id="loop"),
+    pytest.param({"/": (301, "/1"), "/1": (301, "/2"), "/2": (301, "/3")}, TooManyRedirects,
+                 r"^https://c\.example/: more than 2 redirects", id="settings-max-redirects"),
+    pytest.param({"/": (503, None)}, HTTPStatusError, r"^https://c\.example/: HTTP 503 Service Unavailable$",
+                 id="status"),
+])
+def test_add_maps_fetch_errors_through(cfg: Path, routes: dict, error: type, message: str) -> None:
+    import httpx
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        status, target = routes[request.url.path]
+        return httpx.Response(status, headers={"Location": target} if target else {})
+
+    before = with_settings(cfg, "max_redirects: 2").read_bytes()
+    with pytest.raises(error, match=message):
+        add_feed(cfg, "https://c.example/", transport=httpx.MockTransport(handler))
+    assert cfg.read_bytes() == before
+
+
+def test_add_refuses_an_invalid_config_before_fetching(cfg: Path) -> None:
+    with_settings(cfg, "timeout: -1")
+    transport, seen = recording_transport()
+    with pytest.raises(ConfigError, match=r"feeds\.yaml:\d+: .*timeout"):
+        add_feed(cfg, "https://c.example/", transport=transport)
+    assert seen == []
 
 
 def test_shipped_feeds_yaml_round_trips_byte_for_byte(tmp_path: Path) -> None:

@@ -1,0 +1,291 @@
+"""The store file's format: records <-> TinyDB documents, schema versions, migration.
+
+Pure (no file access, no third-party imports): ``store.py`` reads and writes the bytes.
+
+Layout (TinyDB tables; documents keyed "1", "2", …)::
+
+    meta        {"schema_version": 2, "saved_at": ISO time}
+    feeds       FeedState fields          items  Item fields (nested lists of dicts)
+    tombstones  {"key": identity key, "at": ISO time}
+
+Schema 1 (before reasons, merges and identity keys were kept): no ``meta`` version,
+dates as epoch seconds, an item's one identity key in ``key``; see :func:`migrate_v1`.
+
+Decoding 100k items is the slow half of a run's store I/O, so each record class gets a
+decoder generated once from its type hints (:func:`decoder`): it checks every scalar's
+type in one expression, converts dates and nested lists in place, and adopts the parsed
+dict as the new record's ``__dict__`` instead of calling the frozen ``__init__`` (which
+costs one ``object.__setattr__`` per field). The result equals ``records.from_dict``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from datetime import datetime, timezone
+from functools import cache
+from types import NoneType
+from typing import Any, Callable, Iterator, Mapping
+
+from .records import FeedState, Item, Snapshot, utc
+
+SCHEMA_VERSION = 2
+
+
+class NotAStore(Exception):
+    """The file parsed but does not hold a store; the message is the one-line reason."""
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+# ----------------------------------------------------------------------------- records
+
+_DATES: dict[str, datetime] = {}  # memo for one load: many items share a time (first_seen = a run's now)
+
+
+def _dt(value: Any) -> datetime:
+    try:
+        return _DATES[value]
+    except (KeyError, TypeError):  # TypeError: unhashable, e.g. a list
+        pass
+    if type(value) is not str:
+        raise TypeError(f"expected an ISO 8601 time, got {_short(value)}")
+    when = _DATES[value] = utc(datetime.fromisoformat(value))
+    return when
+
+
+_LABELS = {str: "a string", int: "an integer", bool: "true or false", float: "a number"}
+_UnionType = type(int | None)
+
+
+def _scalar(hint: Any) -> tuple[tuple[type, ...], bool] | None:
+    """(accepted types, None allowed) for a str/int/bool/float field, or None if not one."""
+    args = typing.get_args(hint) if typing.get_origin(hint) in (typing.Union, _UnionType) else (hint,)
+    optional = NoneType in args
+    rest = [a for a in args if a is not NoneType]
+    if len(rest) != 1 or rest[0] not in _LABELS:
+        return None
+    return ((int, float) if rest[0] is float else (rest[0],)), optional
+
+
+def _check(key: str, types: tuple[type, ...], optional: bool) -> str:
+    """A Python expression, true when ``doc[key]`` is of one of *types* (or None if *optional*)."""
+    kind = f"is {types[0].__name__}" if len(types) == 1 else f"in ({', '.join(t.__name__ for t in types)})"
+    return f"((v := doc[{key}]) is None or type(v) {kind})" if optional else f"type(doc[{key}]) {kind}"
+
+
+def _fill(cls: type, doc: dict[str, Any]) -> dict[str, Any]:
+    """*doc* without unknown keys and with defaults filled; TypeError names missing fields."""
+    out, missing = {}, []
+    for f in dataclasses.fields(cls):
+        if f.name in doc:
+            out[f.name] = doc[f.name]
+        elif f.default is not dataclasses.MISSING:
+            out[f.name] = f.default
+        elif f.default_factory is not dataclasses.MISSING:
+            out[f.name] = f.default_factory()
+        else:
+            missing.append(f.name)
+    if missing:
+        raise TypeError(f"{cls.__name__} lacks {', '.join(missing)}")
+    return out
+
+
+def _wrong(cls: type, scalars: tuple[tuple[str, tuple[type, ...], bool], ...], doc: dict[str, Any]) -> None:
+    """Raise TypeError naming the first scalar of *doc* with the wrong type (the slow path)."""
+    for name, types, optional in scalars:
+        value = doc[name]
+        if not (type(value) in types or (optional and value is None)):
+            label = _LABELS[types[-1]] + (" or null" if optional else "")
+            raise TypeError(f"{cls.__name__}.{name} is {_short(value)}, not {label}")
+
+
+def _not_a_list(cls: type, name: str, value: Any) -> None:
+    raise TypeError(f"{cls.__name__}.{name} is {_short(value)}, not a list")
+
+
+@cache
+def decoder(cls: type) -> Callable[[Any], Any]:
+    """A function that builds a *cls* record from its stored dict (which it may modify).
+
+    Unknown keys are ignored and missing fields take their defaults, as in
+    ``records.from_dict``. Raises TypeError or ValueError with a one-line reason: not an
+    object, a required field missing, a str/int/bool/float field of another type, a
+    tuple field that is not a list, a date that is not ISO 8601. (The elements of
+    string tuples are not checked: that would cost a test per element.)
+    """
+    hints = typing.get_type_hints(cls)
+    fields = dataclasses.fields(cls)
+    env: dict[str, Any] = {
+        "cls": cls, "NAMES": frozenset(f.name for f in fields), "dt": _dt, "new": object.__new__,
+        "object_setattr": object.__setattr__, "fill": _fill, "wrong": _wrong, "not_a_list": _not_a_list,
+    }
+    body = ["    if type(doc) is not dict:",
+            "        raise TypeError(f'expected an object, got {type(doc).__name__}')",
+            "    if doc.keys() != NAMES:",
+            "        doc = fill(cls, doc)"]
+    checks, scalars = [], []
+    for f in fields:
+        hint, key = hints[f.name], repr(f.name)
+        args = typing.get_args(hint)
+        optional = NoneType in args
+        if (found := _scalar(hint)) is not None:
+            types, optional = found
+            scalars.append((f.name, types, optional))
+            checks.append(_check(key, types, optional))
+        elif hint is datetime or datetime in args:
+            body += ([f"    if (v := doc[{key}]) is not None:", f"        doc[{key}] = dt(v)"] if optional
+                     else [f"    doc[{key}] = dt(doc[{key}])"])
+        elif typing.get_origin(hint) is tuple:
+            sub = args[0] if args and dataclasses.is_dataclass(args[0]) else None
+            if sub is not None:
+                env[f"decode_{sub.__name__}"] = decoder(sub)
+            make = f"tuple([decode_{sub.__name__}(x) for x in v])" if sub else "tuple(v)"
+            body += [f"    v = doc[{key}]",
+                     "    if type(v) is list:",
+                     f"        doc[{key}] = {make}",
+                     f"    elif type(v) is not tuple{' and v is not None' if optional else ''}:",
+                     f"        not_a_list(cls, {key}, v)"]
+    env["SCALARS"] = tuple(scalars)
+    if checks:
+        body += ["    if not (" + "\n            and ".join(checks) + "):", "        wrong(cls, SCALARS, doc)"]
+    if "__slots__" in cls.__dict__:
+        body.append("    return cls(**doc)")
+    else:  # the dict becomes the record's attributes: no per-field __setattr__, no copy
+        body += ["    obj = new(cls)", "    object_setattr(obj, '__dict__', doc)", "    return obj"]
+    source = f"def decode_{cls.__name__}(doc):\n" + "\n".join(body) + "\n"
+    exec(compile(source, f"<storeformat decoder for {cls.__name__}>", "exec"), env)
+    fn = env[f"decode_{cls.__name__}"]
+    fn.source = source  # for reading and debugging
+    return fn
+
+
+def decode(cls: type, doc: Any) -> Any:
+    """A *cls* record from its stored dict (see :func:`decoder`); *doc* may be modified."""
+    return decoder(cls)(doc)
+
+
+# ----------------------------------------------------------------------------- tables
+
+
+def _docs(raw: Mapping[str, Any], table: str) -> dict[str, Any]:
+    docs = raw.get(table, {})
+    if not isinstance(docs, dict):
+        raise NotAStore(f"table {table!r} is a {type(docs).__name__}, not a TinyDB table")
+    return docs
+
+
+def _each(raw: Mapping[str, Any], table: str, fn: Callable[[Any], Any]) -> Iterator[Any]:
+    for doc_id, doc in _docs(raw, table).items():
+        try:
+            yield fn(doc)
+        except (TypeError, ValueError, KeyError, AttributeError) as exc:
+            raise NotAStore(f"{table} document {doc_id}: {exc}") from exc
+
+
+def _tombstone(doc: Any) -> tuple[str, datetime]:
+    key = doc["key"]
+    if type(key) is not str:
+        raise TypeError(f"tombstone key {_short(key)} is not a string")
+    return key, _dt(doc["at"])
+
+
+def schema_version(raw: Mapping[str, Any]) -> int:
+    """The schema of a parsed store file (1 if it has no meta version). Raises NotAStore."""
+    meta = next(iter(_docs(raw, "meta").values()), {})
+    version = meta.get("schema_version", 1) if isinstance(meta, dict) else None
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise NotAStore(f"meta schema_version {version!r} is not a version number")
+    if version > SCHEMA_VERSION:
+        raise NotAStore(f"written by a newer aggregator (schema {version}; this one reads up to "
+                        f"{SCHEMA_VERSION})")
+    return version
+
+
+def _iso_from_epoch(value: Any) -> Any:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, timezone.utc).isoformat()
+    return value
+
+
+def _v1_keys(doc: dict[str, Any]) -> list[Any]:
+    """Schema 1 kept one key; rebuild what dedup indexes: it, each source's guid key, the url key."""
+    from .dedup import url_key  # only for this migration
+
+    keys = [doc.pop("key", None) or doc.get("id")]
+    keys += [f"guid:{r.get('feed_url')} {r['guid']}" for r in doc.get("sources") or ()
+             if isinstance(r, dict) and r.get("guid")]
+    if isinstance(doc.get("canonical_url"), str):
+        keys.append(url_key(doc["canonical_url"]))
+    return list(dict.fromkeys(keys))
+
+
+def migrate_v1(raw: dict[str, Any]) -> dict[str, Any]:
+    """Schema 1 -> 2, in place: epoch dates -> ISO, ``key`` -> ``keys``, no reasons/merges yet."""
+    for doc in _docs(raw, "items").values():
+        if not isinstance(doc, dict):
+            continue  # reported by the decoder with its document id
+        for name in ("published", "updated", "first_seen"):
+            doc[name] = _iso_from_epoch(doc.get(name))
+        for ref in doc.get("sources") or ():
+            if isinstance(ref, dict):
+                ref["seen"] = _iso_from_epoch(ref.get("seen"))
+        doc.setdefault("keys", _v1_keys(doc))
+        doc.setdefault("reasons", [])
+        doc.setdefault("merges", [])
+    for doc in _docs(raw, "feeds").values():
+        if isinstance(doc, dict):
+            for name in ("last_attempt", "last_success", "next_poll", "updated"):
+                doc[name] = _iso_from_epoch(doc.get(name))
+    return raw
+
+
+def decode_snapshot(raw: Any) -> Snapshot:
+    """The Snapshot a parsed store file holds, migrated to the current schema.
+
+    Raises NotAStore naming the table and document at fault. *raw* is consumed: its
+    dicts become the records' attributes.
+    """
+    if not isinstance(raw, dict):
+        raise NotAStore(f"top level is a {type(raw).__name__}, not a TinyDB object of tables")
+    version = schema_version(raw)
+    if version < 2:
+        raw = migrate_v1(raw)
+    item, feed = decoder(Item), decoder(FeedState)
+
+    def checked_item(doc: Any) -> Item:
+        made = item(doc)
+        if not made.id:
+            raise ValueError("item id is empty")
+        return made
+
+    try:
+        items = {i.id: i for i in _each(raw, "items", checked_item)}
+        feeds = {f.url: f for f in _each(raw, "feeds", feed)}
+        tombstones = dict(_each(raw, "tombstones", _tombstone))
+    finally:
+        _DATES.clear()
+    meta = dict(next(iter(_docs(raw, "meta").values()), {}))
+    if version != SCHEMA_VERSION:
+        meta["migrated_from"] = version
+    meta["schema_version"] = SCHEMA_VERSION
+    return Snapshot(items=items, feeds=feeds, tombstones=tombstones, meta=meta)
+
+
+def encode_snapshot(snapshot: Snapshot, saved_at: datetime) -> dict[str, dict[str, Any]]:
+    """The TinyDB tables for *snapshot*; records stay records (orjson writes them)."""
+    meta = {k: v for k, v in snapshot.meta.items() if k != "migrated_from"}
+    meta.update(schema_version=SCHEMA_VERSION, saved_at=saved_at.isoformat())
+
+    def table(docs: Any) -> dict[str, Any]:
+        return {str(n): doc for n, doc in enumerate(docs, 1)}
+
+    return {
+        "meta": table([meta]),
+        "feeds": table(snapshot.feeds.values()),
+        "items": table(snapshot.items.values()),
+        "tombstones": table({"key": k, "at": utc(at)} for k, at in snapshot.tombstones.items()),
+    }
