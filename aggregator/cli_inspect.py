@@ -182,12 +182,12 @@ def store_group() -> None:
 @click.pass_obj
 @guarded
 def store_check(app: App) -> None:
-    """Say whether the store loads, and what it holds.
+    """Say whether the store loads, and what it holds; exit 3 if it does not load.
 
-    Example: aggregator store check
+    Example: aggregator store check || aggregator store restore
     """
     conf = app.config()
-    click.echo(Store(conf.settings.store, conf.settings.lock_timeout).check())
+    click.echo(Store(conf.settings.store, conf.settings.lock_timeout).check(strict=True))
 
 
 @store_group.command("restore")
@@ -195,6 +195,8 @@ def store_check(app: App) -> None:
 @guarded
 def store_restore(app: App) -> None:
     """Replace a store that does not load with its last good backup (<store>.bak).
+
+    Exits 3, changing nothing, when the store loads or the backup does not.
 
     Example: aggregator store restore
     """

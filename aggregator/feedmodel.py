@@ -168,26 +168,62 @@ def item_updated(item: Item, published: datetime, now: datetime) -> datetime:
     return max(published, min(_utc(item.updated), now)) if item.updated else published
 
 
+_Keyed = list[tuple[tuple[float, str], Item]]  # ((-timestamp, id), item)
+
+
+def _keyed(items: Iterable[Item], now: datetime) -> _Keyed:
+    """(sort key, item) for each item: newest first by item_time, ties by id.
+
+    item_time inlined (this loop runs over the whole store on every publish); the
+    select tests check it against item_time itself.
+    """
+    fallback = -FALLBACK_TIME.timestamp()
+    out = []
+    add = out.append
+    for i in items:
+        d = i.published or i.updated or i.first_seen
+        if d is None:
+            add(((fallback, i.id), i))
+            continue
+        if d.tzinfo is not timezone.utc:
+            d = utc(d)
+        f = i.first_seen
+        if f is not None:
+            if f.tzinfo is not timezone.utc:
+                f = utc(f)
+            if f < d:
+                d = f
+        if now < d:
+            d = now
+        add(((-d.timestamp(), i.id), i))
+    return out
+
+
 def select(config: Config, items: Iterable[Item], now: datetime) -> dict[str, list[Item]]:
     """slug (and "all") -> its items, newest first, cut to max_items and max_age_days.
 
-    Newest first by item_time, ties by Item.id. Each slug takes the top N of its own
-    items (heapq.nsmallest, stable) instead of sorting the whole store.
+    Newest first by item_time, ties by Item.id. One pass sorts the items into their
+    topics; each slug then takes its top N (heapq.nsmallest, stable: the same answer as
+    sorting everything) instead of sorting the whole store.
     """
     now = utc(now)
     settings = config.settings
-    keyed = [((-item_time(i, now).timestamp(), i.id), i) for i in items]
+    keyed = _keyed(items, now)
+    pools: dict[str, _Keyed] = {s: [] for s in slugs(config) if s != ALL or config.topic(s)}
+    for k in keyed:
+        for t in k[1].topics:
+            pool = pools.get(t)
+            if pool is not None and (not pool or pool[-1] is not k):  # a slug listed twice
+                pool.append(k)
     first = itemgetter(0)
     out: dict[str, list[Item]] = {}
     for slug in slugs(config):
         topic: Topic | None = config.topic(slug)
         limit = topic.max_items if topic and topic.max_items is not None else settings.max_items
-        cutoff = -(now - timedelta(days=topic.max_age_days)).timestamp() \
-            if topic and topic.max_age_days is not None else None
-        pool: Iterable[tuple[tuple[float, str], Item]] = keyed
-        if slug != ALL or topic is not None:
-            pool = (k for k in pool if slug in k[1].topics)
-        if cutoff is not None:  # keys hold minus the timestamp: older items have larger keys
+        pool: Iterable[tuple[tuple[float, str], Item]] = pools.get(slug, keyed)
+        if topic and topic.max_age_days is not None:
+            # Keys hold minus the timestamp: items older than the cutoff have larger keys.
+            cutoff = -(now - timedelta(days=topic.max_age_days)).timestamp()
             pool = (k for k in pool if k[0][0] <= cutoff)
         out[slug] = [i for _, i in heapq.nsmallest(max(limit, 0), pool, key=first)]
     return out
@@ -237,6 +273,7 @@ def _unique(values: Iterable[str]) -> tuple[str, ...]:
 
 
 def _title(raw: str) -> str:
+    """A feed title: one line of text, markup reduced to its text, "(untitled)" if empty."""
     title = one_line(raw)
     if _LOOKS_HTML.search(title):
         title = one_line(plain_text(title))
@@ -255,6 +292,9 @@ def _memo_uri() -> Callable[[str | None], str | None]:
             return out
 
     return uri
+
+
+display_title = _title
 
 
 def item_view(item: Item, feeds: Mapping[str, FeedState], now: datetime, *,

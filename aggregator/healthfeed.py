@@ -23,7 +23,7 @@ from datetime import datetime
 from html import escape
 from typing import Mapping
 
-from .feedmodel import FALLBACK_TIME, file_url, site_url
+from .feedmodel import FALLBACK_TIME, display_title, file_url, site_url
 from .health import is_failing
 from .records import Config, FeedState, Source, utc
 from .text import one_line, safe_uri
@@ -79,7 +79,8 @@ def entry_id(key: str, state: FeedState) -> str:
 
 
 def problem(source: Source, state: FeedState, fallback: datetime) -> Problem:
-    name = one_line(source.name) or one_line(state.title or "") or one_line(source.key)
+    # Titles are text, and the validator warns on markup in them (a feed's own title can hold some).
+    name = display_title(one_line(source.name) or one_line(state.title or "") or source.key)
     kind = "Gone" if state.gone else "Failing"
     if state.gone:
         next_poll = "never: gone (410) until its entry in the config changes"

@@ -7,6 +7,9 @@ enclosures, gives Atom <source> no id/updated and cannot write dc:creator, hubs 
 several categories with our schemes. Every value reaching feedgen was cleaned by
 ``feedmodel`` (feedgen/lxml raise ValueError on control characters).
 
+Also health.atom, the operator's feed of failing sources (content: ``healthfeed``).
+Only the topics that changed are rendered; the rest cost their counts and headlines.
+
 Files are written atomically (temp file in the same folder, fsync, os.replace) and left
 untouched when their bytes did not change, so readers polling them get cheap 304s.
 """
@@ -35,7 +38,7 @@ from .healthfeed import HealthView, health_view
 from .records import Config, PublishReport, Snapshot, utc
 
 __all__ = ["publish", "select", "render_rss", "render_atom", "render_feeds", "render_health",
-           "write_atomic", "stylesheet"]
+           "write_atomic", "remove_stale_temps", "stylesheet"]
 
 ATOM = "http://www.w3.org/2005/Atom"
 DC = "http://purl.org/dc/elements/1.1/"
@@ -243,6 +246,19 @@ def write_atomic(path: Path, data: bytes, *, sync_dir: bool = True) -> bool:
     return True
 
 
+def remove_stale_temps(folder: Path, names: list[str]) -> None:
+    """Delete temp files write_atomic left for *names* when a run was killed mid-write.
+
+    Only safe while no other publish writes to *folder*: the pipeline holds the run lock.
+    """
+    for name in names:
+        for stale in folder.glob(f".{name}.*.tmp"):
+            try:
+                stale.unlink()
+            except OSError:
+                pass
+
+
 def _fsync_dir(folder: Path) -> None:
     try:  # makes the rename durable; not possible on every platform, hence best effort
         fd = os.open(folder, os.O_RDONLY)
@@ -266,9 +282,9 @@ def render_health(config: Config, view: HealthView) -> bytes:
     fg.updated(_whole(view.updated))
     fg.author({"name": settings.title or "aggregator", "uri": view.site_url})
     fg.generator("aggregator", __version__, PROJECT_URL)
+    # No hub link: publish() leaves operator files out of its report, so no hub is ever
+    # pinged for this feed, and advertising one would promise pushes that never come.
     fg.link(href=view.self_url, rel="self", type=MEDIA_TYPES["atom"])
-    if settings.websub_hub:  # operators can have problems pushed to them too
-        fg.link(href=settings.websub_hub, rel="hub")
     fg.link(href=view.site_url, rel="alternate", type="text/html")
     for p in view.problems:
         fe = fg.add_entry(order="append")
@@ -304,10 +320,12 @@ def publish(config: Config, snapshot: Snapshot, *, now: datetime,
             topics: set[str] | None = None) -> PublishReport:
     """Write every feed file of the changed *topics* (None: all) and the site files.
 
-    A slug is rendered when it changed, when any topic changed ("all"), or when one of
+    The caller holds the run lock (pipeline.session): temp files of a killed publish
+    are removed first. A slug is rendered when it changed, when any topic changed ("all"), or when one of
     its files is missing; the others cost only their counts and headlines. index.html,
     feeds.opml, feed.xsl and health.atom are rendered every time and written only when
-    their bytes differ. The folder is fsynced once, after the last rename.
+    their bytes differ; health.atom is left out of the report (see below). The folder
+    is fsynced once, after the last rename.
     """
     out = Path(config.settings.output_dir)
     try:
@@ -316,11 +334,14 @@ def publish(config: Config, snapshot: Snapshot, *, now: datetime,
         raise PublishError(out, f"cannot create the output folder: {e.strerror or e}") from e
     now = utc(now)
     chosen = select(config, snapshot.items.values(), now)
+    remove_stale_temps(out, [feed_name(s, f) for s in chosen for f in FORMATS]
+                       + ["feed.xsl", "index.html", "feeds.opml", *site.OPERATOR_FILES])
     wanted = _wanted(list(chosen), topics, out)
     views = build_views(config, chosen, snapshot.feeds, now, full=wanted)
     written: list[Path] = []
     unchanged: list[Path] = []
     rendered: list[str] = []
+    health_written = False
 
     def put(path: Path, data: bytes) -> None:
         (written if write_atomic(path, data, sync_dir=False) else unchanged).append(path)
@@ -335,10 +356,13 @@ def publish(config: Config, snapshot: Snapshot, *, now: datetime,
         put(out / "feed.xsl", stylesheet())
         put(out / "index.html", site.render_index(config, views))
         put(out / "feeds.opml", site.render_opml(config, views))
+        # The operator's feed: written like the rest but not reported, as the report lists
+        # the files for readers (websub pings each feed in it; metrics.prom is not in it either).
         fallback = views[ALL].updated if ALL in views else FALLBACK_TIME
-        put(out / healthfeed.FILE, render_health(config, health_view(config, snapshot.feeds, fallback)))
+        health = render_health(config, health_view(config, snapshot.feeds, fallback))
+        health_written = write_atomic(out / healthfeed.FILE, health, sync_dir=False)
     finally:
-        if written:
+        if written or health_written:
             _fsync_dir(out)
     return PublishReport(written=tuple(written), unchanged=tuple(unchanged),
                          topics_rendered=tuple(rendered))

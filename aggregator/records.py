@@ -38,7 +38,7 @@ class NearDupSettings:
     """Thresholds for grouping the same story published under different links."""
 
     enabled: bool = True
-    title_similarity: float = 0.9  # token-set Jaccard of titles
+    title_similarity: float = 0.9  # overlap of title tokens (Jaccard for very short titles)
     text_similarity: float = 0.7  # shingle Jaccard of title + summary text
     window_hours: float = 48.0  # only items published this close together
 

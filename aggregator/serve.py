@@ -4,18 +4,30 @@ Serves only regular files inside the output folder (no traversal, whether spelle
 ``..``, ``%2e%2e`` or through a symlink that leads out; no dot-files, so temp files of a
 publish in progress stay hidden). Conditional GETs get 304 (ETag, Last-Modified), bodies
 are gzipped when the client accepts it, HEAD works and ``/`` is index.html.
+
+A browser asking for an .rss or .atom file (its Accept prefers text/html and names no
+feed type) gets the page feed.xsl makes of it, rendered here with lxml: browsers are
+dropping XSLT, and feed readers keep getting the feed itself. The stylesheet is the
+package's own (not the output folder's copy); the feed is parsed without entities,
+DTDs or network, and the transform may not read or write anything.
 """
 
 from __future__ import annotations
 
 import gzip
+import hashlib
 import os
 import re
+import threading
+from collections import OrderedDict
 from email.utils import formatdate, parsedate_to_datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from importlib import resources
 from urllib.parse import unquote, urlsplit
+
+from lxml import etree
 
 from . import __version__
 
@@ -84,13 +96,76 @@ def accepts_gzip(value: str | None) -> bool:
     return False
 
 
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json")
+
+
+def _media_ranges(accept: str) -> list[tuple[str, float]]:
+    out = []
+    for part in accept.split(","):
+        kind, *params = [p.strip() for p in part.split(";")]
+        if not kind:
+            continue
+        q = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        out.append((kind.lower(), q))
+    return out
+
+
 def wants_page(accept: str | None) -> bool:
-    """A browser navigating (Accept lists text/html) rather than a feed reader."""
-    accept = (accept or "").lower()
-    return "text/html" in accept and "rss+xml" not in accept and "atom+xml" not in accept
+    """A browser navigating rather than a feed reader: Accept prefers HTML, names no feed type.
+
+    "Prefers": HTML's q is above 0 and no other listed type (wildcards aside) has a
+    higher one. Any feed media type listed means a feed reader, whatever its q.
+    """
+    ranges = _media_ranges(accept or "")
+    if any(kind in FEED_TYPES for kind, _ in ranges):
+        return False
+    html_q = max((q for kind, q in ranges if kind in HTML_TYPES), default=0.0)
+    others = (q for kind, q in ranges if kind not in HTML_TYPES and "*" not in kind)
+    return html_q > 0 and all(q <= html_q for q in others)
 
 
-def _handler(root: Path) -> type[BaseHTTPRequestHandler]:
+class FeedPages:
+    """Feeds rendered to HTML with the package's feed.xsl; the last few are kept."""
+
+    def __init__(self, xsl: bytes | None = None, keep: int = 32):
+        xsl = xsl if xsl is not None else \
+            resources.files("aggregator").joinpath("static/feed.xsl").read_bytes()
+        self._parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
+                                       huge_tree=False)
+        self._xslt = etree.XSLT(etree.fromstring(xsl, self._parser),
+                                access_control=etree.XSLTAccessControl.DENY_ALL)
+        self._lock = threading.Lock()  # one XSLT object, shared by the server's threads
+        self._cache: OrderedDict[tuple, bytes] = OrderedDict()
+        self._keep = keep
+        # In the page's ETag: a new stylesheet (an upgrade) must not be answered with 304.
+        self.tag = "html" + hashlib.sha256(xsl).hexdigest()[:8]
+
+    def render(self, data: bytes, key: tuple | None = None) -> bytes | None:
+        """The HTML page for feed *data*, or None if it does not parse or transform."""
+        with self._lock:
+            if key is not None and key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+            try:
+                page = bytes(self._xslt(etree.fromstring(data, self._parser)))
+            except (etree.XMLSyntaxError, etree.XSLTError, ValueError):
+                return None
+            if key is not None:
+                self._cache[key] = page
+                while len(self._cache) > self._keep:
+                    self._cache.popitem(last=False)
+            return page
+
+
+def _handler(root: Path, pages: FeedPages) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         def version_string(self) -> str:
@@ -120,12 +195,15 @@ def _handler(root: Path) -> type[BaseHTTPRequestHandler]:
                 return self._plain(HTTPStatus.NOT_FOUND, b"not found\n", body)
             suffix = path.suffix.lower()
             ctype = CONTENT_TYPES.get(suffix, "application/octet-stream")
+            page = ""
             if suffix in XML_FEEDS and wants_page(self.headers.get("Accept")):
-                # Browsers show application/rss+xml and atom+xml as source text; as
-                # application/xml they apply feed.xsl. Feed readers keep the feed type.
-                ctype = "application/xml; charset=utf-8"
+                # Browsers show feed types as source text, and are dropping XSLT: send
+                # the page feed.xsl makes. A file that does not transform goes out as is.
+                html = pages.render(data, (str(path), st.st_mtime_ns, st.st_size))
+                if html is not None:
+                    data, ctype, page = html, CONTENT_TYPES[".html"], pages.tag
             zipped = accepts_gzip(self.headers.get("Accept-Encoding")) and len(data) >= GZIP_MIN
-            variant = ("xml" if ctype.startswith("application/xml") else "") + ("gz" if zipped else "")
+            variant = page + ("gz" if zipped else "")
             etag = etag_for(st, variant)
             common = {
                 "ETag": etag,
@@ -133,7 +211,8 @@ def _handler(root: Path) -> type[BaseHTTPRequestHandler]:
                 "Vary": "Accept, Accept-Encoding",
                 "Cache-Control": "no-cache",  # revalidate each time: 304s are cheap
             }
-            etags = {etag_for(st, v) for v in ("", "gz", "xml", "xmlgz")}
+            # Any variant's tag proves the file unchanged since the client fetched it.
+            etags = {etag_for(st, v) for v in ("", "gz", pages.tag, pages.tag + "gz")}
             if not_modified(self.headers, etags, st.st_mtime):
                 self.send_response(HTTPStatus.NOT_MODIFIED)
                 for k, v in common.items():
@@ -171,7 +250,7 @@ class _Server(ThreadingHTTPServer):
 def make_server(output_dir: Path | str, host: str = "127.0.0.1", port: int = 8000) -> ThreadingHTTPServer:
     """A server for *output_dir* bound to host:port (0: any free port); not yet serving."""
     root = Path(output_dir).resolve()
-    return _Server((host, port), _handler(root))
+    return _Server((host, port), _handler(root, FeedPages()))
 
 
 def serve(output_dir: Path | str, host: str = "127.0.0.1", port: int = 8000) -> None:

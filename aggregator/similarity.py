@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
@@ -32,7 +32,7 @@ how why what who when where than then also more up out about against
 TEXT_WORDS = 400  # words of title + summary fingerprinted; bounds the cost of long content
 MIN_OVERLAP_TOKENS = 4  # below this, a set's overlap coefficient is too easy to max out
 MIN_OVERLAP_SHINGLES = 8
-COMMON_POSTING = 400
+COMMON_POSTING = 1500  # a token on more items than this (in the window) is not probed
 # The same wire copy (text overlap this high, over this many shingles) lets a headline
 # differ a little more: "anti-personnel mines" edited to "anti-personnel landmines".
 STRONG_TEXT = 0.9
@@ -151,19 +151,21 @@ class NearDupIndex:
         b = self._bucket(when)
         lists = {tok: [ids for k in (b - 1, b, b + 1) if (ids := self._postings.get((k, tok)))]
                  for tok in title}
-        size = {tok: sum(map(len, ls)) for tok, ls in lists.items()}
-        # An item at overlap >= t shares at least ceil(t * min(MIN_OVERLAP_TOKENS, |title|))
-        # tokens with *title*, so probing all but that many minus one of them finds it.
+        # An item at overlap >= floor shares at least `need` of these tokens. Count, for
+        # every item, how many it shares among the tokens probed (all but the very common
+        # ones); an item can have missed at most the skipped ones.
         floor = max(self.settings.title_similarity - TITLE_SLACK, 0.0)
         need = max(1, math.ceil(floor * min(MIN_OVERLAP_TOKENS, len(title))))
-        probe = sorted(title, key=lambda tok: size[tok])[: len(title) - need + 1]
-        found: dict[str, None] = {}
-        for tok in probe:
-            if size[tok] > COMMON_POSTING:
+        found: Counter[str] = Counter()
+        skipped = 0
+        for ls in lists.values():
+            if sum(map(len, ls)) > COMMON_POSTING:
+                skipped += 1
                 continue
-            for ids in lists[tok]:
-                found.update(dict.fromkeys(ids))
-        return list(found)
+            for ids in ls:
+                found.update(ids)
+        least = max(1, need - skipped)
+        return [cid for cid, n in found.items() if n >= least]
 
     def best(self, title: frozenset[str], when: datetime | None, text: Callable[[], frozenset[str]],
              accept: Callable[[str], bool] = lambda _id: True) -> tuple[str, Verdict] | None:

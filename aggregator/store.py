@@ -255,26 +255,42 @@ class Store:
 
     # -- maintenance
 
-    def check(self) -> str:
-        """A one-line verdict on the store (and on its backup if the store does not load)."""
+    def check(self, strict: bool = False) -> str:
+        """A one-line verdict on the store (and on its backup if the store does not load).
+
+        *strict*: a store that does not load raises instead, with the verdict as its
+        message: StoreCorrupt (exit 3), or StoreError if the file cannot be read at all.
+        A missing store is not an error: the first run creates it.
+        """
         if not self.path.exists():
-            return f"{self.path}: no store yet (the first run creates it); {self._backup_verdict()}"
+            return f"{self.path}: no store yet (the first run creates it); {self._backup_verdict()[1]}"
         try:
             snap = self._read(self.path)
         except (NotAStore, errors.StoreError) as exc:
-            return f"{self.path}: DOES NOT LOAD: {_reason(exc)}; {self._backup_verdict()}"
+            backup_ok, backup = self._backup_verdict()
+            verdict = f"DOES NOT LOAD: {_reason(exc)}"
+            if not strict:
+                return f"{self.path}: {verdict}; {backup}"
+            if isinstance(exc, errors.StoreError):
+                raise errors.StoreError(self.path, f"{verdict}; {backup}") from None
+            if backup_ok:  # StoreCorrupt adds "the last good copy is …" (or "no backup exists")
+                raise errors.StoreCorrupt(self.path, f"{verdict}; {backup}", self.backup) from None
+            if not self.backup.exists():
+                raise errors.StoreCorrupt(self.path, verdict) from None
+            raise _BackupCorruptToo(self.path, f"{verdict}; {backup}") from None
         verdict = f"{self.path}: ok, {_describe(snap)}"
         if snap.meta.get("migrated_from"):
             verdict += f" (schema {snap.meta['migrated_from']} on disk, migrated on the next save)"
         return verdict
 
-    def _backup_verdict(self) -> str:
+    def _backup_verdict(self) -> tuple[bool, str]:
+        """(whether ``<path>.bak`` loads, a few words on it)."""
         if not self.backup.exists():
-            return "no backup"
+            return False, "no backup"
         try:
-            return f"backup {self.backup.name} ok, {_describe(self._read(self.backup))}"
+            return True, f"backup {self.backup.name} ok, {_describe(self._read(self.backup))}"
         except (NotAStore, errors.StoreError) as exc:
-            return f"backup {self.backup.name} does not load either: {_reason(exc)}"
+            return False, f"backup {self.backup.name} does not load either: {_reason(exc)}"
 
     def restore(self, now: datetime | None = None) -> str:
         """Replace a store that does not load (or is missing) with ``<path>.bak``, once the
@@ -309,6 +325,15 @@ class Store:
             self._loaded, self._unreadable = False, None
             was = f"; the unreadable file is kept as {kept.name}" if kept.exists() else ""
             return f"restored {self.path} from {self.backup.name} ({_describe(good)}){was}"
+
+
+class _BackupCorruptToo(errors.StoreCorrupt):
+    """StoreCorrupt for a store whose backup exists but does not load either (the
+    StoreCorrupt message would point at that backup, or say there is none)."""
+
+    def __init__(self, path: Path, message: str):
+        errors.StoreError.__init__(self, path, message)
+        self.backup = None
 
 
 def _reason(exc: Exception) -> str:

@@ -64,14 +64,14 @@ def start_run(cfg: Path, *args: str) -> subprocess.Popen:
 
 
 def check_outputs(out: Path) -> int:
-    """Every published file is complete and valid. Returns how many were checked."""
+    """Every published file is complete and valid. Returns how many topic feeds were checked."""
     checked = 0
     for path in out.iterdir():
         if path.suffix in (".rss", ".atom"):
             etree.fromstring(path.read_bytes())  # well-formed, complete XML
             parsed = feedparser.parse(path.read_bytes())
             assert not parsed.bozo, (path, parsed.bozo_exception)
-            checked += 1
+            checked += path.stem != "health"
         elif path.suffix == ".json":
             assert json.loads(path.read_text(encoding="utf-8"))["version"].startswith("https://jsonfeed.org/")
             checked += 1

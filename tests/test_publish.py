@@ -241,3 +241,83 @@ def test_write_atomic_skips_identical_bytes(tmp_path):
     assert pub.write_atomic(p, b"a") is False
     assert pub.write_atomic(p, b"b") is True and p.read_bytes() == b"b"
     assert oct(p.stat().st_mode & 0o777) == oct(0o644)
+
+
+# ----------------------------------------------------------------------------- fast paths, same bytes
+
+
+def _reference_select(cfg, items, now):
+    """The straightforward selection: sort everything by item_time, filter, cut."""
+    ordered = sorted(items, key=lambda i: (-item_time(i, now).timestamp(), i.id))
+    out = {}
+    for slug in [t.slug for t in cfg.topics] + ["all"]:
+        topic = cfg.topic(slug)
+        limit = topic.max_items if topic and topic.max_items is not None else cfg.settings.max_items
+        chosen = [i for i in ordered if (slug == "all" or slug in i.topics)
+                  and not (topic and topic.max_age_days is not None
+                           and item_time(i, now) < now - timedelta(days=topic.max_age_days))]
+        out[slug] = chosen[:max(limit, 0)]
+    return out
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_select_matches_sorting_everything(tmp_path, seed):
+    import random
+    from datetime import timezone
+    rng = random.Random(seed)
+    tz = timezone(timedelta(hours=rng.choice([-5, 0, 3])))
+    topics = (Topic("a", "A", max_items=rng.choice([0, 3, 7])), Topic("b", "B", max_age_days=0.5),
+              Topic("c", "C"))
+    items = []
+    for i in range(60):
+        when = T0 - timedelta(minutes=rng.randrange(0, 2000))
+        items.append(item(i, published=rng.choice([when, when.astimezone(tz), None, T0]),
+                          updated=rng.choice([None, when]),
+                          first_seen=rng.choice([None, T0, T0 - timedelta(hours=3)]),
+                          topics=tuple(rng.choice(["a", "b", "c", "x"]) for _ in range(rng.randrange(3)))))
+    cfg = config(tmp_path, topics=topics, max_items=rng.choice([5, 100]))
+    got = pub.select(cfg, items, NOW)
+    want = _reference_select(cfg, items, NOW)
+    assert {s: [i.id for i in v] for s, v in got.items()} == {s: [i.id for i in v] for s, v in want.items()}
+
+
+def test_shared_generator_gives_the_same_bytes(tmp_path):
+    from aggregator import jsonfeed
+    from aggregator.feedmodel import topic_views
+    cfg = config(tmp_path, hub="https://hub.example/")
+    snap = snapshot()
+    for view in topic_views(cfg, snap.items, snap.feeds, NOW).values():
+        both = pub.render_feeds(cfg, view)
+        assert both == {"rss": pub.render_rss(cfg, view), "atom": pub.render_atom(cfg, view),
+                        "json": jsonfeed.render(cfg, view)}
+
+
+def test_no_change_publish_writes_what_a_full_publish_would(tmp_path):
+    """topics=set() renders no feed, yet index.html and feeds.opml match a full render."""
+    grown = snapshot(extra=(item(40, published=T0 + timedelta(minutes=30), first_seen=NOW,
+                                 title="Fresh"),))
+    a, b = tmp_path / "a", tmp_path / "b"
+    for d in (a, b):
+        d.mkdir()
+        run(d)
+    _, quick, _ = run(a, grown, topics=set())
+    _, full, _ = run(b, grown)
+    assert quick.topics_rendered == () and set(full.topics_rendered) == {"nato", "empty", "all"}
+    # counts and headlines moved; the newest item dates the OPML (and the empty health.atom,
+    # which the report leaves out)
+    assert {p.name for p in quick.written} == {"index.html", "feeds.opml"}
+    for name in ("index.html", "feeds.opml", "health.atom"):
+        assert (a / "output" / name).read_bytes() == (b / "output" / name).read_bytes(), name
+    assert b"Fresh" in (a / "output" / "index.html").read_bytes()
+
+
+def test_temp_files_of_a_killed_publish_removed(out):
+    d = out / "output"
+    d.mkdir(parents=True)
+    stale = [d / ".nato.rss.abc123.tmp", d / ".index.html.x.tmp", d / ".metrics.prom.y.tmp"]
+    for p in stale:
+        p.write_bytes(b"half")
+    other = d / ".keep-me.tmp"
+    other.write_bytes(b"not ours")
+    run(out)
+    assert not any(p.exists() for p in stale) and other.exists()

@@ -11,7 +11,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from aggregator.serve import accepts_gzip, make_server, resolve
+from aggregator import publish as pub
+from aggregator.serve import FeedPages, accepts_gzip, make_server, resolve, wants_page
+from pubdata import NOW, config, snapshot
 
 
 @pytest.fixture
@@ -145,16 +147,122 @@ def test_accepts_gzip(value, ok):
 
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+CHROMIUM = ("text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,"
+            "image/apng,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7")
 READER = "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.8"
 
 
+@pytest.mark.parametrize("accept, page", [
+    (BROWSER, True),
+    (CHROMIUM, True),
+    ("text/html", True),
+    ("TEXT/HTML; q=1", True),
+    (READER, False),
+    ("text/html, application/atom+xml;q=0.1", False),  # names a feed type: a reader
+    ("application/feed+json, text/html", False),
+    ("application/xml, text/html;q=0.5", False),  # prefers XML
+    ("text/html;q=0", False),
+    ("*/*", False),
+    ("", False),
+    (None, False),
+    ("text/html;q=abc", False),
+])
+def test_wants_page(accept, page):
+    assert wants_page(accept) is page
+
+
 @pytest.mark.parametrize("accept, ctype", [
-    (BROWSER, "application/xml; charset=utf-8"),  # so the browser applies feed.xsl
+    (BROWSER, "text/html; charset=utf-8"),  # rendered here: browsers are dropping XSLT
     (READER, "application/rss+xml; charset=utf-8"),
     (None, "application/rss+xml; charset=utf-8"),
 ])
-def test_browsers_get_feeds_as_xml_readers_as_feeds(site, accept, ctype):
+def test_browsers_get_pages_readers_get_feeds(site, accept, ctype):
     client, _ = site
     headers = {"Accept": accept} if accept else {}
     r = client.get("/nato.rss", headers=headers)
     assert r.headers["content-type"] == ctype and "Accept" in r.headers["vary"]
+
+
+@pytest.fixture
+def published(tmp_path: Path):
+    """The real publish output (pubdata snapshot) served over HTTP."""
+    cfg = config(tmp_path)
+    pub.publish(cfg, snapshot(), now=NOW)
+    out = cfg.settings.output_dir
+    (out / "feed.xsl").write_bytes(b"<not-a-stylesheet/>")  # the package's own XSL is used
+    (tmp_path / "secret.txt").write_text("top secret")
+    httpd = make_server(out, port=0)
+    t = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+    t.start()
+    host, port = httpd.server_address[:2]
+    with httpx.Client(base_url=f"http://{host}:{port}") as client:
+        yield client, out, tmp_path
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.mark.parametrize("name", ["nato.rss", "nato.atom", "health.atom"])
+def test_feed_rendered_to_html_for_browsers(published, name):
+    client, out, _ = published
+    raw = client.get(f"/{name}", headers={"Accept": READER, "Accept-Encoding": "identity"})
+    page = client.get(f"/{name}", headers={"Accept": CHROMIUM, "Accept-Encoding": "identity"})
+    assert raw.content == (out / name).read_bytes()
+    assert page.status_code == 200 and page.headers["content-type"] == "text/html; charset=utf-8"
+    text = page.text
+    assert text.lstrip().lower().startswith("<!doctype html") and "<?xml" not in text
+    assert "This is a web feed" in text and "<h1>" in text
+    if name.startswith("nato"):
+        assert "<h1>NATO</h1>" in text and 'href="https://news.example/a/0"' in text
+        assert "Headline 6" in text and "Example News" in text
+    assert int(page.headers["content-length"]) == len(page.content)
+    assert "Accept" in page.headers["vary"]
+    assert page.headers["etag"] != raw.headers["etag"]
+    assert page.headers["last-modified"] == raw.headers["last-modified"]
+    again = client.get(f"/{name}", headers={"Accept": CHROMIUM, "If-None-Match": page.headers["etag"]})
+    assert again.status_code == 304 and again.content == b""
+
+
+def test_feed_page_gzipped_and_head(published):
+    client, _, _ = published
+    plain = client.get("/nato.atom", headers={"Accept": BROWSER, "Accept-Encoding": "identity"})
+    with httpx.stream("GET", str(client.base_url) + "/nato.atom",
+                      headers={"Accept": BROWSER, "Accept-Encoding": "gzip"}) as r:
+        body = r.read()
+        assert r.headers["content-encoding"] == "gzip" and body == plain.content
+        assert r.headers["etag"] not in (plain.headers["etag"],)
+    head = client.head("/nato.atom", headers={"Accept": BROWSER, "Accept-Encoding": "identity"})
+    assert head.content == b"" and head.headers["content-length"] == plain.headers["content-length"]
+    assert head.headers["content-type"] == "text/html; charset=utf-8"
+
+
+def test_unparsable_feed_goes_out_as_is(published):
+    client, out, _ = published
+    (out / "broken.rss").write_bytes(b"<rss><channel><title>cut off")
+    r = client.get("/broken.rss", headers={"Accept": BROWSER})
+    assert r.status_code == 200 and r.headers["content-type"] == "application/rss+xml; charset=utf-8"
+    assert r.content == b"<rss><channel><title>cut off"
+
+
+def test_entities_and_dtds_not_resolved(published):
+    client, out, tmp = published
+    secret = tmp / "secret.txt"
+    (out / "evil.rss").write_text(
+        f'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY x SYSTEM "file://{secret}">]>'
+        "<rss version=\"2.0\"><channel><title>T &x; end</title><link>http://x.example/</link>"
+        "<description>d</description></channel></rss>")
+    r = client.get("/evil.rss", headers={"Accept": BROWSER})
+    assert "top secret" not in r.text
+    assert r.headers["content-type"] in ("text/html; charset=utf-8",
+                                         "application/rss+xml; charset=utf-8")
+
+
+def test_feed_pages_cache_follows_the_file(tmp_path):
+    pages = FeedPages()
+    cfg = config(tmp_path)
+    pub.publish(cfg, snapshot(), now=NOW)
+    data = (cfg.settings.output_dir / "nato.rss").read_bytes()
+    first = pages.render(data, ("nato.rss", 1, len(data)))
+    assert b"<h1>NATO</h1>" in first
+    assert pages.render(b"<rss><channel><title>Other</title></channel></rss>", ("x", 1, 0)) != first
+    assert pages.render(b"not xml", ("y", 1, 7)) is None
+    assert pages.render(data, ("nato.rss", 1, len(data))) is first  # cached by (path, mtime, size)

@@ -91,3 +91,26 @@ def test_xsl_renders_rss_and_atom(tmp_path):
         html = str(xslt(etree.parse(str(cfg.settings.output_dir / name))))
         assert "<h1>NATO</h1>" in html and "Headline 6" in html
         assert 'href="https://news.example/a/0"' in html and "Example News" in html
+
+
+def test_summaries_render_the_same_site_as_full_views(tmp_path):
+    """A publish that renders no feed builds TopicSummary listings: the same bytes."""
+    from aggregator.feedmodel import TopicSummary, TopicView, build_views
+    from aggregator.publish import select
+    cfg, full = views(tmp_path)
+    snap = snapshot()
+    light = build_views(cfg, select(cfg, snap.items.values(), NOW), snap.feeds, NOW, full=set())
+    assert all(isinstance(v, TopicSummary) for v in light.values())
+    assert all(isinstance(v, TopicView) for v in full.values())
+    assert [(v.count, v.updated, v.headlines) for v in light.values()] == \
+        [(v.count, v.updated, v.headlines) for v in full.values()]
+    assert render_index(cfg, light) == render_index(cfg, full)
+    assert render_opml(cfg, light) == render_opml(cfg, full)
+
+
+def test_operator_footer_links(tmp_path):
+    cfg, vs = views(tmp_path)
+    page = Page(render_index(cfg, vs).decode("utf-8"))
+    hrefs = [a.get("href") for t, a in page.tags if t == "a"]
+    assert hrefs[-2:] == ["health.atom", "metrics.prom"]
+    assert "Operator:" in " ".join(page.text)

@@ -269,6 +269,54 @@ def test_check_verdicts(path: Path) -> None:
     assert "\n" not in verdict
 
 
+STRICT = [
+    # (case, store bytes (None: no file), backup bytes, error raised, words it holds, words it must not)
+    ("corrupt, good backup", b"{garbage", "good", errors.StoreCorrupt,
+     ["DOES NOT LOAD: not valid JSON", "backup store.json.bak ok, ", "the last good copy is"], []),
+    ("corrupt, no backup", b"[]", None, errors.StoreCorrupt,
+     ["DOES NOT LOAD: top level is a list", "no backup exists"], ["last good copy"]),
+    ("corrupt, corrupt backup", b"{", b"", errors.StoreCorrupt,
+     ["DOES NOT LOAD", "backup store.json.bak does not load either: not valid JSON"],
+     ["last good copy", "no backup exists"]),
+    ("a folder, not a file", "dir", None, errors.StoreError, ["DOES NOT LOAD: cannot read"], []),
+]
+
+
+@pytest.mark.parametrize("case, store, backup, error, says, never", STRICT, ids=[c[0] for c in STRICT])
+def test_strict_check_raises_the_verdict(path: Path, case, store, backup, error, says, never) -> None:
+    saved(path, make_snapshot())
+    if backup == "good":
+        saved(path, make_snapshot())
+    elif backup is not None:
+        path.with_name("store.json.bak").write_bytes(backup)
+    if store == "dir":
+        path.unlink()
+        path.mkdir()
+    else:
+        path.write_bytes(store)
+    with pytest.raises(error) as info:
+        Store(path).check(strict=True)
+    err, message = info.value, str(info.value)
+    assert isinstance(err, errors.StoreCorrupt) == (error is errors.StoreCorrupt) and err.exit_code == 3
+    assert message.startswith(f"{path}: ") and "\n" not in message
+    assert all(words in message for words in says) and not any(words in message for words in never)
+    if error is errors.StoreCorrupt:
+        assert err.backup == (path.with_name("store.json.bak") if backup == "good" else None)
+    verdict = Store(path).check()  # not strict: the same verdict, returned
+    assert "DOES NOT LOAD" in verdict and says[0] in verdict
+
+
+@pytest.mark.parametrize("make", ["missing", "good", "schema 1"])
+def test_strict_check_returns_the_verdict_when_the_store_loads(path: Path, make: str) -> None:
+    if make == "good":
+        saved(path, make_snapshot())
+    elif make == "schema 1":
+        path.parent.mkdir(parents=True)
+        shutil.copy(DATA / "store_v1.json", path)
+    verdict = Store(path).check(strict=True)
+    assert verdict == Store(path).check() and "DOES NOT LOAD" not in verdict
+
+
 def test_restore_replaces_a_corrupt_store_with_the_backup(path: Path) -> None:
     saved(path, make_snapshot(2))
     saved(path, make_snapshot(3))  # .bak holds the 2-item store
