@@ -105,11 +105,13 @@ class StoreError(AggregatorError):
 
 
 class StoreCorrupt(StoreError):
-    def __init__(self, path: Path | str, message: str, backup: Path | str | None = None):
+    def __init__(self, path: Path | str, message: str, backup: Path | str | None = None,
+                 hint: str | None = None):
         self.backup = Path(backup) if backup else None
-        hint = (f"; the last good copy is {backup} (aggregator store restore)" if backup
-                else "; no backup exists")
-        super().__init__(path, message + hint)
+        if hint is None:
+            hint = (f"the last good copy is {backup} (aggregator store restore)" if backup
+                    else "no backup exists")
+        super().__init__(path, f"{message}; {hint}")
 
 
 class StoreLocked(StoreError):

@@ -277,7 +277,7 @@ class Store:
                 raise errors.StoreCorrupt(self.path, f"{verdict}; {backup}", self.backup) from None
             if not self.backup.exists():
                 raise errors.StoreCorrupt(self.path, verdict) from None
-            raise _BackupCorruptToo(self.path, f"{verdict}; {backup}") from None
+            raise errors.StoreCorrupt(self.path, verdict, hint=backup) from None
         verdict = f"{self.path}: ok, {_describe(snap)}"
         if snap.meta.get("migrated_from"):
             verdict += f" (schema {snap.meta['migrated_from']} on disk, migrated on the next save)"
@@ -325,15 +325,6 @@ class Store:
             self._loaded, self._unreadable = False, None
             was = f"; the unreadable file is kept as {kept.name}" if kept.exists() else ""
             return f"restored {self.path} from {self.backup.name} ({_describe(good)}){was}"
-
-
-class _BackupCorruptToo(errors.StoreCorrupt):
-    """StoreCorrupt for a store whose backup exists but does not load either (the
-    StoreCorrupt message would point at that backup, or say there is none)."""
-
-    def __init__(self, path: Path, message: str):
-        errors.StoreError.__init__(self, path, message)
-        self.backup = None
 
 
 def _reason(exc: Exception) -> str:
