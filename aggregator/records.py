@@ -139,6 +139,7 @@ class FeedState:
     link: str | None = None
     feed_id: str | None = None
     updated: datetime | None = None  # newest entry time seen in the feed
+    item_hashes: tuple[str, ...] = ()  # fingerprints of the raw items of the last parsed body
 
 
 @dataclass(frozen=True)
@@ -200,6 +201,8 @@ class ParsedFeed:
     updated: datetime | None = None
     entries: tuple[Entry, ...] = ()
     bozo: str | None = None  # feedparser's complaint, if it had one but still found entries
+    item_hashes: tuple[str, ...] = ()  # fingerprints of every raw item in the body, in order
+    skipped: int = 0  # raw items left out of ``entries`` because their fingerprint was known
 
 
 # ----------------------------------------------------------------------------- dedup, tag, store

@@ -88,17 +88,21 @@ def backoff(interval: float, errors: int, max_backoff: float) -> float:
 
 
 def adaptive_interval(parsed: ParsedFeed | None, settings: Settings,
-                      previous: int | None = None) -> int:
+                      previous: int | None = None, known_newest: datetime | None = None) -> int:
     """Median gap between the newest entries' dates, clamped to min..max_interval.
 
     With fewer than two dated entries the feed keeps its previous interval (or
-    the default): an undated feed tells us nothing about its rhythm.
+    the default): an undated feed tells us nothing about its rhythm. When the
+    parser skipped items it had seen before, *known_newest* (the newest date seen
+    then) stands in for them, so one new item still yields a gap.
     """
     fallback = previous if previous else settings.default_interval
     if parsed is None:
         return fallback
-    dates = sorted({d for e in parsed.entries if (d := utc(e.published or e.updated)) is not None},
-                   reverse=True)[:RECENT_ENTRIES]
+    found = {d for e in parsed.entries if (d := utc(e.published or e.updated)) is not None}
+    if parsed.skipped and known_newest is not None:
+        found.add(utc(known_newest))
+    dates = sorted(found, reverse=True)[:RECENT_ENTRIES]
     if len(dates) < 2:
         return fallback
     gaps = [(a - b).total_seconds() for a, b in zip(dates, dates[1:])]
@@ -123,7 +127,8 @@ def _base_interval(source: Source, state: FeedState | None, settings: Settings,
                    parsed: ParsedFeed | None) -> int:
     if source.interval:
         return source.interval
-    return adaptive_interval(parsed, settings, state.interval if state else None)
+    return adaptive_interval(parsed, settings, state.interval if state else None,
+                             state.updated if state else None)
 
 
 # ----------------------------------------------------------------------------- after a poll
@@ -192,8 +197,10 @@ def after_poll(source: Source, state: FeedState | None, result: FetchResult, now
             if parsed is not None or digest == old.body_hash:
                 new = replace(new, body_hash=digest)
     if parsed is not None:
+        newest = max((d for d in (_newest(parsed), utc(old.updated)) if d is not None), default=None)
         new = replace(new, title=parsed.title or old.title, link=parsed.link or old.link,
-                      feed_id=parsed.feed_id or old.feed_id, updated=_newest(parsed) or old.updated)
+                      feed_id=parsed.feed_id or old.feed_id, updated=newest,
+                      item_hashes=parsed.item_hashes)
 
     interval = _base_interval(source, old, settings, parsed)
     wait = float(interval)

@@ -118,6 +118,26 @@ def test_adaptive_interval(parsed, previous, expect):
     assert adaptive_interval(parsed, S, previous) == expect
 
 
+@pytest.mark.parametrize("new_ages, skipped, known_newest_age, expect", [
+    ((0,), 49, 2, 7200),  # one new item after 49 known ones: the gap to the newest known date
+    ((0, 1), 48, 3, 5400),  # two new ones: median of the 1h and 2h gaps
+    ((0,), 0, 2, 1800),  # nothing skipped: the known date is not used (one entry: keep previous)
+    ((0,), 49, None, 1800),  # no known date: keep previous
+])
+def test_adaptive_interval_with_skipped_items(new_ages, skipped, known_newest_age, expect):
+    parsed = replace(feed(*new_ages), skipped=skipped)
+    known = None if known_newest_age is None else NOW - timedelta(hours=known_newest_age)
+    assert adaptive_interval(parsed, S, 1800, known) == expect
+
+
+def test_after_poll_keeps_item_hashes_and_newest_date_across_skips():
+    old = after_poll(SRC, None, result(), NOW, S, parsed=replace(feed(1, 2), item_hashes=("a", "b")))
+    parsed = replace(feed(), item_hashes=("c", "a", "b"), skipped=2)  # nothing new parsed
+    new = after_poll(SRC, old, result(body=b"<rss>2</rss>"), NOW + H, S, parsed=parsed)
+    assert new.item_hashes == ("c", "a", "b")
+    assert new.updated == old.updated == NOW - H
+
+
 def test_adaptive_interval_uses_updated_when_no_published():
     parsed = ParsedFeed(url=URL, entries=tuple(Entry(guid=None, link=None, title="", updated=NOW - i * 2 * H)
                                                for i in range(3)))
