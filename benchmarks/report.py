@@ -60,6 +60,8 @@ def figures(result: dict[str, Any]) -> list[Figure]:
             continue
         secs = result[key]["seconds"]
         r = ratio(secs, result[base]["seconds"]) if base and base in result else None
+        if result[key].get("profiled"):
+            label += " (cProfile on)"  # inflated: not comparable with unprofiled runs
         out.append(Figure(key, label, secs, "s", r, base or "", limit if r is not None else None))
     n = result["n"]
     if "cold" in result and n:
