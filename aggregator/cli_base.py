@@ -39,6 +39,9 @@ def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return fn(*args, **kwargs)
         except AggregatorError as err:
-            log.error("%s", err)
+            if log.handlers:  # set up by the main group: text or JSON, as the operator chose
+                log.error("%s", err)
+            else:  # a command group invoked on its own (tests, embedding)
+                print(f"aggregator: {err}", file=sys.stderr)
             sys.exit(err.exit_code)
     return wrapper

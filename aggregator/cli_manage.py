@@ -6,26 +6,12 @@ is in :mod:`aggregator.manage` and :mod:`aggregator.demo`.
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import click
 
-from .errors import AggregatorError
-
-
-def _errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """An AggregatorError becomes one line on stderr and its documented exit code."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except AggregatorError as err:
-            click.echo(f"aggregator: {err}", err=True)
-            raise SystemExit(err.exit_code) from None
-    return wrapper
+from .cli_base import guarded
 
 
 def _config_path(ctx: click.Context) -> Path:
@@ -49,7 +35,7 @@ def feeds() -> None:
 
 @feeds.command("list")
 @click.pass_context
-@_errors
+@guarded
 def list_cmd(ctx: click.Context) -> None:
     """List the configured feeds with their names and tags.
 
@@ -69,7 +55,7 @@ def list_cmd(ctx: click.Context) -> None:
 @click.option("--name", default=None, help="Display name (default: the feed's own title).")
 @click.option("--tags", default="", metavar="a,b", help="Topic slugs every item of this feed gets.")
 @click.pass_context
-@_errors
+@guarded
 def add_cmd(ctx: click.Context, url: str, name: str | None, tags: str) -> None:
     """Fetch URL once, check it is a feed (or find the feed an HTML page links to), and add it.
 
@@ -85,7 +71,7 @@ def add_cmd(ctx: click.Context, url: str, name: str | None, tags: str) -> None:
 @feeds.command("remove")
 @click.argument("url")
 @click.pass_context
-@_errors
+@guarded
 def remove_cmd(ctx: click.Context, url: str) -> None:
     """Remove the feed with this URL (its stored items stay until they age out).
 
@@ -100,7 +86,7 @@ def remove_cmd(ctx: click.Context, url: str) -> None:
 @feeds.command("import")
 @click.argument("opml_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.pass_context
-@_errors
+@guarded
 def import_cmd(ctx: click.Context, opml_file: Path) -> None:
     """Add every new feed of an OPML file; folders and categories named like a topic become tags.
 
@@ -120,7 +106,7 @@ def import_cmd(ctx: click.Context, opml_file: Path) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write to this file instead of stdout.")
 @click.pass_context
-@_errors
+@guarded
 def export_cmd(ctx: click.Context, output: Path | None) -> None:
     """Print (or write) the configured feeds as OPML 2.0, tags as categories.
 
@@ -146,7 +132,7 @@ def export_cmd(ctx: click.Context, output: Path | None) -> None:
 @click.option("--serve/--no-serve", default=False, show_default=True,
               help="Afterwards, serve the output on http://127.0.0.1:PORT/ until Ctrl-C.")
 @click.option("--port", default=8000, show_default=True, help="Port for --serve.")
-@_errors
+@guarded
 def demo(directory: Path | None, serve: bool, port: int) -> None:
     """Run the whole pipeline offline on bundled sample feeds served from 127.0.0.1.
 

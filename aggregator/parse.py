@@ -9,6 +9,11 @@ The only module that imports feedparser. Three rules keep it safe and fast:
   ``text.sanitize_html`` (nh3) and ``text.safe_uri`` do both, once, on what we keep.
 * feedparser strips unsafe ``<!ENTITY>`` declarations and runs expat with external entities
   off; nothing reads files or the network. ``tests/test_hostile_input.py`` proves each rule.
+
+Items already stored need not go through feedparser at all (issue 8): ``parse_split`` cuts the
+body into items and fingerprints each (``ParsedFeed.item_hashes``); items whose fingerprint
+the caller passes in ``skip`` are cut out before feedparser runs (counted in ``skipped``).
+The entries left are exactly those a full parse gives for the same items.
 """
 
 from __future__ import annotations
@@ -19,9 +24,10 @@ import multiprocessing
 import os
 import re
 import threading
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from typing import Any, Collection, Iterable, Mapping, Sequence
 
 import feedparser
 from feedparser.datetimes import _parse_date  # RFC 822 / W3CDTF / … -> UTC struct_time
@@ -32,6 +38,7 @@ from .parse_fields import (
     unique, unique_enclosures,
 )
 from .parse_json import looks_like_json, parse_jsonfeed
+from .parse_split import Split, Unsplittable, split_items
 from .records import Entry, ParsedFeed
 from .text import one_line, safe_uri
 
@@ -46,6 +53,10 @@ _PASSED_HEADERS = ("content-type", "content-language")
 for _cls in (feedparser.api.StrictFeedParser, feedparser.api.LooseFeedParser):
     _cls.can_be_relative_uri = frozenset(set(_cls.can_be_relative_uri) - {"id"})
 
+# feedparser's namespace table (URI -> its prefix): the splitter needs it to tell which
+# namespace declarations feedparser would remember across items.
+KNOWN_NAMESPACES = {k.lower(): v for k, v in feedparser.mixin._FeedParserMixin.namespaces.items()}
+
 
 @dataclass(frozen=True)
 class ParseJob:
@@ -55,34 +66,66 @@ class ParseJob:
     url: str
     headers: Mapping[str, str]
     key: str
+    skip: Collection[str] = field(default=frozenset())  # fingerprints of items already stored
 
 
-def parse(body: bytes, *, url: str, headers: Mapping[str, str], key: str) -> ParsedFeed:
-    """Parse one feed body (RSS 0.9x–2.0, RSS 1.0, Atom, JSON Feed). Raises ParseError(key, …)."""
+def parse(body: bytes, *, url: str, headers: Mapping[str, str], key: str,
+          skip: Collection[str] = frozenset()) -> ParsedFeed:
+    """Parse one feed body (RSS 0.9x–2.0, RSS 1.0, Atom, JSON Feed). Raises ParseError(key, …).
+
+    Raw items whose fingerprint is in *skip* (from an earlier ``ParsedFeed.item_hashes``) are
+    left out of ``entries`` without being parsed, when the body can be split safely."""
     try:
-        return _parse(body, url, headers, key)
+        return _parse(body, url, headers, key, skip)
     except ParseError:
         raise
     except Exception as exc:  # noqa: BLE001 - a hostile body must fail its feed, not the run
         raise ParseError(key, f"parser failed: {type(exc).__name__}: {exc}") from exc
 
 
-def _parse(body: bytes, url: str, headers: Mapping[str, str], key: str) -> ParsedFeed:
+def _parse(body: bytes, url: str, headers: Mapping[str, str], key: str,
+           skip: Collection[str]) -> ParsedFeed:
     if not body or not body.strip():
         raise ParseError(key, "not a feed: the body is empty")
     base = base_url(url, headers)
     if looks_like_json(body):
         return parse_jsonfeed(body, base=base, key=key, parse_date=_parse_date)
-    d = feedparser.parse(
-        io.BytesIO(body),
-        response_headers=response_headers(headers, base),
-        sanitize_html=False,
-        resolve_relative_uris=False,
-    )
+    sent = response_headers(headers, base)
+    split = try_split(body, base, sent["content-type"])
+    if split is not None and skip:
+        doc, cut = split.without(skip)
+        if cut:
+            d = _feedparser(doc, sent)
+            # A safety net: the rest must come out one entry per kept item, and clean.
+            if len(d.entries) == len(split.spans) - cut and d.get("version") and not _bozo_from_body(d):
+                return _feed(d, d.get("version") or "", base, key, split.hashes, cut)
+    d = _feedparser(body, sent)
     version = d.get("version") or ""
     if not d.entries and not version:
         raise ParseError(key, not_a_feed_reason(body))
-    return _feed(d, version, base, key)
+    # Fingerprints count only when they line up one to one with feedparser's entries.
+    hashes = split.hashes if split is not None and len(split.spans) == len(d.entries) else ()
+    return _feed(d, version, base, key, hashes)
+
+
+def try_split(body: bytes, base: str, content_type: str) -> Split | None:
+    """The body cut into fingerprinted items, or None when that is not safe (parse it whole)."""
+    try:
+        return split_items(body, base=base, content_type=content_type, known_namespaces=KNOWN_NAMESPACES)
+    except Unsplittable:
+        return None
+    except (RecursionError, MemoryError, ValueError):  # expat on a hostile body: not our business
+        return None
+
+
+def _feedparser(body: bytes, sent: Mapping[str, str]) -> Any:
+    return feedparser.parse(io.BytesIO(body), response_headers=dict(sent), sanitize_html=False,
+                            resolve_relative_uris=False)
+
+
+def _bozo_from_body(d: Any) -> bool:
+    """Whether feedparser complained about the document itself (not about its content type)."""
+    return bool(d.get("bozo")) and not isinstance(d.get("bozo_exception"), feedparser.NonXMLContentType)
 
 
 def base_url(url: str, headers: Mapping[str, str]) -> str:
@@ -125,7 +168,8 @@ def not_a_feed_reason(body: bytes) -> str:
     return f"not a feed: neither XML nor JSON (starts with {snippet!r})"
 
 
-def _feed(d: Any, version: str, base: str, key: str) -> ParsedFeed:
+def _feed(d: Any, version: str, base: str, key: str, hashes: tuple[str, ...] = (),
+          skipped: int = 0) -> ParsedFeed:
     f = d.feed
     bozo = None
     if d.get("bozo"):
@@ -139,6 +183,8 @@ def _feed(d: Any, version: str, base: str, key: str) -> ParsedFeed:
         updated=date_from_struct(dict.get(f, "updated_parsed") or dict.get(f, "published_parsed")),
         entries=tuple(_entry(e, version, base) for e in d.entries),
         bozo=bozo,
+        item_hashes=hashes,
+        skipped=skipped,
     )
 
 
@@ -198,7 +244,7 @@ class _Failure:
 
 def parse_job(job: ParseJob) -> ParsedFeed | ParseError:
     try:
-        return parse(job.body, url=job.url, headers=job.headers, key=job.key)
+        return parse(job.body, url=job.url, headers=job.headers, key=job.key, skip=job.skip)
     except ParseError as exc:
         return exc
 
@@ -248,16 +294,72 @@ def parse_many(jobs: Sequence[ParseJob], workers: int) -> list[ParsedFeed | Pars
     n = pool_size(len(jobs), sum(len(j.body) for j in jobs), workers, os.cpu_count())
     if n <= 1:
         return [parse_job(j) for j in jobs]
-    results: list[ParsedFeed | ParseError] = []
-    with ProcessPoolExecutor(max_workers=n, mp_context=_context()) as pool:
-        chunks = chunked(jobs, n)
-        futures = [pool.submit(_parse_chunk, c) for c in chunks]
-        for chunk, future in zip(chunks, futures):
+    with ParsePool(n) as pool:
+        return pool.map(jobs)
+
+
+
+class ParsePool:
+    """Parser processes kept across calls, so jobs can be sent as fetch results arrive::
+
+        with ParsePool(workers=0) as pool:          # 0 = one per CPU, 1 = in this process
+            future = pool.submit(job)               # Future[ParsedFeed | ParseError]
+            results = pool.map(more_jobs)           # in job order
+
+    A future never raises: a feed that fails, or whose worker process dies, gives a
+    ParseError. A dead worker breaks a ProcessPoolExecutor for good, so the next submit
+    starts a fresh one. Processes start on the first submit, not before.
+    """
+
+    def __init__(self, workers: int = 0, cpus: int | None = None):
+        self.workers = workers or (cpus if cpus is not None else os.cpu_count()) or 1
+        self._executor: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> "ParsePool":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+
+    def submit(self, job: ParseJob) -> "Future[ParsedFeed | ParseError]":
+        return self._submit_chunk([job], lambda results: results[0])
+
+    def map(self, jobs: Iterable[ParseJob]) -> list[ParsedFeed | ParseError]:
+        """Parse every job; results in job order. Consecutive jobs travel in chunks."""
+        jobs = list(jobs)
+        if self.workers <= 1:
+            return [parse_job(j) for j in jobs]
+        futures = [self._submit_chunk(c, list) for c in chunked(jobs, self.workers)]
+        return [r for f in futures for r in f.result()]
+
+    def _submit_chunk(self, jobs: list[ParseJob], shape: Any) -> Future:
+        out: Future = Future()
+        if self.workers <= 1:
+            out.set_result(shape([parse_job(j) for j in jobs]))
+            return out
+        try:
+            inner = self._pool().submit(_parse_chunk, jobs)
+        except BrokenProcessPool:  # a worker died earlier: start afresh once
+            self.close()
+            inner = self._pool().submit(_parse_chunk, jobs)
+
+        def done(f: Future) -> None:
             try:
-                done = future.result()
+                results = [ParseError(r.url, r.message) if isinstance(r, _Failure) else r for r in f.result()]
             except Exception as exc:  # noqa: BLE001 - a dead worker fails its feeds, not the run
-                results.extend(ParseError(j.key, f"parser process failed: {type(exc).__name__}: {exc}")
-                               for j in chunk)
-                continue
-            results.extend(ParseError(r.url, r.message) if isinstance(r, _Failure) else r for r in done)
-    return results
+                results = [ParseError(j.key, f"parser process failed: {type(exc).__name__}: {exc}")
+                           for j in jobs]
+            out.set_result(shape(results))
+
+        inner.add_done_callback(done)
+        return out
+
+    def _pool(self) -> ProcessPoolExecutor:
+        if self._executor is None:
+            self._executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=_context())
+        return self._executor

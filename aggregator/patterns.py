@@ -8,15 +8,48 @@ whatever the number of keywords; each candidate is confirmed by its own anchored
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator
+
+from .text import MAX_FIELD, clean_text
 
 PATTERN_KINDS = ("keyword", "keywords", "regex", "exclude", "require")
 _WILDCARD_MIN = 3  # letters before a trailing *: "Ukr*" is fine, "U*" would match too much
 _APOSTROPHES = "'’ʼ"
 _HYPHENS = "-‐‑–"
 _WORD_RUN = re.compile(r"\w+")
+_TAG = re.compile(r"<[^>]*>")
+
+
+def plain_text(fragment: str, limit: int = MAX_FIELD) -> str:
+    """``text.plain_text``, same result, 3x faster: ``str.split`` splits on exactly what
+    ``\\s`` matches (every code point checked), and one join replaces a regex that rewrote
+    every single space. Drop once text.plain_text does the same."""
+    if not fragment:
+        return ""
+    s = _TAG.sub(" ", clean_text(fragment, limit))
+    return " ".join(clean_text(html.unescape(s)).split())
+
+
+def _trie_regex(words: Iterable[str]) -> str:
+    """A regex matching any of *words* as a prefix, as a trie: each position tries only the
+    branches its next character allows, whatever the number of words."""
+    root: dict = {}
+    for w in words:
+        node = root
+        for ch in w:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def emit(node: dict) -> str:
+        if "" in node:  # a whole word ends here: longer ones need not be spelled out
+            return ""
+        branches = [re.escape(ch) + emit(child) for ch, child in sorted(node.items())]
+        return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+
+    return emit(root)
 
 
 # ----------------------------------------------------------------------------- syntax
@@ -107,6 +140,7 @@ class Lexicon:
         self._exact: dict[str, list[_Keyword]] = {}  # first word -> keywords
         self._stems: dict[str, list[_Keyword]] = {}  # first 3 letters of a stem -> keywords
         self._slow: list[_Keyword] = []  # keywords that start with a non-word character
+        self._trigger: re.Pattern | None = None  # the words that may start a keyword; built on use
         self.owners = 0
 
     def new_owner(self) -> int:
@@ -114,6 +148,7 @@ class Lexicon:
         return self.owners
 
     def add(self, owner: int, keyword: str) -> None:
+        self._trigger = None
         folded = keyword.strip().casefold()
         rx = re.compile(keyword_regex(keyword), re.IGNORECASE)
         first = _WORD_RUN.match(folded)
@@ -130,7 +165,13 @@ class Lexicon:
         out: dict[int, list[tuple[int, int, str]]] = {}
         ends: dict[int, int] = {}  # an owner's matches never overlap
         exact, stems = self._exact, self._stems
-        for word in _WORD_RUN.finditer(folded):
+        if self._trigger is None:
+            stem_words = {k.stem for ks in stems.values() for k in ks}
+            # Whole word runs that start with a keyword's first word or a wildcard's stem:
+            # the regex engine skips every other word, which Python would visit one by one.
+            self._trigger = re.compile(r"(?<!\w)" + _trie_regex(exact.keys() | stem_words) + r"\w*"
+                                       if exact or stem_words else r"(?!)")
+        for word in self._trigger.finditer(folded):
             w = word.group()
             cands = exact.get(w)
             by_stem = stems.get(w[:3])

@@ -10,9 +10,9 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import os
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any
@@ -27,6 +27,8 @@ from .store import Store
 
 log = logging.getLogger(__name__)
 OnResult = Callable[[FetchResult], None]
+OnStart = Callable[[int], None]
+POOL_MIN_JOBS = 8  # fewer feeds than this are parsed in this process
 
 
 def utcnow() -> datetime:
@@ -42,17 +44,19 @@ def session(config: Config) -> Iterator[tuple[Store, Snapshot]]:
 
 
 def poll(config: Config, *, client: Any = None, transport: Any = None, now: datetime | None = None,
-         force: bool = False, on_result: OnResult | None = None, on_start: Callable[[int], None] | None = None
+         force: bool = False, on_result: OnResult | None = None, on_start: OnStart | None = None
          ) -> RunReport:
     """Fetch the due feeds, merge their entries into the store, save it once."""
-    started = time.monotonic()
-    now = now or utcnow()
-    with session(config) as (store, snap):
-        report = poll_snapshot(config, snap, client=client, transport=transport, now=now, force=force,
-                               on_result=on_result, on_start=on_start)
-        report = _prune(config, snap, now, report)
-        store.save(snap)
-    return dataclasses.replace(report, duration=time.monotonic() - started)
+    return _poll(config, publish=False, client=client, transport=transport, now=now, force=force,
+                 on_result=on_result, on_start=on_start)
+
+
+def run(config: Config, *, client: Any = None, transport: Any = None, now: datetime | None = None,
+        force: bool = False, on_result: OnResult | None = None, on_start: OnStart | None = None
+        ) -> RunReport:
+    """The cron job: poll, save, then publish the topics whose items changed."""
+    return _poll(config, publish=True, client=client, transport=transport, now=now, force=force,
+                 on_result=on_result, on_start=on_start)
 
 
 def publish(config: Config, *, now: datetime | None = None, topics: set[str] | None = None) -> PublishReport:
@@ -64,23 +68,22 @@ def publish(config: Config, *, now: datetime | None = None, topics: set[str] | N
     return report
 
 
-def run(config: Config, *, client: Any = None, transport: Any = None, now: datetime | None = None,
-        force: bool = False, on_result: OnResult | None = None, on_start: Callable[[int], None] | None = None
-        ) -> RunReport:
-    """The cron job: poll, save, then publish the topics whose items changed."""
+def _poll(config: Config, *, publish: bool, now: datetime | None, **kwargs: Any) -> RunReport:
     started = time.monotonic()
     now = now or utcnow()
+    pub = None
     with session(config) as (store, snap):
-        report = poll_snapshot(config, snap, client=client, transport=transport, now=now, force=force,
-                               on_result=on_result, on_start=on_start)
+        report = poll_snapshot(config, snap, now=now, **kwargs)
         report = _prune(config, snap, now, report)
         store.save(snap)  # saved before publishing: a failed publish loses no item
-        pub = publisher.publish(config, snap, now=now, topics=set(report.changed_topics))
+        if publish:
+            pub = publisher.publish(config, snap, now=now, topics=set(report.changed_topics))
         report = dataclasses.replace(report, publish=pub, duration=time.monotonic() - started)
-        # Metrics change every run by nature (durations, timestamps); they are not a feed.
-        publisher.write_atomic(config.settings.output_dir / "metrics.prom",
-                               health.metrics_text(snap, config.sources, report, now).encode("utf-8"))
-    _ping_hub(config, pub)
+        if publish:  # metrics change every run by nature (durations, times); they are not a feed
+            publisher.write_atomic(config.settings.output_dir / "metrics.prom",
+                                   health.metrics_text(snap, config.sources, report, now).encode("utf-8"))
+    if pub is not None:
+        _ping_hub(config, pub)
     return report
 
 
@@ -89,10 +92,14 @@ def run(config: Config, *, client: Any = None, transport: Any = None, now: datet
 
 def poll_snapshot(config: Config, snap: Snapshot, *, client: Any = None, transport: Any = None,
                   now: datetime, force: bool = False, on_result: OnResult | None = None,
-                  on_start: Callable[[int], None] | None = None) -> RunReport:
-    """Poll into an already loaded snapshot (mutated in place); no store I/O."""
+                  on_start: OnStart | None = None) -> RunReport:
+    """Poll into an already loaded snapshot (mutated in place); no store I/O.
+
+    Bodies go to the parser processes as soon as they arrive, so parsing overlaps
+    fetching; entries are merged afterwards in config order, so the result is the
+    same however many processes parsed them.
+    """
     settings = config.settings
-    by_key = {s.key: s for s in config.sources}
     outcomes: dict[str, FeedOutcome] = {}
     jobs = []
     for source in config.sources:
@@ -106,47 +113,54 @@ def poll_snapshot(config: Config, snap: Snapshot, *, client: Any = None, transpo
                                                error=state.last_error if gone and state else None)
     if on_start:
         on_start(len(jobs))
-    results = asyncio.run(fetch.fetch_all(jobs, settings, client=client, transport=transport, now=now,
-                                          on_result=on_result)) if jobs else []
-
     before = {key: state.current_url for key, state in snap.feeds.items()}
-    to_parse: list[tuple[FetchResult, parse.ParseJob]] = []
-    for res in results:
-        key = res.source.key
-        state = snap.feeds.get(key)
-        if res.deferred:
-            outcomes[key] = FeedOutcome(key, "deferred", error=_one_line(res.error))
-        elif res.error is not None:
-            outcomes[key] = FeedOutcome(key, "failed", res.status, error=str(res.error))
-        elif res.not_modified:
-            outcomes[key] = FeedOutcome(key, "not_modified", 304)
-        elif state is not None and state.body_hash == schedule.body_hash(res.body or b""):
-            outcomes[key] = FeedOutcome(key, "unchanged", res.status)  # same bytes: not parsed again
-        else:
-            to_parse.append((res, parse.ParseJob(res.body or b"", res.final_url, dict(res.headers), key)))
-            continue  # its state is updated once we know whether it parsed
-        snap.feeds[key] = schedule.after_poll(res.source, state, res, now, settings)
+    pending: dict[str, Future] = {}
+    # A pool costs process start-up: worth it only when there is a lot to parse.
+    workers = settings.parse_workers if len(jobs) >= POOL_MIN_JOBS else 1
 
-    workers = settings.parse_workers or (os.cpu_count() or 1)
-    parsed_all = parse.parse_many([job for _, job in to_parse], workers)
+    with parse.ParsePool(workers) as pool:
+        def fetched(res: FetchResult) -> None:
+            state = snap.feeds.get(res.source.key)
+            if _needs_parse(res, state):
+                skip = frozenset(state.item_hashes) if state else frozenset()
+                pending[res.source.key] = pool.submit(
+                    parse.ParseJob(res.body or b"", res.final_url, dict(res.headers), res.source.key, skip))
+            if on_result:
+                on_result(res)
 
-    previous = dict(snap.items)  # a shallow copy: the index may update its items in place
-    index = dedup.ItemIndex(snap.items, snap.tombstones, settings.near_duplicates)
-    changed: set[str] = set()
-    new = updated = 0
-    for (res, _job), parsed in zip(to_parse, parsed_all):
-        key = res.source.key
-        state = snap.feeds.get(key)
-        if isinstance(parsed, ParseError):
-            snap.feeds[key] = schedule.after_poll(res.source, state, res, now, settings, error=parsed)
-            outcomes[key] = FeedOutcome(key, "failed", res.status, error=str(parsed))
-            continue
-        snap.feeds[key] = schedule.after_poll(res.source, state, res, now, settings, parsed=parsed)
-        n_new, n_upd = _merge(index, parsed, by_key[key].name, now, changed)
-        new, updated = new + n_new, updated + n_upd
-        outcomes[key] = FeedOutcome(key, "fetched", res.status, new=n_new, updated=n_upd)
+        results = asyncio.run(fetch.fetch_all(jobs, settings, client=client, transport=transport, now=now,
+                                              on_result=fetched)) if jobs else []
+        # Built while the parser processes work through their queue.
+        previous = dict(snap.items)  # a shallow copy: the index may update its items in place
+        index = dedup.ItemIndex(snap.items, snap.tombstones, settings.near_duplicates)
+        changed: set[str] = set()
+        new = updated = 0
+        deferrals = [r for r in results if r.retry_after is not None]
+        for res in _drain(results):
+            key = res.source.key
+            state = snap.feeds.get(key)
+            future = pending.pop(key, None)
+            if future is None:
+                outcomes[key] = _outcome(res)
+                snap.feeds[key] = schedule.after_poll(res.source, state, res, now, settings)
+                continue
+            parsed = future.result()
+            if isinstance(parsed, ParseError):
+                snap.feeds[key] = schedule.after_poll(res.source, state, res, now, settings, error=parsed)
+                outcomes[key] = FeedOutcome(key, "failed", res.status, error=str(parsed))
+                continue
+            try:
+                n_new, n_upd = _merge(index, parsed, res.source.name, now, changed)
+            except Exception as exc:  # noqa: BLE001 - a bug met by one feed must not cost the others
+                log.debug("merging %s failed", key, exc_info=True)
+                error = f"{key}: internal error while merging its entries: {type(exc).__name__}: {exc}"
+                outcomes[key] = FeedOutcome(key, "failed", res.status, error=_one_line_text(error))
+                continue
+            snap.feeds[key] = schedule.after_poll(res.source, state, res, now, settings, parsed=parsed)
+            new, updated = new + n_new, updated + n_upd
+            outcomes[key] = FeedOutcome(key, "fetched", res.status, new=n_new, updated=n_upd)
 
-    snap.feeds.update(schedule.spread_host_deferrals(snap.feeds, config.sources, results))
+    snap.feeds.update(schedule.spread_host_deferrals(snap.feeds, config.sources, deferrals))
     for key, outcome in outcomes.items():  # report adopted permanent redirects
         state = snap.feeds.get(key)
         if state is not None and state.current_url and state.current_url != before.get(key):
@@ -166,6 +180,32 @@ def poll_snapshot(config: Config, snap: Snapshot, *, client: Any = None, transpo
         outcomes=tuple(outcomes[s.key] for s in config.sources),
         new_items=new, updated_items=updated, changed_topics=tuple(sorted(changed_topics)),
     )
+
+
+def _needs_parse(res: FetchResult, state: FeedState | None) -> bool:
+    """A body that arrived and differs from the last one parsed (same bytes: nothing to do)."""
+    if res.deferred or res.error is not None or res.not_modified:
+        return False
+    return state is None or state.body_hash != schedule.body_hash(res.body or b"")
+
+
+def _outcome(res: FetchResult) -> FeedOutcome:
+    """The outcome of a poll whose body was not parsed."""
+    key = res.source.key
+    if res.deferred:
+        return FeedOutcome(key, "deferred", error=_one_line(res.error))
+    if res.error is not None:
+        return FeedOutcome(key, "failed", res.status, error=str(res.error))
+    if res.not_modified:
+        return FeedOutcome(key, "not_modified", 304)
+    return FeedOutcome(key, "unchanged", res.status)  # the same bytes as last time
+
+
+def _drain(results: list[FetchResult]) -> Iterator[FetchResult]:
+    """Yield the results in order, letting go of each body once it has been handled."""
+    results.reverse()
+    while results:
+        yield results.pop()
 
 
 def _merge(index: "dedup.ItemIndex", parsed: ParsedFeed, name: str, now: datetime,
@@ -208,7 +248,11 @@ def _ping_hub(config: Config, report: PublishReport) -> None:
 
 
 def _one_line(err: Exception | None) -> str | None:
-    return None if err is None else str(err)
+    return None if err is None else _one_line_text(str(err))
+
+
+def _one_line_text(text: str) -> str:
+    return " ".join(text.split())
 
 
 # ----------------------------------------------------------------------------- maintenance

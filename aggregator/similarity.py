@@ -10,16 +10,17 @@ sentence, is still the same story, while a two-word title never wins on overlap.
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
 import unicodedata
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
 
 from .records import NearDupSettings
-from .text import plain_text
+from .patterns import plain_text  # text.plain_text, faster
 
 _WORD = re.compile(r"\w+")
 _POSSESSIVE = re.compile(r"(\w)['’ʼ]s\b")
@@ -32,33 +33,48 @@ how why what who when where than then also more up out about against
 TEXT_WORDS = 400  # words of title + summary fingerprinted; bounds the cost of long content
 MIN_OVERLAP_TOKENS = 4  # below this, a set's overlap coefficient is too easy to max out
 MIN_OVERLAP_SHINGLES = 8
-COMMON_POSTING = 1500  # a token on more items than this (in the window) is not probed
+# A token on more items than this (in the three buckets probed) is too common to tell
+# stories apart, and is not probed: this bounds the work per entry whatever the store size.
+POSTING_CAP = 64
+MAX_CANDIDATES = 16  # compared in full per entry, at most
 # The same wire copy (text overlap this high, over this many shingles) lets a headline
 # differ a little more: "anti-personnel mines" edited to "anti-personnel landmines".
 STRONG_TEXT = 0.9
 STRONG_TEXT_SHINGLES = 15
-TITLE_SLACK = 0.2  # a token on more items than this (per time bucket) is not probed
+TITLE_SLACK = 0.2  # how far short of title_similarity the same wire copy may fall
+
+
+Shingles = frozenset[tuple[str, ...]]  # word 3-grams of a text
 
 
 def _words(text: str) -> list[str]:
-    text = unicodedata.normalize("NFKC", text).casefold()
-    return _WORD.findall(_POSSESSIVE.sub(r"\1", text))
+    if text.isascii():  # NFKC leaves ASCII as it is, and casefold is lower there
+        text = text.lower()
+    else:
+        text = unicodedata.normalize("NFKC", text).casefold()
+    if "'" in text or not text.isascii():
+        text = _POSSESSIVE.sub(r"\1", text)
+    return _WORD.findall(text)
 
 
 def title_tokens(title: str) -> frozenset[str]:
     """The distinctive words of a headline: case-folded, possessives and stop words dropped."""
-    return frozenset(w for w in _words(title) if w not in _STOP and (len(w) > 1 or w.isdigit()))
+    words = set(_words(title))
+    words -= _STOP
+    if min(map(len, words), default=2) == 1:
+        words = {w for w in words if len(w) > 1 or w.isdigit()}
+    return frozenset(words)
 
 
-def text_shingles(title: str, html: str) -> frozenset[str]:
+def text_shingles(title: str, html: str) -> Shingles:
     """Word 3-shingles of the title followed by the plain text of *html* (first TEXT_WORDS words)."""
     words = _words(title + " " + plain_text(html, limit=TEXT_WORDS * 12))[:TEXT_WORDS]
     if len(words) < 3:
-        return frozenset([" ".join(words)]) if words else frozenset()
-    return frozenset(" ".join(words[i:i + 3]) for i in range(len(words) - 2))
+        return frozenset([tuple(words)]) if words else frozenset()
+    return frozenset(zip(words, words[1:], words[2:]))  # built in C: no joined strings
 
 
-def resemblance(a: frozenset[str], b: frozenset[str], min_overlap: int) -> float:
+def resemblance(a: frozenset, b: frozenset, min_overlap: int) -> float:
     """Overlap coefficient when both sets have at least *min_overlap* members, else Jaccard."""
     if not a or not b:
         return 0.0
@@ -79,8 +95,8 @@ class Verdict:
                 f"published {self.hours:.1f}h apart")
 
 
-def similar(title_a: frozenset[str], when_a: datetime | None, text_a: Callable[[], frozenset[str]],
-            title_b: frozenset[str], when_b: datetime | None, text_b: Callable[[], frozenset[str]],
+def similar(title_a: frozenset[str], when_a: datetime | None, text_a: Callable[[], Shingles],
+            title_b: frozenset[str], when_b: datetime | None, text_b: Callable[[], Shingles],
             settings: NearDupSettings) -> Verdict | None:
     """A Verdict if a and b are the same story under *settings*, else None.
 
@@ -110,75 +126,150 @@ def similar(title_a: frozenset[str], when_a: datetime | None, text_a: Callable[[
 
 
 class NearDupIndex:
-    """Title token -> item ids, bucketed by publication time so lookups stay small.
+    """Title token -> item ids, bucketed by publication time, so that a lookup costs the same
+    whatever the number of items.
 
     Buckets are ``window_hours`` wide, so any two items inside the window sit in the
-    same or adjacent buckets. A lookup probes the entry's rarest tokens there; it
-    probes enough of them that any item reaching the title threshold shares one
-    (prefix filtering), skipping only tokens too common to be worth probing.
+    same or adjacent buckets. A lookup counts, for each item, how many of the entry's
+    title tokens it shares in those buckets, probing only tokens on at most
+    POSTING_CAP items there: a commoner word says nothing about which story it is,
+    and skipping it bounds the work per entry (issue 8), as does comparing at most
+    MAX_CANDIDATES items in full (see :meth:`candidates`).
+
+    Items come in two ways: :meth:`add` indexes one now; :meth:`defer` only notes its
+    bucket, and its title is tokenised by *load(item_id)* the first time a lookup
+    touches that bucket. A run that merges nothing new never tokenises the store.
     *text_of(item_id)* supplies an indexed item's shingles on demand.
     """
 
-    def __init__(self, settings: NearDupSettings, text_of: Callable[[str], frozenset[str]]):
+    def __init__(self, settings: NearDupSettings, text_of: Callable[[str], Shingles],
+                 load: Callable[[str], tuple[frozenset[str], datetime | None]] | None = None):
         self.settings = settings
         self._text_of = text_of
+        self._load = load
         self._width = max(settings.window_hours, 1.0) * 3600
-        self._postings: dict[tuple[int, str], list[str]] = defaultdict(list)
+        self._postings: dict[str, dict[int, list[str]]] = {}  # token -> bucket -> item ids
         self._meta: dict[str, tuple[frozenset[str], datetime | None]] = {}
+        self._pending: dict[int, list[str]] = {}  # bucket -> ids deferred there
+        floor = max(settings.title_similarity - TITLE_SLACK, 0.0)
+        # An item at title overlap >= floor shares at least need[n] tokens with a title of n.
+        self._need = [max(1, math.ceil(floor * min(MIN_OVERLAP_TOKENS, n))) for n in range(MIN_OVERLAP_TOKENS + 1)]
 
     def _bucket(self, when: datetime) -> int:
         return math.floor(when.timestamp() / self._width)
 
+    def defer(self, item_id: str, when: datetime | None) -> None:
+        """Index *item_id* (published *when*) only once a lookup needs its bucket."""
+        if when is not None and self._load is not None:
+            self._pending.setdefault(self._bucket(when), []).append(item_id)
+
+    def _ensure(self, b: int) -> None:
+        for k in (b - 1, b, b + 1):
+            ids = self._pending.pop(k, None)
+            if ids:
+                for item_id in ids:
+                    if item_id not in self._meta:  # not re-indexed since
+                        self.add(item_id, *self._load(item_id))
+
     def add(self, item_id: str, title: frozenset[str], when: datetime | None) -> None:
         old = self._meta.get(item_id)
-        if old is not None and old[1] is not None:  # re-indexing an updated item
-            b = self._bucket(old[1])
-            for tok in old[0]:
-                ids = self._postings.get((b, tok))
-                if ids and item_id in ids:
-                    ids.remove(item_id)
+        if old is not None:
+            if old == (title, when):
+                return
+            if old[1] is not None:  # re-indexing an updated item
+                b = self._bucket(old[1])
+                for tok in old[0]:
+                    ids = self._postings.get(tok, {}).get(b)
+                    if ids and item_id in ids:
+                        ids.remove(item_id)
         self._meta[item_id] = (title, when)
         if when is None:
             return
         b = self._bucket(when)
+        postings = self._postings
         for tok in title:
-            self._postings[(b, tok)].append(item_id)
+            by_bucket = postings.get(tok)
+            if by_bucket is None:
+                postings[tok] = {b: [item_id]}
+            else:
+                ids = by_bucket.get(b)
+                if ids is None:
+                    by_bucket[b] = [item_id]
+                else:
+                    ids.append(item_id)
 
     def candidates(self, title: frozenset[str], when: datetime | None) -> list[str]:
-        """Ids of indexed items that may reach the title threshold against *title*."""
+        """Ids of indexed items that share enough rare title tokens to be worth comparing.
+
+        An item reaching the title floor shares at least ``need`` of the tokens, of which
+        at most ``skipped`` are common ones not probed: so it shares ``need - skipped``
+        probed ones. Of those, at most MAX_CANDIDATES are returned: those sharing the most
+        tokens, then those sharing the rarest: the same story shares its rare words, while
+        one name in common can match dozens of items.
+        """
         if when is None or not title:
             return []
         b = self._bucket(when)
-        lists = {tok: [ids for k in (b - 1, b, b + 1) if (ids := self._postings.get((k, tok)))]
-                 for tok in title}
-        # An item at overlap >= floor shares at least `need` of these tokens. Count, for
-        # every item, how many it shares among the tokens probed (all but the very common
-        # ones); an item can have missed at most the skipped ones.
-        floor = max(self.settings.title_similarity - TITLE_SLACK, 0.0)
-        need = max(1, math.ceil(floor * min(MIN_OVERLAP_TOKENS, len(title))))
-        found: Counter[str] = Counter()
+        if self._pending:
+            self._ensure(b)
+        postings = self._postings
+        probes: list[tuple[int, str, list[str] | None, list[str] | None, list[str] | None]] = []
         skipped = 0
-        for ls in lists.values():
-            if sum(map(len, ls)) > COMMON_POSTING:
+        for tok in title:
+            by_bucket = postings.get(tok)
+            if by_bucket is None:
+                continue  # a word no item has
+            get = by_bucket.get
+            before, here, after = get(b - 1), get(b), get(b + 1)
+            n = (len(before) if before else 0) + (len(here) if here else 0) + (len(after) if after else 0)
+            if n > POSTING_CAP:
                 skipped += 1
-                continue
-            for ids in ls:
-                found.update(ids)
-        least = max(1, need - skipped)
-        return [cid for cid, n in found.items() if n >= least]
+            elif n:
+                probes.append((n, tok, before, here, after))
+        if not probes:
+            return []
+        # Rarest token first: among items sharing as many tokens, those sharing the rarer
+        # ones come first. Sorted, so that the choice does not depend on set order.
+        probes.sort()
+        pool: list[str] = []
+        for _n, _tok, *lists in probes:
+            for ids in lists:
+                if ids:
+                    pool += ids
+        least = self._need[min(len(title), MIN_OVERLAP_TOKENS)] - skipped
+        counts = Counter(pool)
+        if len(counts) <= MAX_CANDIDATES:
+            return list(counts) if least <= 1 else [cid for cid, n in counts.items() if n >= least]
+        found = [cid for cid, n in counts.items() if n >= max(least, 2)]
+        if len(found) > MAX_CANDIDATES:
+            return heapq.nlargest(MAX_CANDIDATES, found, key=counts.__getitem__)
+        if least <= 1:  # fill up with items sharing one token, the rarest first
+            for cid, n in counts.items():
+                if n == 1:
+                    found.append(cid)
+                    if len(found) == MAX_CANDIDATES:
+                        break
+        return found
 
-    def best(self, title: frozenset[str], when: datetime | None, text: Callable[[], frozenset[str]],
+    def best(self, title: frozenset[str], when: datetime | None, text: Callable[[], Shingles],
              accept: Callable[[str], bool] = lambda _id: True) -> tuple[str, Verdict] | None:
-        """The most similar indexed item that *accept* allows and that passes the thresholds."""
+        """The most similar indexed item that *accept* allows and that passes the thresholds.
+
+        Ties (same text and title figures) go to the smallest id, whatever the order of
+        the candidates.
+        """
         best: tuple[str, Verdict] | None = None
         floor = self.settings.title_similarity - TITLE_SLACK
+        meta, n = self._meta, len(title)
         for cid in self.candidates(title, when):
-            ctitle, cwhen = self._meta[cid]
-            # The cheap title test first: it rejects nearly every candidate.
-            if resemblance(title, ctitle, MIN_OVERLAP_TOKENS) < floor or not accept(cid):
+            ctitle, cwhen = meta[cid]
+            # The cheap title test first (resemblance, inlined): it rejects nearly every candidate.
+            common, least = len(title & ctitle), min(n, len(ctitle))
+            t = common / least if least >= MIN_OVERLAP_TOKENS else common / (n + len(ctitle) - common)
+            if t < floor or not accept(cid):
                 continue
             v = similar(title, when, text, ctitle, cwhen, lambda c=cid: self._text_of(c),
                         self.settings)
-            if v and (best is None or (v.text, v.title) > (best[1].text, best[1].title)):
+            if v and (best is None or (v.text, v.title, best[0]) > (best[1].text, best[1].title, cid)):
                 best = (cid, v)
         return best

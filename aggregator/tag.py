@@ -25,9 +25,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Iterable
 
-from .patterns import PATTERN_KINDS, Field, Lexicon, Matcher, check_pattern, keyword_regex
+from .patterns import PATTERN_KINDS, Field, Lexicon, Matcher, check_pattern, keyword_regex, plain_text
 from .records import Item, Match, Source, Topic
-from .text import plain_text
 
 __all__ = ["Rules", "TopicRules", "check_pattern", "keyword_regex", "PATTERN_KINDS", "CONTENT_MIN_HITS"]
 CONTENT_MIN_HITS = 2
@@ -137,9 +136,11 @@ class Rules:
         fields = item_fields(item, self.lexicon)
         for rules in self.topics:
             reasons.extend(rules.match(fields))
-        reasons = list(dict.fromkeys(reasons))
+        reasons = tuple(dict.fromkeys(reasons))
         topics = tuple(sorted({m.topic for m in reasons}))
-        return dataclasses.replace(item, topics=topics, reasons=tuple(reasons))
+        if topics == item.topics and reasons == item.reasons:
+            return item  # replace() would cost more than the rest of tagging an untopical item
+        return dataclasses.replace(item, topics=topics, reasons=reasons)
 
     def match_text(self, text: str) -> dict[str, list[Match]]:
         """Topic slug -> reasons, for free text (``aggregator try-rules``); only topics that hold."""

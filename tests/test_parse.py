@@ -309,3 +309,44 @@ def _die_on_poison(jobs):  # a worker killed mid-chunk (OOM, segfault in a C par
         os._exit(1)
     return [parse_mod._Failure(r.url, r.message) if isinstance(r, ParseError) else r
             for r in map(parse_mod.parse_job, jobs)]
+
+
+def test_parse_pool_reuses_its_processes_and_keeps_order(monkeypatch):
+    from aggregator.parse import ParsePool
+    jobs = _jobs()
+    local = parse_many(jobs, workers=1)
+    with ParsePool(workers=2) as pool:
+        first = pool.map(jobs[:10])
+        executor = pool._executor
+        futures = [pool.submit(j) for j in jobs[10:]]
+        rest = [f.result(timeout=60) for f in futures]
+        assert pool._executor is executor and executor is not None  # one set of processes
+    assert pool._executor is None  # closed on exit
+    for a, b in zip(local, first + rest):
+        assert (a.url, a.message) == (b.url, b.message) if isinstance(a, ParseError) else a == b
+
+
+def test_parse_pool_in_process_when_one_worker():
+    from aggregator.parse import ParsePool
+    with ParsePool(workers=1) as pool:
+        results = pool.map(_jobs()) + [pool.submit(_jobs()[0]).result()]
+        assert pool._executor is None
+    assert results[-1] == results[0] and isinstance(results[3], ParseError)
+
+
+def test_parse_pool_recovers_from_a_dead_worker(monkeypatch):
+    from aggregator.parse import ParsePool
+    monkeypatch.setattr(parse_mod, "_parse_chunk", _die_on_poison)
+    good = _jobs()[0]
+    with ParsePool(workers=2) as pool:
+        dead = pool.submit(ParseJob(b"<rss/>", "u", {}, "poison")).result(timeout=60)
+        assert isinstance(dead, ParseError) and dead.url == "poison" and "parser process failed" in str(dead)
+        again = pool.submit(good).result(timeout=60)  # a fresh executor replaces the broken one
+    assert again == parse_mod.parse_job(good)
+
+
+def test_parse_job_passes_skip():
+    body = (FEEDS / "rss2_more.xml").read_bytes()
+    old = parse((FEEDS / "rss2.xml").read_bytes(), url=RSS_URL, headers={}, key=RSS_URL)
+    r = parse_mod.parse_job(ParseJob(body, RSS_URL, {}, RSS_URL, frozenset(old.item_hashes)))
+    assert (r.skipped, len(r.entries), len(r.item_hashes)) == (3, 2, 5)
