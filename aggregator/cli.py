@@ -36,8 +36,20 @@ class _JsonFormatter(logging.Formatter):
         }, ensure_ascii=False)
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is when a record is emitted, not when it was set up."""
+
+    @property  # type: ignore[override]
+    def stream(self):  # noqa: ANN201
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: object) -> None:
+        pass
+
+
 def _setup_logging(quiet: bool, verbose: int, fmt: str) -> None:
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler()
     handler.setFormatter(_JsonFormatter() if fmt == "json" else logging.Formatter("aggregator: %(message)s"))
     root = logging.getLogger("aggregator")
     root.handlers[:] = [handler]

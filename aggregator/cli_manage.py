@@ -7,7 +7,6 @@ is in :mod:`aggregator.manage` and :mod:`aggregator.demo`.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import click
 

@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Callable
 
 from .records import NearDupSettings
-from .patterns import plain_text  # text.plain_text, faster
+from .text import plain_text
 
 _WORD = re.compile(r"\w+")
 _POSSESSIVE = re.compile(r"(\w)['’ʼ]s\b")
@@ -153,7 +153,11 @@ class NearDupIndex:
         self._pending: dict[int, list[str]] = {}  # bucket -> ids deferred there
         floor = max(settings.title_similarity - TITLE_SLACK, 0.0)
         # An item at title overlap >= floor shares at least need[n] tokens with a title of n.
-        self._need = [max(1, math.ceil(floor * min(MIN_OVERLAP_TOKENS, n))) for n in range(MIN_OVERLAP_TOKENS + 1)]
+        # (The epsilon keeps float rounding from asking one token too many.)
+        self._need = [max(1, math.ceil(floor * n - 1e-9)) for n in range(MIN_OVERLAP_TOKENS + 1)]
+        # token -> the bucket for which it was found on more than POSTING_CAP items: skipped
+        # at the cost of one lookup. Postings only grow; a removal forgets it all.
+        self._common: dict[str, int] = {}
 
     def _bucket(self, when: datetime) -> int:
         return math.floor(when.timestamp() / self._width)
@@ -177,6 +181,7 @@ class NearDupIndex:
             if old == (title, when):
                 return
             if old[1] is not None:  # re-indexing an updated item
+                self._common.clear()
                 b = self._bucket(old[1])
                 for tok in old[0]:
                     ids = self._postings.get(tok, {}).get(b)
@@ -212,10 +217,13 @@ class NearDupIndex:
         b = self._bucket(when)
         if self._pending:
             self._ensure(b)
-        postings = self._postings
+        postings, common = self._postings, self._common
         probes: list[tuple[int, str, list[str] | None, list[str] | None, list[str] | None]] = []
         skipped = 0
         for tok in title:
+            if common.get(tok) == b:
+                skipped += 1
+                continue
             by_bucket = postings.get(tok)
             if by_bucket is None:
                 continue  # a word no item has
@@ -223,6 +231,7 @@ class NearDupIndex:
             before, here, after = get(b - 1), get(b), get(b + 1)
             n = (len(before) if before else 0) + (len(here) if here else 0) + (len(after) if after else 0)
             if n > POSTING_CAP:
+                common[tok] = b
                 skipped += 1
             elif n:
                 probes.append((n, tok, before, here, after))
@@ -259,16 +268,23 @@ class NearDupIndex:
         the candidates.
         """
         best: tuple[str, Verdict] | None = None
+        found = self.candidates(title, when)
+        if not found:
+            return None
         floor = self.settings.title_similarity - TITLE_SLACK
-        meta, n = self._meta, len(title)
-        for cid in self.candidates(title, when):
-            ctitle, cwhen = meta[cid]
+        n, need = len(title), self._need[min(len(title), MIN_OVERLAP_TOKENS)]
+        ctitles = [self._meta[cid][0] for cid in found]
+        # Tokens in common, counted in C for all candidates at once; below `need` none can pass.
+        shared = list(map(len, map(title.intersection, ctitles)))
+        for cid, ctitle, common in zip(found, ctitles, shared):
+            if common < need:
+                continue
             # The cheap title test first (resemblance, inlined): it rejects nearly every candidate.
-            common, least = len(title & ctitle), min(n, len(ctitle))
+            least = min(n, len(ctitle))
             t = common / least if least >= MIN_OVERLAP_TOKENS else common / (n + len(ctitle) - common)
             if t < floor or not accept(cid):
                 continue
-            v = similar(title, when, text, ctitle, cwhen, lambda c=cid: self._text_of(c),
+            v = similar(title, when, text, ctitle, self._meta[cid][1], lambda c=cid: self._text_of(c),
                         self.settings)
             if v and (best is None or (v.text, v.title, best[0]) > (best[1].text, best[1].title, cid)):
                 best = (cid, v)

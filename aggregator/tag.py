@@ -25,8 +25,9 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Iterable
 
-from .patterns import PATTERN_KINDS, Field, Lexicon, Matcher, check_pattern, keyword_regex, plain_text
+from .patterns import PATTERN_KINDS, Field, Lexicon, Matcher, check_pattern, keyword_regex
 from .records import Item, Match, Source, Topic
+from .text import plain_text
 
 __all__ = ["Rules", "TopicRules", "check_pattern", "keyword_regex", "PATTERN_KINDS", "CONTENT_MIN_HITS"]
 CONTENT_MIN_HITS = 2

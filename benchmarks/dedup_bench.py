@@ -71,7 +71,7 @@ def entries(n_feeds: int) -> list[tuple[Entry, SourceRef]]:
     per_feed: list[list[tuple[Entry, SourceRef]]] = [[] for _ in range(n_feeds)]
     for i in range(n_feeds):
         site = synth.spec(i).host_site
-        ref = SourceRef(feed_url=f"{site}/feed.xml", name=f"Site {i}")
+        ref = SourceRef(feed_url=f"{site}/feed.xml", name=f"Site {i}", seen=NOW)  # as pipeline._merge
         for k in range(PER_FEED):
             it = synth.item(SEED, i, k, EPOCH)
             rng = random.Random(i * 7919 + k)
@@ -90,7 +90,7 @@ def entries(n_feeds: int) -> list[tuple[Entry, SourceRef]]:
                                            title=e.title + ", officials say",
                                            published=e.published + timedelta(minutes=20))
                 per_feed[j].append((copy, SourceRef(feed_url=f"{other}/feed.xml", name=f"Site {j}",
-                                                    link=copy.link, guid=copy.guid)))
+                                                    link=copy.link, guid=copy.guid, seen=NOW)))
     return [x for feed in per_feed for x in feed]
 
 

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import datetime, timedelta, timezone
 from itertools import zip_longest
 from pathlib import Path
+from urllib.parse import parse_qsl
 
 import pytest
+from hypothesis import given, settings as hsettings, strategies as st
 from ruamel.yaml import YAML
 
-from aggregator.dedup import ItemIndex, canonical_url, content_hash, identity_keys, url_key
-from aggregator.records import Entry, Item, NearDupSettings, SourceRef
-from aggregator.similarity import NearDupIndex, resemblance, title_tokens
+from aggregator.dedup import ItemIndex, _simple_parts, _w3lib_parts, canonical_url, content_hash, identity_keys, url_key
+from aggregator.records import Entry, NearDupSettings, SourceRef
+from aggregator.similarity import MAX_CANDIDATES, POSTING_CAP, NearDupIndex, resemblance, title_tokens
+from aggregator.text import safe_uri
 
 NOW = datetime(2025, 6, 24, 12, 0, tzinfo=timezone.utc)
 T0 = datetime(2025, 6, 24, 8, 0, tzinfo=timezone.utc)
@@ -58,6 +60,32 @@ def ref(feed=A) -> SourceRef:
 ])
 def test_canonical_url(url, expected):
     assert canonical_url(url) == expected
+
+
+_LABEL = st.from_regex(r"[a-z0-9]([a-z0-9-]{0,8}[a-z0-9])?", fullmatch=True)
+_PLAIN = st.text("abcAZ09._~-/", max_size=12)
+
+
+@hsettings(max_examples=300, deadline=None)
+@given(scheme=st.sampled_from(["http", "https", "HTTP"]), labels=st.lists(_LABEL, min_size=1, max_size=3),
+       port=st.one_of(st.none(), st.integers(0, 70000)), path=st.lists(_PLAIN, max_size=4),
+       query=st.lists(st.tuples(st.sampled_from(["a", "b", "utm_x", "amp", "Ref", "id"]),
+                                st.text("ab1._~-", max_size=3)), max_size=3),
+       fragment=st.one_of(st.none(), st.text(max_size=5)), amp=st.booleans())
+def test_canonical_url_fast_path_agrees_with_w3lib(scheme, labels, port, path, query, fragment, amp):
+    """The shortcut for plain links gives what safe_uri + w3lib give, or declines."""
+    url = f"{scheme}://{'.'.join(labels)}" + (f":{port}" if port is not None else "")
+    url += "".join("/" + p for p in path) + ("/amp" if amp else "")
+    if query:
+        url += "?" + "&".join(f"{k}={v}" for k, v in query)
+    if fragment is not None:
+        url += "#" + fragment
+    slow = safe_uri(url)
+    slow = _w3lib_parts(slow) if slow else None
+    fast = _simple_parts(url)
+    if fast is not None:
+        assert fast[:3] == slow[:3] and fast[3].rstrip("/") == slow[3].rstrip("/")
+        assert sorted(parse_qsl(fast[4], keep_blank_values=True)) == sorted(parse_qsl(slow[4], keep_blank_values=True))
 
 
 @pytest.mark.parametrize("a, b", [
@@ -304,3 +332,63 @@ def test_merge_groups_recall_and_no_false_merges():
           f"false merges {len(false)}; missed: {[g['name'] for g in groups if g['name'] not in merged]}")
     assert not false, f"false merges: {false}"
     assert recall >= 0.9
+
+
+# ----------------------------------------------------------------------------- bounded, lazy search
+
+
+def test_near_duplicate_merge_is_unchanged_on_the_next_run():
+    """A near duplicate folded in from another feed is recognised by its own guid next run."""
+    first = entry(link="https://a.example/1", title="Russian guided bombs hit Kharkiv apartment blocks", summary=WIRE)
+    copy = entry(guid="b1", link="https://b.example/xyz", summary=WIRE, published=T0 + timedelta(minutes=20),
+                 title="Russian guided bombs hit Kharkiv apartment blocks, governor says")
+    idx = ItemIndex({}, {})
+    assert [idx.upsert(e, ref(f), NOW)[1] for e, f in ((first, A), (copy, B))] == ["new", "merged"]
+    again = ItemIndex(idx.items, {})
+    assert [again.upsert(e, ref(f), NOW)[1] for e, f in ((first, A), (copy, B))] == ["unchanged", "unchanged"]
+    assert len(again.items) == 1
+
+
+def test_stored_items_are_tokenised_only_when_a_lookup_reaches_their_time():
+    loaded: list[str] = []
+    titles = {"old": "Estonia buys HIMARS rocket launchers", "new": "Estonia buys HIMARS rocket launchers"}
+    dates = {"old": T0 - timedelta(days=30), "new": T0}
+
+    def load(item_id):
+        loaded.append(item_id)
+        return title_tokens(titles[item_id]), dates[item_id]
+
+    near = NearDupIndex(NearDupSettings(), lambda _id: frozenset(), load)
+    for item_id, when in dates.items():
+        near.defer(item_id, when)
+    assert loaded == []
+    assert near.candidates(title_tokens("Estonia buys HIMARS rocket launchers"), T0) == ["new"]
+    assert loaded == ["new"]  # the item a month older was never tokenised
+
+
+def _crowded() -> NearDupIndex:
+    """An index where 'nato', 'allies' and 'meet' are on more than POSTING_CAP items."""
+    near = NearDupIndex(NearDupSettings(), lambda _id: frozenset())
+    for i in range(POSTING_CAP + 1):
+        near.add(f"common{i}", title_tokens(f"NATO allies meet topic{i}"), T0)
+    return near
+
+
+@pytest.mark.parametrize("n_items, expect", [
+    (POSTING_CAP - 1, MAX_CANDIDATES),  # a rare word on many items: only so many are compared
+    (POSTING_CAP + 1, 0),  # a word on more items than that is not probed at all
+])
+def test_candidates_are_bounded_whatever_the_store_size(n_items, expect):
+    near = _crowded()
+    for i in range(n_items):
+        near.add(f"id{i:03}", title_tokens(f"Syniehubov NATO allies word{i}"), T0)
+    found = near.candidates(title_tokens("Syniehubov NATO allies meet"), T0)
+    assert len(found) == expect
+
+
+def test_candidates_sharing_more_rare_tokens_come_first():
+    near = _crowded()
+    for i in range(40):
+        near.add(f"one{i}", title_tokens(f"Syniehubov NATO allies meet filler{i}"), T0)
+    near.add("two", title_tokens("Syniehubov Kupiansk NATO allies"), T0)
+    assert near.candidates(title_tokens("Syniehubov Kupiansk NATO allies meet"), T0)[0] == "two"

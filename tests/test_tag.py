@@ -128,3 +128,62 @@ def test_compile_rejects_bad_patterns():
 ])
 def test_keyword_regex(keyword, text, hit):
     assert bool(re.search(keyword_regex(keyword), text.casefold())) is hit
+
+
+# ----------------------------------------------------------------------------- fast paths stay exact
+
+from hypothesis import given, settings as hsettings, strategies as st  # noqa: E402
+
+from aggregator import patterns, text  # noqa: E402
+
+_WORD_RUN = re.compile(r"\w+")
+
+
+def _reference_scan(lexicon: patterns.Lexicon, folded: str) -> dict:
+    """The word-by-word scan the trie regex replaced: every word run looked up in Python."""
+    out: dict = {}
+    ends: dict = {}
+    for word in _WORD_RUN.finditer(folded):
+        w = word.group()
+        cands = list(lexicon._exact.get(w, ())) + [k for k in lexicon._stems.get(w[:3], ()) if w.startswith(k.stem)]
+        done: set = set()
+        for k in sorted(cands, key=lambda k: len(k.pattern), reverse=True):
+            if k.owner in done or word.start() < ends.get(k.owner, 0):
+                continue
+            m = k.regex.match(folded, word.start())
+            if m:
+                done.add(k.owner)
+                ends[k.owner] = m.end()
+                out.setdefault(k.owner, []).append((word.start(), m.end(), k.pattern))
+    for k in lexicon._slow:
+        for m in k.regex.finditer(folded):
+            out.setdefault(k.owner, []).append((m.start(), m.end(), k.pattern))
+    return out
+
+
+_PIECES = ["nato", "NATO-led", "ukrain", "ukraine's", "україн", "естонія", "estonian", "baltic", "defence",
+           "line", "kyiv", "kyivstar", "zelensk", "x", " ", "  ", "-", "’", "\n", ".", "7.62", "senator", "ß"]
+
+
+@hsettings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=25))
+def test_trie_scan_finds_what_the_word_by_word_scan_found(pieces):
+    folded = "".join(pieces).casefold()
+    assert RULES.lexicon.scan(folded) == _reference_scan(RULES.lexicon, folded)
+
+
+@hsettings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["<p>", "</p>", "<b x='1'>", "&amp;", "&nbsp;", "&#x2003;", " ", "\t", "\n",
+                                 "\u00a0", "\u2028", "\x0b", "\x1c", "word", "Ünï", "<", ">", "\x00"]), max_size=30))
+def test_plain_text_folds_whitespace_like_the_regex_it_replaced(pieces):
+    import html as html_lib
+    import re
+
+    fragment = "".join(pieces)
+    reference = re.sub(r"\s+", " ", text.clean_text(html_lib.unescape(re.sub(r"<[^>]*>", " ", text.clean_text(fragment)))))
+    assert text.plain_text(fragment) == reference.strip()
+
+
+def test_untouched_item_is_returned_as_it_is():
+    plain = item(title="Weather")
+    assert RULES.tag(plain) is plain
