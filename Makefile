@@ -8,7 +8,7 @@ BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: run test bench fuzz serve demo clean
+.PHONY: run test bench fuzz fuzz-atheris serve demo clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ bench: $(STAMP)
 
 fuzz: $(STAMP)
 	FUZZ_EXAMPLES=20000 $(BIN)/python -m pytest -q tests/test_fuzz.py -p no:xdist
+
+fuzz-atheris: $(STAMP)
+	$(BIN)/python -m pip install --quiet atheris
+	mkdir -p .fuzz-corpus && cp -n tests/data/feeds/* .fuzz-corpus/
+	$(BIN)/python tests/fuzz_atheris.py -max_total_time=$${FUZZ_SECONDS:-600} .fuzz-corpus
 
 serve: $(STAMP)
 	$(BIN)/aggregator serve
