@@ -10,9 +10,9 @@ from __future__ import annotations
 import math
 from collections import Counter
 from datetime import datetime
-from typing import Iterable
+from typing import Any, Iterable, Mapping
 
-from .records import FeedState, RunReport, Snapshot, Source, utc
+from .records import FeedState, Item, RunReport, Snapshot, Source, utc
 
 
 def is_failing(state: FeedState | None) -> bool:
@@ -84,23 +84,32 @@ class _Writer:
             self.lines.append(f"{name}{{{lab}}} {_num(value)}" if lab else f"{name} {_num(value)}")
 
 
+def item_counts(items: Mapping[str, Item]) -> dict[str, Any]:
+    """``{"total": n, "by_topic": {slug: n}}``: kept in the store's meta, so that the metrics
+    of a run that read no item need not read them."""
+    by_topic: Counter[str] = Counter()
+    for item in items.values():
+        by_topic.update(set(item.topics))
+    return {"total": len(items), "by_topic": dict(sorted(by_topic.items()))}
+
+
 def metrics_text(snapshot: Snapshot, sources: Iterable[Source], report: RunReport | None,
-                 now: datetime) -> str:
+                 now: datetime, counts: Mapping[str, Any] | None = None) -> str:
     """The store and the last run in the Prometheus text exposition format (version 0.0.4).
 
     ``report`` is the run that just ended (its end is *now*); without one the last
     run time is the newest poll attempt in the store, and the duration is left out.
+    *counts* (from :func:`item_counts`) stands in for the items when given.
     """
     sources = list(sources)
     states = {s.key: snapshot.feeds.get(s.key) for s in sources}
-    by_topic: Counter[str] = Counter()
-    for item in snapshot.items.values():
-        by_topic.update(set(item.topics))
+    counts = counts if counts is not None else item_counts(snapshot.items)
+    by_topic = counts["by_topic"]
     w = _Writer()
     w.metric("aggregator_feeds_total", "gauge", "Feeds in the config.", [({}, len(sources))])
     w.metric("aggregator_feeds_failing", "gauge", "Configured feeds whose last poll failed or that are gone (410).",
              [({}, sum(1 for st in states.values() if is_failing(st)))])
-    w.metric("aggregator_items_total", "gauge", "Items in the store.", [({}, len(snapshot.items))])
+    w.metric("aggregator_items_total", "gauge", "Items in the store.", [({}, counts["total"])])
     w.metric("aggregator_items_by_topic", "gauge", "Items in the store per topic.",
              [({"topic": t}, n) for t, n in sorted(by_topic.items())])
     w.metric("aggregator_feed_errors", "gauge", "Consecutive failed polls per feed (0 when the last one worked).",

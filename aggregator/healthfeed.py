@@ -10,9 +10,9 @@ it into Atom through feedgen, like the topic feeds. Decisions:
   same outage keeps its entry (updated moves with each failed attempt); a new outage
   after a recovery gets a new entry, so a feed reader shows it as new.
 * updated = the last attempt. Entries newest first, ties by source key.
-* The feed's own updated is its newest entry's; an empty feed takes *fallback* (the
-  publish passes the newest item time of "all", the rule empty topics follow), never
-  the run time: all-good runs leave the file's bytes alone.
+* The feed's own updated is its newest entry's; an empty feed takes *fallback*
+  (FALLBACK_TIME), never the run time: all-good runs leave the file's bytes alone, and
+  the feed depends on the feed states alone, so a run that read no item can write it.
 """
 
 from __future__ import annotations

@@ -75,16 +75,27 @@ def _poll(config: Config, *, publish: bool, now: datetime | None, **kwargs: Any)
     with session(config) as (store, snap):
         report = poll_snapshot(config, snap, now=now, **kwargs)
         report = _prune(config, snap, now, report)
+        if snap.items_loaded:  # counts for the metrics of runs that will not read the items
+            snap.meta["item_counts"] = health.item_counts(snap.items)
         store.save(snap)  # saved before publishing: a failed publish loses no item
         if publish:
-            pub = publisher.publish(config, snap, now=now, topics=set(report.changed_topics))
+            pub = _publish_after_poll(config, snap, now, report)
         report = dataclasses.replace(report, publish=pub, duration=time.monotonic() - started)
         if publish:  # metrics change every run by nature (durations, times); they are not a feed
-            publisher.write_atomic(config.settings.output_dir / "metrics.prom",
-                                   health.metrics_text(snap, config.sources, report, now).encode("utf-8"))
+            metrics = health.metrics_text(snap, config.sources, report, now, snap.meta.get("item_counts"))
+            publisher.write_atomic(config.settings.output_dir / "metrics.prom", metrics.encode("utf-8"))
     if pub is not None:
         _ping_hub(config, pub)
     return report
+
+
+def _publish_after_poll(config: Config, snap: Snapshot, now: datetime, report: RunReport) -> PublishReport:
+    """Publish the topics that changed. When no item was even read (every feed 304, unchanged
+    or failed) and every file is there, nothing but the health feed can have changed."""
+    if not snap.items_loaded and publisher.outputs_complete(config):
+        publisher.publish_health(config, snap.feeds)
+        return PublishReport()
+    return publisher.publish(config, snap, now=now, topics=set(report.changed_topics))
 
 
 # ----------------------------------------------------------------------------- the poll
@@ -130,9 +141,10 @@ def poll_snapshot(config: Config, snap: Snapshot, *, client: Any = None, transpo
 
         results = asyncio.run(fetch.fetch_all(jobs, settings, client=client, transport=transport, now=now,
                                               on_result=fetched)) if jobs else []
-        # Built while the parser processes work through their queue.
-        previous = dict(snap.items)  # a shallow copy: the index may update its items in place
-        index = dedup.ItemIndex(snap.items, snap.tombstones, settings.near_duplicates)
+        # The items are read (and indexed) only once some feed has something new to merge:
+        # a run where every feed answers 304 never reads them.
+        index: dedup.ItemIndex | None = None
+        previous: dict[str, Item] = {}
         changed: set[str] = set()
         new = updated = 0
         deferrals = [r for r in results if r.retry_after is not None]
@@ -149,6 +161,9 @@ def poll_snapshot(config: Config, snap: Snapshot, *, client: Any = None, transpo
                 snap.feeds[key] = schedule.after_poll(res.source, state, res, now, settings, error=parsed)
                 outcomes[key] = FeedOutcome(key, "failed", res.status, error=str(parsed))
                 continue
+            if index is None:
+                previous = dict(snap.items)  # a shallow copy: the index may update items in place
+                index = dedup.ItemIndex(snap.items, snap.tombstones, settings.near_duplicates)
             try:
                 n_new, n_upd = _merge(index, parsed, res.source.name, now, changed)
             except Exception as exc:  # noqa: BLE001 - a bug met by one feed must not cost the others
@@ -166,16 +181,17 @@ def poll_snapshot(config: Config, snap: Snapshot, *, client: Any = None, transpo
         if state is not None and state.current_url and state.current_url != before.get(key):
             outcomes[key] = dataclasses.replace(outcome, redirected_to=state.current_url)
 
-    items = index.items
-    rules = tag.Rules.compile(config.topics, config.sources)
     changed_topics: set[str] = set()
-    for item_id in changed:
-        tagged = rules.tag(items[item_id])
-        items[item_id] = tagged
-        changed_topics.update(tagged.topics)
-        if item_id in previous:
-            changed_topics.update(previous[item_id].topics)
-    snap.items = items
+    if index is not None:
+        items = index.items
+        rules = tag.Rules.compile(config.topics, config.sources)
+        for item_id in changed:
+            tagged = rules.tag(items[item_id])
+            items[item_id] = tagged
+            changed_topics.update(tagged.topics)
+            if item_id in previous:
+                changed_topics.update(previous[item_id].topics)
+        snap.items = items
     return RunReport(
         outcomes=tuple(outcomes[s.key] for s in config.sources),
         new_items=new, updated_items=updated, changed_topics=tuple(sorted(changed_topics)),
@@ -226,8 +242,10 @@ def _merge(index: "dedup.ItemIndex", parsed: ParsedFeed, name: str, now: datetim
 
 
 def _prune(config: Config, snap: Snapshot, now: datetime, report: RunReport) -> RunReport:
+    """Retention, in runs that read the items anyway: when nothing changed, the store does
+    not grow, and pruning can wait for the next change."""
     s = config.settings
-    if not (s.retention_days or s.max_items_per_source):
+    if not (s.retention_days or s.max_items_per_source) or not snap.items_loaded:
         return report
     keep = {item.id for items in publisher.select(config, snap.items.values(), now).values() for item in items}
     pruned = Store.prune(snap, now, s, keep)

@@ -23,7 +23,7 @@ import tempfile
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Mapping
 
 from feedgen.feed import FeedGenerator
 from lxml import etree
@@ -31,13 +31,13 @@ from lxml import etree
 from . import PROJECT_URL, __version__, healthfeed, jsonfeed, site
 from .errors import PublishError
 from .feedmodel import (
-    ALL, FALLBACK_TIME, FORMATS, MEDIA_TYPES, ItemView, TopicView, build_views, feed_name,
+    ALL, FORMATS, MEDIA_TYPES, ItemView, TopicView, build_views, feed_name,
     file_url, rfc3339, select, site_url,
 )
 from .healthfeed import HealthView, health_view
-from .records import Config, PublishReport, Snapshot, utc
+from .records import Config, FeedState, PublishReport, Snapshot, utc
 
-__all__ = ["publish", "select", "render_rss", "render_atom", "render_feeds", "render_health",
+__all__ = ["publish", "publish_health", "outputs_complete", "select", "render_rss", "render_atom", "render_feeds", "render_health",
            "write_atomic", "remove_stale_temps", "stylesheet"]
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -316,6 +316,24 @@ def _wanted(slugs: list[str], topics: set[str] | None, out: Path) -> set[str]:
     return wanted
 
 
+def publish_health(config: Config, feeds: Mapping[str, FeedState], *, sync_dir: bool = True) -> bool:
+    """Write health.atom if its bytes changed; True if written.
+
+    It depends on the feed states alone (an empty one is dated FALLBACK_TIME), so a run
+    where no item changed can keep it current without reading the items.
+    """
+    health = render_health(config, health_view(config, feeds))
+    return write_atomic(Path(config.settings.output_dir) / healthfeed.FILE, health, sync_dir=sync_dir)
+
+
+def outputs_complete(config: Config) -> bool:
+    """Whether every file a publish writes is already there (a run that changed no item
+    then has nothing to render)."""
+    out = Path(config.settings.output_dir)
+    names = [feed_name(s, f) for s in [*(t.slug for t in config.topics), ALL] for f in FORMATS]
+    return all((out / n).is_file() for n in [*names, "feed.xsl", "index.html", "feeds.opml", healthfeed.FILE])
+
+
 def publish(config: Config, snapshot: Snapshot, *, now: datetime,
             topics: set[str] | None = None) -> PublishReport:
     """Write every feed file of the changed *topics* (None: all) and the site files.
@@ -358,9 +376,7 @@ def publish(config: Config, snapshot: Snapshot, *, now: datetime,
         put(out / "feeds.opml", site.render_opml(config, views))
         # The operator's feed: written like the rest but not reported, as the report lists
         # the files for readers (websub pings each feed in it; metrics.prom is not in it either).
-        fallback = views[ALL].updated if ALL in views else FALLBACK_TIME
-        health = render_health(config, health_view(config, snapshot.feeds, fallback))
-        health_written = write_atomic(out / healthfeed.FILE, health, sync_dir=False)
+        health_written = publish_health(config, snapshot.feeds, sync_dir=False)
     finally:
         if written or health_written:
             _fsync_dir(out)

@@ -18,7 +18,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 
 def utc(dt: datetime | None) -> datetime | None:
@@ -275,14 +275,69 @@ class Item:
         return self.published or self.updated or self.first_seen
 
 
-@dataclass
 class Snapshot:
-    """The whole store in memory: loaded once per run, saved once per run."""
+    """The whole store in memory: loaded once per run, saved once per run.
 
-    items: dict[str, Item] = field(default_factory=dict)  # Item.id -> Item
-    feeds: dict[str, FeedState] = field(default_factory=dict)  # Source.key -> FeedState
-    tombstones: dict[str, datetime] = field(default_factory=dict)  # identity key -> pruned at
-    meta: dict[str, Any] = field(default_factory=dict)
+    ``items`` (Item.id -> Item) and ``tombstones`` (identity key -> pruned at) may be
+    read on first access through *lazy*, a function the store passes that returns both:
+    a poll where no feed changed then never reads them. Assigning either one marks it
+    loaded; ``items_loaded`` tells the store whether the items must be written back.
+    ``feeds`` (Source.key -> FeedState) and ``meta`` are plain attributes.
+    """
+
+    def __init__(self, items: dict[str, Item] | None = None, feeds: dict[str, FeedState] | None = None,
+                 tombstones: dict[str, datetime] | None = None, meta: dict[str, Any] | None = None,
+                 *, lazy: Callable[[], tuple[dict[str, Item], dict[str, datetime]]] | None = None):
+        self.feeds = {} if feeds is None else feeds
+        self.meta = {} if meta is None else meta
+        if lazy is None:  # built in memory: what is not given is empty, and loaded
+            items, tombstones = ({} if items is None else items), ({} if tombstones is None else tombstones)
+        self._items, self._tombstones, self._lazy = items, tombstones, lazy
+
+    def _load(self) -> None:
+        items, tombstones = self._lazy()  # raises (StoreCorrupt…) with nothing changed
+        if self._items is None:
+            self._items = items
+        if self._tombstones is None:
+            self._tombstones = tombstones
+        self._lazy = None
+
+    @property
+    def items(self) -> dict[str, Item]:
+        if self._items is None:
+            self._load()
+        return self._items
+
+    @items.setter
+    def items(self, value: dict[str, Item]) -> None:
+        self._items = value
+
+    @property
+    def tombstones(self) -> dict[str, datetime]:
+        if self._tombstones is None:
+            self._load()
+        return self._tombstones
+
+    @tombstones.setter
+    def tombstones(self, value: dict[str, datetime]) -> None:
+        self._tombstones = value
+
+    @property
+    def items_loaded(self) -> bool:
+        """Whether the items or tombstones were read or assigned (and so may have changed)."""
+        return self._items is not None or self._tombstones is not None
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Snapshot):
+            return NotImplemented
+        return (self.feeds, self.meta, self.items, self.tombstones) == (
+            other.feeds, other.meta, other.items, other.tombstones)
+
+    __hash__ = None  # mutable, like the dataclass it was
+
+    def __repr__(self) -> str:
+        items = f"{len(self._items)} items" if self._items is not None else "items not loaded"
+        return f"<Snapshot {items}, {len(self.feeds)} feeds>"
 
 
 # ----------------------------------------------------------------------------- reports

@@ -1,13 +1,20 @@
-"""The store: one TinyDB JSON file, read once and written once per run, under a file lock.
+"""The store: two TinyDB JSON files, each read at most once and written at most once per
+run, under a file lock.
+
+``<store>`` holds the items and tombstones (big: 52 MB at 25,000 items), the sidecar
+``<store>.feeds.json`` the feed states (small). ``load()`` reads the feeds file and
+returns a :class:`Snapshot` whose items are read on first access, so a poll where
+every feed answered 304 never reads nor writes the items file; ``save()`` writes the
+items file only if they were read (or assigned), then the feeds file.
 
 TinyDB rewrites its whole file on every write and its default storage re-reads it on
-every query (57 ms per insert at 3,750 items), so the file is treated as a snapshot:
-``load()`` reads it in one go through :class:`OrjsonStorage`, ``save()`` writes the
-whole :class:`Snapshot` in one ``storage.write`` — to a temp file, fsynced, the old
-file linked to ``<store>.bak``, then ``os.replace``. At every instant the store path
-holds a complete file, old or new. A file that does not load is never overwritten.
+every query (57 ms per insert at 3,750 items), so each file is treated as a snapshot:
+read in one go through :class:`OrjsonStorage`, written in one ``storage.write`` — to
+a temp file, fsynced, the old file linked to ``<file>.bak``, then ``os.replace``. At
+every instant each path holds a complete file, old or new. A file that does not load
+is never overwritten. Checking and restoring both files is in :mod:`storecheck`.
 
-The file's format (tables, schema versions, migration, the record codec) is in
+The files' format (tables, schema versions, migration, the record codec) is in
 :mod:`aggregator.storeformat`; this module does the file I/O and holds the lock.
 """
 
@@ -20,7 +27,7 @@ import tempfile
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping, TypeVar
 
 import filelock
 import orjson
@@ -28,13 +35,17 @@ from tinydb import TinyDB
 from tinydb.storages import Storage
 
 from . import errors
-from .records import Settings, Snapshot
+from .records import Item, Settings, Snapshot
 from .retention import apply_prune
-from .storeformat import (SCHEMA_VERSION, NotAStore, decode, decode_snapshot, encode_snapshot,
-                          migrate_v1, schema_version)
+from .storeformat import (SCHEMA_VERSION, NotAStore, decode, decode_feeds, decode_items, decode_snapshot,
+                          encode_feeds, encode_items, migrate_v1, schema_version)
 
-__all__ = ["SCHEMA_VERSION", "OrjsonStorage", "Store", "atomic_write", "decode", "decode_snapshot",
-           "encode_snapshot", "migrate_v1", "schema_version"]  # the format's names, re-exported
+__all__ = ["SCHEMA_VERSION", "OrjsonStorage", "Store", "atomic_write", "decode", "decode_feeds",
+           "decode_items", "decode_snapshot", "encode_feeds", "encode_items", "feeds_path",
+           "migrate_v1", "schema_version"]  # the format's names, re-exported
+
+
+T = TypeVar("T")
 
 
 def _utcnow() -> datetime:
@@ -48,12 +59,14 @@ class OrjsonStorage(Storage):
     """TinyDB storage: orjson, no file created on read, atomic whole-file writes.
 
     ``backup``: where ``write`` keeps the file it replaces (None: not kept).
+    ``like``: the file whose permissions a new file takes (mkstemp's are 0600).
     Records (dataclasses, datetimes) may be passed as documents: orjson writes them
     exactly as ``records.to_dict`` would, many times faster (4 s -> 0.3 s at 100k items).
     """
 
-    def __init__(self, path: str | Path, backup: str | Path | None = None):
+    def __init__(self, path: str | Path, backup: str | Path | None = None, like: Path | None = None):
         self.path, self.backup = Path(path), Path(backup) if backup else None
+        self.like = like  # a new file takes its permissions
 
     def read(self) -> dict[str, dict[str, Any]] | None:
         try:
@@ -63,7 +76,8 @@ class OrjsonStorage(Storage):
         return orjson.loads(raw)  # raises orjson.JSONDecodeError (a ValueError)
 
     def write(self, data: Mapping[str, Any]) -> None:
-        atomic_write(self.path, orjson.dumps(data, default=_encode_extra), backup=self.backup)
+        atomic_write(self.path, orjson.dumps(data, default=_encode_extra), backup=self.backup,
+                     like=self.like)
 
 
 def _encode_extra(value: Any) -> Any:
@@ -76,20 +90,22 @@ def _temp_prefix(path: Path) -> str:
     return f".{path.name}."
 
 
-def atomic_write(path: Path, payload: bytes, *, backup: Path | None = None) -> None:
+def atomic_write(path: Path, payload: bytes, *, backup: Path | None = None,
+                 like: Path | None = None) -> None:
     """Write *payload* to *path* so that a crash leaves the old file or the new one.
 
     Temp file in the same folder, fsync, link the old file to *backup*, ``os.replace``,
-    fsync the folder. On any OSError the temp files are removed, *path* is untouched,
-    and the error is raised.
+    fsync the folder. A new file takes the permissions of *like* (if it exists). On any
+    OSError the temp files are removed, *path* is untouched, and the error is raised.
     """
     folder = path.parent
     fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(path), suffix=".tmp", dir=folder)
     temps = [tmp]
     try:
         try:
-            if path.exists():  # keep the store's permissions (mkstemp makes it 0600)
-                os.fchmod(fd, stat.S_IMODE(path.stat().st_mode))
+            mode_of = path if path.exists() else like if like is not None and like.exists() else None
+            if mode_of is not None:  # keep the store's permissions (mkstemp makes it 0600)
+                os.fchmod(fd, stat.S_IMODE(mode_of.stat().st_mode))
             view = memoryview(payload)
             while view:
                 view = view[os.write(fd, view):]
@@ -151,19 +167,52 @@ def _gc_paused() -> Iterator[None]:
 # ----------------------------------------------------------------------------- the store
 
 
+def feeds_path(path: Path) -> Path:
+    """The feeds file beside the items file *path*: ``aggregator.json`` -> ``aggregator.feeds.json``."""
+    return path.with_name(f"{path.stem}.feeds{path.suffix}")
+
+
+def backup_path(path: Path) -> Path:
+    return path.with_name(path.name + ".bak")
+
+
+def read_file(path: Path, decode: Callable[[Any], T]) -> T | None:
+    """*decode* applied to the parsed file at *path*; None if there is no file.
+
+    Raises NotAStore (the file does not hold a store) or StoreError (cannot be read).
+    """
+    with _gc_paused():
+        try:
+            with TinyDB(path, storage=OrjsonStorage) as db:
+                raw = db.storage.read()
+        except OSError as exc:  # a folder, no permission…
+            raise errors.StoreError(path, f"cannot read: {exc.strerror}") from exc
+        except ValueError as exc:  # orjson.JSONDecodeError
+            raise NotAStore(f"not valid JSON ({exc})") from None
+        return None if raw is None else decode(raw)
+
+
+def _snapshot_of_feeds(raw: Any) -> Snapshot:
+    feeds, meta = decode_feeds(raw)
+    return Snapshot(feeds=feeds, meta=meta)
+
+
 class Store:
-    """The store file at *path*, its lock ``<path>.lock`` and backup ``<path>.bak``."""
+    """The items file at *path*, the feeds file ``feeds_path(path)``, each with its ``.bak``,
+    and the lock ``<path>.lock``."""
 
     def __init__(self, path: str | Path, lock_timeout: float = 0.0, *,
                  clock: Callable[[], datetime] = _utcnow):
         self.path = Path(path)
-        self.backup = self.path.with_name(self.path.name + ".bak")
+        self.backup = backup_path(self.path)
+        self.feeds_path = feeds_path(self.path)
+        self.feeds_backup = backup_path(self.feeds_path)
         self.lock_path = self.path.with_name(self.path.name + ".lock")
         self.lock_timeout = lock_timeout
         self._clock = clock
         self._filelock: filelock.FileLock | None = None  # one per Store: re-entrant
-        self._loaded = False  # the file at path was read (or found missing) by this Store
-        self._unreadable: errors.StoreError | None = None  # why it must not be overwritten
+        self._read_ok: set[Path] = set()  # files this Store read whole, or found missing: safe to replace
+        self._unreadable: errors.StoreError | None = None  # why nothing must be saved
 
     # -- lock
 
@@ -190,149 +239,120 @@ class Store:
 
     def _remove_stale_temps(self) -> None:
         """Temp files of a run killed mid-save (we hold the lock: no one else is writing)."""
-        for stale in self.path.parent.glob(_temp_prefix(self.path) + "*.tmp*"):
-            try:
-                stale.unlink()
-            except OSError:
-                pass
+        for path in (self.path, self.feeds_path):
+            for stale in path.parent.glob(_temp_prefix(path) + "*.tmp*"):
+                try:
+                    stale.unlink()
+                except OSError:
+                    pass
 
     # -- load and save
 
     def load(self) -> Snapshot:
-        """The whole store (empty if there is no file yet). Raises StoreCorrupt or StoreError."""
-        try:
-            snapshot = self._read(self.path)
-        except NotAStore as exc:
+        """The feed states now; the items and tombstones at first access (empty: no store yet).
+
+        Raises StoreCorrupt or StoreError: for the feeds file here, for the items file at the
+        first access of ``snap.items`` or ``snap.tombstones`` (the run then ends before it
+        saves anything: this Store refuses to save after that). Without a feeds file (a
+        schema 1-2 store, or none yet) the items file is read whole here, feeds included;
+        the next save writes both files.
+        """
+        self._read_ok.clear()
+        snap = self._open(self.feeds_path, self.feeds_backup, _snapshot_of_feeds)
+        if snap is None:
+            snap = self._open(self.path, self.backup, decode_snapshot) or Snapshot()
+            self._read_ok.add(self.path)
+        else:
+            snap = Snapshot(feeds=snap.feeds, meta=snap.meta, lazy=self._load_items)
+        self._read_ok.add(self.feeds_path)
+        self._unreadable = None
+        return snap
+
+    def _load_items(self) -> tuple[dict[str, Item], dict[str, datetime]]:
+        """The lazy half of ``load()``: the items file, read whole at first access."""
+        decoded = self._open(self.path, self.backup, decode_items)
+        if decoded is None:  # a feeds file is only ever written after its items file
             backup = self.backup if self.backup.exists() else None
-            self._unreadable = errors.StoreCorrupt(self.path, str(exc), backup)
-            raise self._unreadable from None
+            hint = None if backup else f"no backup exists (delete {self.feeds_path.name} to start over)"
+            self._unreadable = errors.StoreCorrupt(
+                self.path, f"missing, but its feeds file {self.feeds_path.name} exists", backup, hint)
+            raise self._unreadable
+        self._read_ok.add(self.path)
+        items, tombstones, _meta = decoded
+        return items, tombstones
+
+    def _open(self, path: Path, backup: Path, decode: Callable[[Any], T]) -> T | None:
+        """``read_file``, its failure kept in ``_unreadable`` and raised as StoreCorrupt/StoreError."""
+        try:
+            return read_file(path, decode)
+        except NotAStore as exc:
+            self._unreadable = errors.StoreCorrupt(path, str(exc), backup if backup.exists() else None)
         except errors.StoreError as exc:
             self._unreadable = exc
-            raise
-        self._loaded, self._unreadable = True, None
-        return snapshot
-
-    @staticmethod
-    def _read(path: Path) -> Snapshot:
-        """One read of *path*; raises NotAStore (does not load) or StoreError (cannot read)."""
-        with _gc_paused():
-            try:
-                with TinyDB(path, storage=OrjsonStorage) as db:
-                    raw = db.storage.read()
-            except FileNotFoundError:
-                raw = None
-            except OSError as exc:
-                raise errors.StoreError(path, f"cannot read: {exc.strerror}") from exc
-            except ValueError as exc:  # orjson.JSONDecodeError
-                raise NotAStore(f"not valid JSON ({exc})") from None
-            return Snapshot() if raw is None else decode_snapshot(raw)
+        raise self._unreadable
 
     def save(self, snapshot: Snapshot) -> None:
-        """Write *snapshot* atomically, keeping the file it replaces as ``<path>.bak``.
+        """Write *snapshot*: its items file if the items were read or assigned, then its feeds file.
 
-        Refuses (StoreCorrupt) to replace a file that does not load. Raises StoreError
-        (disk full, read-only folder…) with the old file untouched.
+        Each write is atomic and keeps the file it replaces as ``.bak``. Refuses
+        (StoreCorrupt) to replace a file that does not load. Raises StoreError (disk full,
+        read-only folder…) with that file untouched.
+
+        The items go first, on purpose. Killed between the two writes, the store holds
+        the new items with the old feed states: the next run re-fetches and re-parses
+        those feeds, and dedup finds their items already stored, unchanged. The reverse
+        order could leave feed states (ETags, body and item hashes) that mark entries as
+        seen whose items were never saved: they would not be added again, ever.
         """
         if self._unreadable is not None:
             raise self._unreadable
-        if not self._loaded and self.path.exists():
-            self.load()  # never overwrite a file nobody has read: it might not load
-        data = encode_snapshot(snapshot, self._clock())
+        write_items = snapshot.items_loaded
+        files = [(self.path, self.backup, decode_items)] if write_items else []
+        files.append((self.feeds_path, self.feeds_backup, decode_feeds))
+        for path, backup, decoder in files:  # both checked before either is written
+            if path not in self._read_ok and path.exists():
+                self._open(path, backup, decoder)  # never replace a file nobody has read: it might not load
+                self._read_ok.add(path)
+        now = self._clock()
+        if write_items:
+            self._write(self.path, self.backup, encode_items(snapshot, now))
+        self._write(self.feeds_path, self.feeds_backup, encode_feeds(snapshot, now), like=self.path)
+
+    def _write(self, path: Path, backup: Path, data: Mapping[str, Any], like: Path | None = None) -> None:
         try:
-            with _gc_paused(), TinyDB(self.path, storage=OrjsonStorage, backup=self.backup) as db:
-                db.storage.write(data)  # the whole snapshot, one write
+            with _gc_paused(), TinyDB(path, storage=OrjsonStorage, backup=backup, like=like) as db:
+                db.storage.write(data)  # the whole file, one write
         except OSError as exc:
-            raise errors.StoreError(self.path, f"could not save ({exc.strerror or exc}); "
-                                               "the previous file is unchanged") from exc
+            raise errors.StoreError(path, f"could not save ({exc.strerror or exc}); "
+                                          "the previous file is unchanged") from exc
         except TypeError as exc:  # orjson.JSONEncodeError
-            raise errors.StoreError(self.path, f"could not save: {exc}") from exc
-        self._loaded = True
+            raise errors.StoreError(path, f"could not save: {exc}") from exc
+        self._read_ok.add(path)
 
     @staticmethod
     def prune(snapshot: Snapshot, now: datetime, settings: Settings, keep: set[str]) -> int:
         """Apply retention to *snapshot* in place (see ``retention``); returns items pruned."""
         return apply_prune(snapshot, now, settings, keep)
 
-    # -- maintenance
+    # -- maintenance (in storecheck)
 
     def check(self, strict: bool = False) -> str:
-        """A one-line verdict on the store (and on its backup if the store does not load).
+        """A one-line verdict on both files (and on the backup of one that does not load).
 
         *strict*: a store that does not load raises instead, with the verdict as its
-        message: StoreCorrupt (exit 3), or StoreError if the file cannot be read at all.
+        message: StoreCorrupt (exit 3), or StoreError if a file cannot be read at all.
         A missing store is not an error: the first run creates it.
         """
-        if not self.path.exists():
-            return f"{self.path}: no store yet (the first run creates it); {self._backup_verdict()[1]}"
-        try:
-            snap = self._read(self.path)
-        except (NotAStore, errors.StoreError) as exc:
-            backup_ok, backup = self._backup_verdict()
-            verdict = f"DOES NOT LOAD: {_reason(exc)}"
-            if not strict:
-                return f"{self.path}: {verdict}; {backup}"
-            if isinstance(exc, errors.StoreError):
-                raise errors.StoreError(self.path, f"{verdict}; {backup}") from None
-            if backup_ok:  # StoreCorrupt adds "the last good copy is …" (or "no backup exists")
-                raise errors.StoreCorrupt(self.path, f"{verdict}; {backup}", self.backup) from None
-            if not self.backup.exists():
-                raise errors.StoreCorrupt(self.path, verdict) from None
-            raise errors.StoreCorrupt(self.path, verdict, hint=backup) from None
-        verdict = f"{self.path}: ok, {_describe(snap)}"
-        if snap.meta.get("migrated_from"):
-            verdict += f" (schema {snap.meta['migrated_from']} on disk, migrated on the next save)"
-        return verdict
+        from .storecheck import check
 
-    def _backup_verdict(self) -> tuple[bool, str]:
-        """(whether ``<path>.bak`` loads, a few words on it)."""
-        if not self.backup.exists():
-            return False, "no backup"
-        try:
-            return True, f"backup {self.backup.name} ok, {_describe(self._read(self.backup))}"
-        except (NotAStore, errors.StoreError) as exc:
-            return False, f"backup {self.backup.name} does not load either: {_reason(exc)}"
+        return check(self, strict)
 
     def restore(self, now: datetime | None = None) -> str:
-        """Replace a store that does not load (or is missing) with ``<path>.bak``, once the
-        backup is checked; the unreadable file is kept as ``<path>.corrupt-<UTC time>``."""
-        with self.lock():
-            if self.path.exists():
-                try:
-                    snap = self._read(self.path)
-                except NotAStore:
-                    pass
-                else:
-                    raise errors.StoreError(self.path, f"loads fine ({_describe(snap)}); "
-                                                       "nothing to restore")
-            if not self.backup.exists():
-                raise errors.StoreError(self.path, f"no backup {self.backup} to restore from")
-            try:
-                good = self._read(self.backup)
-            except NotAStore as exc:
-                raise errors.StoreError(self.backup, f"the backup does not load either: {exc}; "
-                                                     "nothing restored") from None
-            stamp = (now or self._clock()).astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-            kept = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
-            try:
-                if self.path.exists():
-                    try:
-                        os.link(self.path, kept)
-                    except OSError:
-                        _copy_synced(self.path, str(kept))
-                atomic_write(self.path, self.backup.read_bytes())
-            except OSError as exc:
-                raise errors.StoreError(self.path, f"could not restore: {exc.strerror or exc}") from exc
-            self._loaded, self._unreadable = False, None
-            was = f"; the unreadable file is kept as {kept.name}" if kept.exists() else ""
-            return f"restored {self.path} from {self.backup.name} ({_describe(good)}){was}"
+        """Replace each file that does not load (or is missing) with its ``.bak``, once the
+        backups are checked; an unreadable file is kept as ``<file>.corrupt-<UTC time>``."""
+        from .storecheck import restore
 
-
-def _reason(exc: Exception) -> str:
-    return exc.message if isinstance(exc, errors.StoreError) else str(exc)
-
-
-def _describe(snap: Snapshot) -> str:
-    saved = snap.meta.get("saved_at")
-    return (f"schema {snap.meta.get('schema_version', SCHEMA_VERSION)}, {len(snap.items)} items, "
-            f"{len(snap.feeds)} feeds, {len(snap.tombstones)} tombstones"
-            + (f", saved {saved}" if saved else ""))
+        result = restore(self, now or self._clock())
+        self._read_ok.clear()
+        self._unreadable = None
+        return result

@@ -1,15 +1,20 @@
-"""The store file's format: records <-> TinyDB documents, schema versions, migration.
+"""The store files' format: records <-> TinyDB documents, schema versions, migration.
 
 Pure (no file access, no third-party imports): ``store.py`` reads and writes the bytes.
 
-Layout (TinyDB tables; documents keyed "1", "2", …)::
+Schema 3 keeps two TinyDB files (documents keyed "1", "2", …)::
 
-    meta        {"schema_version": 2, "saved_at": ISO time}
-    feeds       FeedState fields          items  Item fields (nested lists of dicts)
-    tombstones  {"key": identity key, "at": ISO time}
+    <store>             meta {"schema_version": 3, "saved_at": ISO time}
+                        items  Item fields (nested lists of dicts)
+                        tombstones  {"key": identity key, "at": ISO time}
+    <store>.feeds.json  meta (as above)    feeds  FeedState fields
 
-Schema 1 (before reasons, merges and identity keys were kept): no ``meta`` version,
-dates as epoch seconds, an item's one identity key in ``key``; see :func:`migrate_v1`.
+The feed states are small and every poll needs them; the items are big and only a
+poll that parsed something does, so they live apart (see ``store.py``).
+
+Schema 2 was one file with all four tables; schema 1 (before reasons, merges and
+identity keys were kept) had no ``meta`` version, dates as epoch seconds, and an
+item's one identity key in ``key``; see :func:`migrate_v1`. Both decode as schema 3.
 
 Decoding 100k items is the slow half of a run's store I/O, so each record class gets a
 decoder generated once from its type hints (:func:`decoder`): it checks every scalar's
@@ -29,7 +34,7 @@ from typing import Any, Callable, Iterator, Mapping
 
 from .records import FeedState, Item, Snapshot, utc
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 class NotAStore(Exception):
@@ -253,49 +258,94 @@ def migrate_v1(raw: dict[str, Any]) -> dict[str, Any]:
     return raw
 
 
-def decode_snapshot(raw: Any) -> Snapshot:
-    """The Snapshot a parsed store file holds, migrated to the current schema.
-
-    Raises NotAStore naming the table and document at fault. *raw* is consumed: its
-    dicts become the records' attributes.
-    """
+def _checked(raw: Any) -> tuple[dict[str, Any], int]:
+    """*raw* (a parsed file) migrated to schema 2's documents, and its version on disk."""
     if not isinstance(raw, dict):
         raise NotAStore(f"top level is a {type(raw).__name__}, not a TinyDB object of tables")
     version = schema_version(raw)
     if version < 2:
         raw = migrate_v1(raw)
-    item, feed = decoder(Item), decoder(FeedState)
+    return raw, version
 
-    def checked_item(doc: Any) -> Item:
-        made = item(doc)
-        if not made.id:
-            raise ValueError("item id is empty")
-        return made
 
-    try:
-        items = {i.id: i for i in _each(raw, "items", checked_item)}
-        feeds = {f.url: f for f in _each(raw, "feeds", feed)}
-        tombstones = dict(_each(raw, "tombstones", _tombstone))
-    finally:
-        _DATES.clear()
+def _meta(raw: Mapping[str, Any], version: int) -> dict[str, Any]:
     meta = dict(next(iter(_docs(raw, "meta").values()), {}))
     if version != SCHEMA_VERSION:
         meta["migrated_from"] = version
     meta["schema_version"] = SCHEMA_VERSION
-    return Snapshot(items=items, feeds=feeds, tombstones=tombstones, meta=meta)
+    return meta
 
 
-def encode_snapshot(snapshot: Snapshot, saved_at: datetime) -> dict[str, dict[str, Any]]:
-    """The TinyDB tables for *snapshot*; records stay records (orjson writes them)."""
+def _checked_item(doc: Any) -> Item:
+    made = decoder(Item)(doc)
+    if not made.id:
+        raise ValueError("item id is empty")
+    return made
+
+
+def _items(raw: dict[str, Any]) -> tuple[dict[str, Item], dict[str, datetime]]:
+    try:
+        return ({i.id: i for i in _each(raw, "items", _checked_item)},
+                dict(_each(raw, "tombstones", _tombstone)))
+    finally:
+        _DATES.clear()
+
+
+def _feeds(raw: dict[str, Any]) -> dict[str, FeedState]:
+    try:
+        return {f.url: f for f in _each(raw, "feeds", decoder(FeedState))}
+    finally:
+        _DATES.clear()
+
+
+def decode_items(raw: Any) -> tuple[dict[str, Item], dict[str, datetime], dict[str, Any]]:
+    """(items, tombstones, meta) of a parsed items file of any schema; its feeds are not read.
+
+    Raises NotAStore naming the table and document at fault. *raw* is consumed: its
+    dicts become the records' attributes.
+    """
+    raw, version = _checked(raw)
+    return (*_items(raw), _meta(raw, version))
+
+
+def decode_feeds(raw: Any) -> tuple[dict[str, FeedState], dict[str, Any]]:
+    """(feeds, meta) of a parsed feeds file (schema 3 on: there were none before).
+
+    Raises NotAStore naming the document at fault, or if the file has no schema 3 meta.
+    """
+    raw, version = _checked(raw)
+    if version < 3:
+        raise NotAStore(f"not a feeds file (meta says schema {version}; feeds files start at 3)")
+    return _feeds(raw), _meta(raw, version)
+
+
+def decode_snapshot(raw: Any) -> Snapshot:
+    """Everything one parsed file holds (a schema 3 items file has no feeds), migrated."""
+    raw, version = _checked(raw)
+    feeds = _feeds(raw)
+    items, tombstones = _items(raw)
+    return Snapshot(items=items, feeds=feeds, tombstones=tombstones, meta=_meta(raw, version))
+
+
+def _table(docs: Any) -> dict[str, Any]:
+    return {str(n): doc for n, doc in enumerate(docs, 1)}
+
+
+def _meta_table(snapshot: Snapshot, saved_at: datetime) -> dict[str, Any]:
     meta = {k: v for k, v in snapshot.meta.items() if k != "migrated_from"}
     meta.update(schema_version=SCHEMA_VERSION, saved_at=saved_at.isoformat())
+    return _table([meta])
 
-    def table(docs: Any) -> dict[str, Any]:
-        return {str(n): doc for n, doc in enumerate(docs, 1)}
 
+def encode_items(snapshot: Snapshot, saved_at: datetime) -> dict[str, dict[str, Any]]:
+    """The items file's tables; records stay records (orjson writes them)."""
     return {
-        "meta": table([meta]),
-        "feeds": table(snapshot.feeds.values()),
-        "items": table(snapshot.items.values()),
-        "tombstones": table({"key": k, "at": utc(at)} for k, at in snapshot.tombstones.items()),
+        "meta": _meta_table(snapshot, saved_at),
+        "items": _table(snapshot.items.values()),
+        "tombstones": _table({"key": k, "at": utc(at)} for k, at in snapshot.tombstones.items()),
     }
+
+
+def encode_feeds(snapshot: Snapshot, saved_at: datetime) -> dict[str, dict[str, Any]]:
+    """The feeds file's tables."""
+    return {"meta": _meta_table(snapshot, saved_at), "feeds": _table(snapshot.feeds.values())}

@@ -61,7 +61,7 @@ def test_check_a_good_store_exits_0(store: Path) -> None:
     save(store, 3)
     result = aggregator(store, "check")
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith(f"{store}: ok, schema 2, 3 items, 0 feeds") and result.stderr == ""
+    assert result.stdout.startswith(f"{store}: ok, schema 3, 3 items, 0 feeds") and result.stderr == ""
 
 
 def test_check_a_missing_store_exits_0(store: Path) -> None:
@@ -93,12 +93,12 @@ def test_restore_from_a_good_backup_then_check_exits_0(store: Path) -> None:
 
     restore = aggregator(store, "restore")
     assert restore.exit_code == 0, restore.output
-    assert restore.stdout.startswith(f"restored {store} from store.json.bak (schema 2, 2 items")
+    assert restore.stdout.startswith(f"restored {store} from store.json.bak (schema 3, 2 items")
     kept = list(store.parent.glob("store.json.corrupt-*"))
     assert len(kept) == 1 and kept[0].read_bytes() == b"\x00\x00\x00"
 
     again = aggregator(store, "check")
-    assert again.exit_code == 0 and again.stdout.startswith(f"{store}: ok, schema 2, 2 items")
+    assert again.exit_code == 0 and again.stdout.startswith(f"{store}: ok, schema 3, 2 items")
 
 
 @pytest.mark.parametrize("setup, says", [
@@ -119,3 +119,33 @@ def test_restore_exits_3_and_changes_nothing_when_it_refuses(store: Path, setup:
     after = {p.name: p.read_bytes() for p in store.parent.iterdir() if p.is_file()}
     assert {k: v for k, v in after.items() if not k.endswith(".lock")} == \
         {k: v for k, v in before.items() if not k.endswith(".lock")}
+
+
+def test_a_corrupt_feeds_file_is_named_by_check_and_restored_from_its_backup(store: Path) -> None:
+    save(store, 2, 3)  # both files, each with a .bak
+    sidecar = store.with_name("store.feeds.json")
+    items = store.read_bytes()
+    sidecar.write_bytes(b'{"feeds": ')
+    check = aggregator(store, "check")
+    assert check.exit_code == 3
+    line = one_error_line(check)
+    assert f": {sidecar}: DOES NOT LOAD: not valid JSON" in line and "backup store.feeds.json.bak ok" in line
+    assert f"{store}:" not in line and "the last good copy is" in line  # the items file is fine
+
+    restore = aggregator(store, "restore")
+    assert restore.exit_code == 0, restore.output
+    assert restore.stdout.startswith(f"restored {sidecar} from store.feeds.json.bak (schema 3, 0 feeds")
+    assert "validators" not in restore.stdout  # the items were not touched: nothing to re-read
+    assert store.read_bytes() == items
+    assert [p.read_bytes() for p in store.parent.glob("store.feeds.json.corrupt-*")] == [b'{"feeds": ']
+    again = aggregator(store, "check")
+    assert again.exit_code == 0 and again.stdout.startswith(f"{store}: ok, schema 3, 3 items")
+
+
+def test_check_names_both_files_when_both_are_corrupt(store: Path) -> None:
+    save(store, 1, 2)
+    store.write_bytes(b"[")
+    store.with_name("store.feeds.json").write_bytes(b"]")
+    check = aggregator(store, "check")
+    line = one_error_line(check)
+    assert check.exit_code == 3 and f"{store}: DOES NOT LOAD" in line and f"{store.with_name('store.feeds.json')}: DOES NOT LOAD" in line

@@ -157,3 +157,34 @@ def test_python_dash_m_entry_point(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "aggregator", "--config", str(tmp_path / "missing.yaml"), "run"],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "not found" in proc.stderr
+
+
+def test_a_run_where_nothing_changed_never_reads_the_items(tmp_path: Path, setup, server: FeedServer,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every feed 304 (or failing): the items file is not even read, the output stays as it was,
+    and the health feed and metrics are still current."""
+    from aggregator.store import Store
+
+    config, urls = setup
+    assert invoke(config, "run").exit_code == 0
+    files = outputs(tmp_path)
+    for path in files.values():
+        os.utime(path, (1_000_000_000, 1_000_000_000))
+    reads = []
+    real = Store._load_items
+    monkeypatch.setattr(Store, "_load_items", lambda self: reads.append(1) or real(self))
+    server.add("/broken", b"still broken, differently", status=503, content_type="text/plain")
+
+    result = invoke(config, "run", "--force")
+    assert result.exit_code == 0 and "3 not modified" in result.stdout
+    assert reads == []
+    assert [n for n, p in files.items() if p.stat().st_mtime != 1_000_000_000] == []
+    health = feedparser.parse((tmp_path / "output" / "health.atom").read_bytes())
+    assert any("HTTP 503" in e.title for e in health.entries)  # the new error, without the items
+    metrics = (tmp_path / "output" / "metrics.prom").read_text()
+    assert "aggregator_items_total 7" in metrics
+
+    # And a change is picked up again: the items are read, the new items published.
+    server.add("/rss2.xml", (FEEDS / "rss2_more.xml").read_bytes(), content_type="application/rss+xml")
+    assert "2 new" in invoke(config, "run", "--force").stdout
+    assert reads == [1]

@@ -1,4 +1,8 @@
-"""The store: round trip, lock, corrupt files, .bak, check/restore, disk errors, migration, crashes."""
+"""The store: round trip, lock, corrupt files, .bak, check/restore, disk errors, migration, crashes.
+
+The store is two files (schema 3): items at ``path``, feed states at ``feeds_path(path)``.
+The lazy items, the write order and the sidecar's own checks are in test_store_split.py.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +25,7 @@ import pytest
 from aggregator import errors
 from aggregator.records import (Enclosure, FeedState, Item, Match, Merge, Snapshot, SourceRef,
                                 from_dict, to_dict)
-from aggregator.store import SCHEMA_VERSION, Store, decode
+from aggregator.store import SCHEMA_VERSION, Store, decode, feeds_path
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).parent / "data"
@@ -105,11 +109,15 @@ def test_file_is_tinydb_tables_in_the_records_codec_format(path: Path) -> None:
     snap = make_snapshot(rich=False)
     saved(path, snap)
     raw = orjson.loads(path.read_bytes())
-    assert set(raw) == {"meta", "feeds", "items", "tombstones"}
+    assert set(raw) == {"meta", "items", "tombstones"}
     docs = sorted(raw["items"].values(), key=lambda d: d["id"])
     assert docs == sorted((to_dict(i) for i in snap.items.values()), key=lambda d: d["id"])
     assert raw["meta"]["1"]["schema_version"] == SCHEMA_VERSION
     assert list(raw["tombstones"].values()) == [{"key": "guid:x 9", "at": "2024-02-28T12:00:00+00:00"}]
+    sidecar = orjson.loads(path.with_name("store.feeds.json").read_bytes())
+    assert set(sidecar) == {"meta", "feeds"} and sidecar["meta"]["1"]["schema_version"] == SCHEMA_VERSION
+    assert [decode(FeedState, doc) for doc in sidecar["feeds"].values()] == list(snap.feeds.values())
+    assert sidecar["meta"]["1"]["saved_at"] == raw["meta"]["1"]["saved_at"]
 
 
 @pytest.mark.parametrize("item", [make_item(1), make_item(2, rich=True)])
@@ -220,9 +228,11 @@ def test_corrupt_store_is_reported_and_never_overwritten(path: Path, kind: str) 
     saved(path, make_snapshot())  # a second save leaves a good .bak
     bad = CORRUPTIONS[kind](good)
     path.write_bytes(bad)
+    sidecar = feeds_path(path).read_bytes()
     store = Store(path)
+    snap = store.load()  # the feed states load; the items file is read at first access
     with pytest.raises(errors.StoreCorrupt) as info:
-        store.load()
+        snap.items
     message = str(info.value)
     assert "\n" not in message and message.startswith(str(path))
     assert info.value.backup == path.with_name("store.json.bak") and "store.json.bak" in message
@@ -233,6 +243,7 @@ def test_corrupt_store_is_reported_and_never_overwritten(path: Path, kind: str) 
     with pytest.raises(errors.StoreCorrupt):  # nor by a Store that never loaded it
         Store(path).save(Snapshot())
     assert path.read_bytes() == bad and leftovers(path.parent) == []
+    assert feeds_path(path).read_bytes() == sidecar  # nothing at all was saved
 
 
 def test_corrupt_without_backup_says_so(path: Path) -> None:
@@ -323,12 +334,19 @@ def test_restore_replaces_a_corrupt_store_with_the_backup(path: Path) -> None:
     path.write_bytes(b'{"items": ')
     store = Store(path)
     with pytest.raises(errors.StoreCorrupt):
-        store.load()
+        store.load().items
     message = store.restore(now=NOW)
     assert "restored" in message and "2 items" in message
     assert path.with_name("store.json.corrupt-20240301T120000Z").read_bytes() == b'{"items": '
     assert path.with_name("store.json.bak").exists()
-    assert len(store.load().items) == 2
+    back = store.load()
+    assert len(back.items) == 2
+    # the feed states are newer than the restored items: their validators are cleared, so the
+    # next run re-reads every feed instead of skipping entries whose items were lost
+    assert "caching validators cleared" in message
+    state = back.feeds["https://a.example/rss"]
+    assert (state.etag, state.body_hash, state.item_hashes) == (None, None, ())
+    assert state.error_count == 1 and state.next_poll == NOW + timedelta(hours=1)  # the rest is kept
     store.save(make_snapshot(1))  # the store works again
     assert len(Store(path).load().items) == 1
 
@@ -405,9 +423,10 @@ def test_migrates_a_schema_1_store(tmp_path: Path) -> None:
     lsm_feed = snap.feeds["https://www.lsm.lv/rss/?lang=en"]
     assert lsm_feed.error_count == 2 and lsm_feed.last_error == "HTTP 503"
     assert lsm_feed.next_poll == datetime(2024, 1, 17, 11, 0, tzinfo=timezone.utc)
-    store.save(snap)  # written back as schema 2; the schema 1 file is kept as .bak
+    store.save(snap)  # written back as schema 3 (two files); the schema 1 file is kept as .bak
     raw = orjson.loads(path.read_bytes())
     assert raw["meta"]["1"]["schema_version"] == SCHEMA_VERSION and "migrated_from" not in raw["meta"]["1"]
+    assert "feeds" not in raw and len(orjson.loads(feeds_path(path).read_bytes())["feeds"]) == 2
     assert path.with_name("store.json.bak").read_bytes() == (DATA / "store_v1.json").read_bytes()
     again = Store(path).load()
     assert again.items == snap.items and again.feeds == snap.feeds and "migrated_from" not in again.meta
@@ -426,7 +445,7 @@ def test_meta_without_version_is_schema_1(tmp_path: Path) -> None:
 SAVER = textwrap.dedent("""
     import sys
     from datetime import datetime, timezone
-    from aggregator.records import Item, Snapshot, SourceRef
+    from aggregator.records import FeedState, Item, Snapshot, SourceRef
     from aggregator.store import Store
     now = datetime.now(timezone.utc)
     def item(n):
@@ -440,7 +459,8 @@ SAVER = textwrap.dedent("""
         while True:
             gen += 1
             extra = {i.id: i for i in map(item, range(-gen, 0))}
-            store.save(Snapshot(items={**base, **extra}, meta={"gen": gen}))
+            feeds = {"https://a.example/rss": FeedState("https://a.example/rss", etag=str(gen))}
+            store.save(Snapshot(items={**base, **extra}, feeds=feeds, meta={"gen": gen}))
             print(gen, flush=True)
 """)
 
@@ -460,10 +480,13 @@ def test_sigkill_at_random_moments_never_breaks_the_store(path: Path) -> None:
         done += [int(line) for line in out.split()]
         mid_save += bool(leftovers(path.parent))  # its temp file: killed while writing
         last_done = max(last_done, *done)
-        snap = Store(path).load()  # always a complete file...
-        gen = snap.meta["gen"]
-        assert gen >= last_done  # ...holding at least the last completed save
-        assert len(snap.items) == 2000 + gen and f"i{-gen}" in snap.items
+        snap = Store(path).load()  # always two complete files...
+        gen = snap.meta["gen"]  # the feeds file's save
+        assert gen >= last_done and snap.feeds["https://a.example/rss"].etag == str(gen)
+        # ...the items of the last completed save, or of the one after it (killed between its two
+        # writes: items first), never older than the feed states
+        items_gen = len(snap.items) - 2000
+        assert items_gen in (gen, gen + 1) and set(snap.items) == {f"i{n}" for n in range(-items_gen, 2000)}
     assert mid_save >= 1  # the kills did land inside saves (12 of 20 when measured)
     with Store(path).lock():  # the next run clears what the killed ones left behind
         assert leftovers(path.parent) == []

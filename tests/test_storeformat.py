@@ -1,8 +1,10 @@
-"""The store format: generated record decoders (equal to records.from_dict, type-checked), tables."""
+"""The store format: generated record decoders (equal to records.from_dict, type-checked), the
+tables of the items file and of the feeds file."""
 
 from __future__ import annotations
 
 import dataclasses
+import re
 import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -14,7 +16,8 @@ from aggregator import errors
 from aggregator.records import (Enclosure, FeedState, Item, Match, Merge, Snapshot, SourceRef,
                                 from_dict, to_dict)
 from aggregator.store import Store
-from aggregator.storeformat import NotAStore, decode, decode_snapshot, decoder
+from aggregator.storeformat import (SCHEMA_VERSION, NotAStore, decode, decode_feeds, decode_items,
+                                    decode_snapshot, decoder, encode_feeds, encode_items)
 
 NOW = datetime(2024, 3, 1, 12, 0, tzinfo=timezone.utc)
 CEST = timezone(timedelta(hours=2))
@@ -127,9 +130,45 @@ def test_a_snapshot_round_trips_through_the_tables(tmp_path: Path) -> None:
                     tombstones={"guid:x 9": NOW}, meta={"note": 1})
     path = tmp_path / "store.json"
     Store(path).save(snap)
-    back = decode_snapshot(orjson.loads(path.read_bytes()))
-    assert (back.items, back.feeds, back.tombstones) == (snap.items, snap.feeds, snap.tombstones)
-    assert back.meta["note"] == 1
+    items, tombstones, meta = decode_items(orjson.loads(path.read_bytes()))
+    feeds, feeds_meta = decode_feeds(orjson.loads((tmp_path / "store.feeds.json").read_bytes()))
+    assert (items, feeds, tombstones) == (snap.items, snap.feeds, snap.tombstones)
+    assert meta["note"] == feeds_meta["note"] == 1 and meta["schema_version"] == SCHEMA_VERSION == 3
+    whole = decode_snapshot(orjson.loads(path.read_bytes()))  # one file: a schema 3 one has no feeds
+    assert (whole.items, whole.feeds) == (snap.items, {})
+
+
+def test_tables_of_each_file() -> None:
+    snap = Snapshot(items={MINIMAL.id: MINIMAL}, feeds={FEED.url: FEED}, tombstones={"k": NOW},
+                    meta={"note": 1, "migrated_from": 2})
+    items, feeds = encode_items(snap, NOW), encode_feeds(snap, NOW)
+    assert set(items) == {"meta", "items", "tombstones"} and set(feeds) == {"meta", "feeds"}
+    assert items["meta"] == feeds["meta"] == {"1": {"note": 1, "schema_version": 3,
+                                                    "saved_at": "2024-03-01T12:00:00+00:00"}}
+    assert items["items"] == {"1": MINIMAL} and feeds["feeds"] == {"1": FEED}
+    assert items["tombstones"] == {"1": {"key": "k", "at": NOW}}
+
+
+V2 = {"meta": {"1": {"schema_version": 2, "note": "x"}}, "feeds": {"1": _doc(FEED)},
+      "items": {"1": _doc(MINIMAL)}, "tombstones": {"1": {"key": "k", "at": "2024-03-01T12:00:00+00:00"}}}
+
+
+@pytest.mark.parametrize("raw, reason", [
+    ({"feeds": {}}, "not a feeds file (meta says schema 1"),
+    (V2, "not a feeds file (meta says schema 2"),
+    ({"meta": {"1": {"schema_version": 3}}, "feeds": {"1": {"url": 5}}}, "feeds document 1: FeedState.url is 5"),
+    ({"meta": {"1": {"schema_version": 4}}, "feeds": {}}, "newer aggregator (schema 4"),
+])
+def test_a_feeds_file_needs_schema_3_and_good_documents(raw, reason) -> None:
+    with pytest.raises(NotAStore, match=re.escape(reason)):
+        decode_feeds(orjson.loads(orjson.dumps(raw)))
+
+
+def test_items_of_a_schema_2_file_are_read_without_its_feeds() -> None:
+    raw = orjson.loads(orjson.dumps({**V2, "feeds": {"1": {"url": 5}}}))  # a bad feed: not read
+    items, tombstones, meta = decode_items(raw)
+    assert items == {MINIMAL.id: MINIMAL} and tombstones == {"k": NOW}
+    assert meta == {"schema_version": 3, "note": "x", "migrated_from": 2}
 
 
 def test_generated_source_is_kept_for_reading() -> None:
