@@ -73,6 +73,8 @@ def figures(result: dict[str, Any]) -> list[Figure]:
         out.append(Figure("cron_seconds", "cron run, 20 % changed (own process)", cron["seconds"]))
         limit = rss_limit(result["store_bytes"]) if "store_bytes" in result else None
         out.append(Figure("rss_cron", "peak RSS of that run", cron["rss"], "B", limit=limit))
+        if cron.get("rss_workers"):
+            out.append(Figure("rss_cron_workers", "peak RSS of its largest parse worker", cron["rss_workers"], "B"))
     if "rss_self" in result:
         out.append(Figure("rss_self", "peak RSS, benchmark process (all rounds)", result["rss_self"], "B"))
         out.append(Figure("rss_children", "peak RSS, children", result["rss_children"], "B"))
