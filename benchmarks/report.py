@@ -37,8 +37,9 @@ _TIMED = (
     ("floor_warm", "floor (warm)", None, None),
     ("warm", "warm poll", "floor_warm", 0.5),
     ("nochange", "no-change poll", "cold", 0.1),
-    ("publish", "publish (first)", "cold", 0.05),
-    ("publish_again", "publish (unchanged)", "cold", 0.05),
+    ("publish", "publish stage, all rendered", "cold", 0.05),
+    ("publish_again", "publish stage, no topic changed", "cold", 0.05),
+    ("publish_command", "`aggregator publish` (reads the store)", "cold", None),
     ("store_load", "store load", None, None),
     ("store_save", "store save", None, None),
 )
