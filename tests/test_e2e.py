@@ -188,3 +188,27 @@ def test_a_run_where_nothing_changed_never_reads_the_items(tmp_path: Path, setup
     server.add("/rss2.xml", (FEEDS / "rss2_more.xml").read_bytes(), content_type="application/rss+xml")
     assert "2 new" in invoke(config, "run", "--force").stdout
     assert reads == [1]
+
+
+def test_same_bytes_without_conditional_get_cost_only_a_hash(tmp_path: Path, server: FeedServer,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server that ignores If-None-Match but sends the same bytes: no parse, no item change."""
+    from aggregator import parse
+
+    url = server.add("/plain.xml", (FEEDS / "rss2.xml").read_bytes(), conditional=False,
+                     content_type="application/rss+xml")
+    config = write_config(tmp_path, [url])
+    assert "1 fetched" in invoke(config, "run").stdout
+    before = json.loads(invoke(config, "stats", "--json").stdout)
+    calls = []
+    real = parse.parse
+    monkeypatch.setattr(parse, "parse", lambda *a, **k: calls.append(1) or real(*a, **k))
+
+    result = invoke(config, "run", "--force")
+    assert "1 unchanged" in result.stdout and "0 new, 0 updated" in result.stdout
+    assert calls == []
+    after = json.loads(invoke(config, "stats", "--json").stdout)
+    assert after["items"] == before["items"] == 3 and after["topics"] == before["topics"]
+    # The spy does see parsing: new bytes are parsed.
+    server.add("/plain.xml", (FEEDS / "rss2_more.xml").read_bytes(), conditional=False)
+    assert "2 new" in invoke(config, "run", "--force").stdout and calls == [1]
