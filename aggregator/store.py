@@ -61,7 +61,7 @@ class OrjsonStorage(Storage):
     ``backup``: where ``write`` keeps the file it replaces (None: not kept).
     ``like``: the file whose permissions a new file takes (mkstemp's are 0600).
     Records (dataclasses, datetimes) may be passed as documents: orjson writes them
-    exactly as ``records.to_dict`` would, many times faster (4 s -> 0.3 s at 100k items).
+    exactly as a plain dataclass-to-dict conversion would, many times faster (4 s -> 0.3 s at 100k items).
     """
 
     def __init__(self, path: str | Path, backup: str | Path | None = None, like: Path | None = None):

@@ -20,7 +20,7 @@ Decoding 100k items is the slow half of a run's store I/O, so each record class 
 decoder generated once from its type hints (:func:`decoder`): it checks every scalar's
 type in one expression, converts dates and nested lists, and fills the new record's
 attribute dict directly instead of calling the frozen ``__init__`` (which costs one
-``object.__setattr__`` call per field). The result equals ``records.from_dict``'s.
+``object.__setattr__`` call per field). The result equals the reference codec (tests/recordcodec.py)'s.
 """
 
 from __future__ import annotations
@@ -122,7 +122,7 @@ def decoder(cls: type) -> Callable[[Any], Any]:
     """A function that builds a *cls* record from its stored dict.
 
     Unknown keys are ignored and missing fields take their defaults, as in
-    ``records.from_dict``. Raises TypeError or ValueError with a one-line reason: not an
+    the reference codec (tests/recordcodec.py). Raises TypeError or ValueError with a one-line reason: not an
     object, a required field missing, a str/int/bool/float field of another type, a
     tuple field that is not a list, a date that is not ISO 8601. (The elements of
     string tuples are not checked: that would cost a test per element.)

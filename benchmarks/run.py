@@ -195,7 +195,7 @@ def measure(n: int, farm: FarmClient, *, workers: int | None = None, profile: bo
             log(f"N={n}: {stage.replace('_', ' ')}")
             secs, pub = timed(lambda: publisher.publish(conf, loaded, now=pipeline.utcnow(), topics=topics))
             out[stage] = {"seconds": secs, "written": len(pub.written), "unchanged": len(pub.unchanged)}
-        del loaded
+        loaded = None  # let it go before the next rounds
         # `aggregator publish` on its own also reads the store first.
         stage = "publish_command"
         log(f"N={n}: publish command")
@@ -211,7 +211,7 @@ def measure(n: int, farm: FarmClient, *, workers: int | None = None, profile: bo
         secs, _ = timed(lambda: store.save(snap))
         out[stage] = {"seconds": secs}
         out["store_bytes"] = store_path.stat().st_size + store.feeds_path.stat().st_size
-        del snap, store
+        snap = store = None  # let them go before the cron run
 
         # What an operator's cron job costs: one `aggregator run` process after another 20 % of
         # the feeds changed, start-up included; its peak RSS is the one the memory target is about.

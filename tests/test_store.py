@@ -23,8 +23,8 @@ import orjson
 import pytest
 
 from aggregator import errors
-from aggregator.records import (Enclosure, FeedState, Item, Match, Merge, Snapshot, SourceRef,
-                                from_dict, to_dict)
+from aggregator.records import Enclosure, FeedState, Item, Match, Merge, Snapshot, SourceRef
+from recordcodec import from_dict, to_dict
 from aggregator.store import SCHEMA_VERSION, Store, decode, feeds_path
 
 ROOT = Path(__file__).resolve().parent.parent

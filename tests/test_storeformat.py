@@ -1,4 +1,4 @@
-"""The store format: generated record decoders (equal to records.from_dict, type-checked), the
+"""The store format: generated record decoders (equal to the reference codec, type-checked), the
 tables of the items file and of the feeds file."""
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import orjson
 import pytest
 
 from aggregator import errors
-from aggregator.records import (Enclosure, FeedState, Item, Match, Merge, Snapshot, SourceRef,
-                                from_dict, to_dict)
+from aggregator.records import Enclosure, FeedState, Item, Match, Merge, Snapshot, SourceRef
+from recordcodec import from_dict, to_dict
 from aggregator.store import Store
 from aggregator.storeformat import (SCHEMA_VERSION, NotAStore, decode, decode_feeds, decode_items,
                                     decode_snapshot, decoder, encode_feeds, encode_items)
