@@ -161,6 +161,10 @@ def poll_snapshot(config: Config, snap: Snapshot, *, client: Any = None, transpo
                 snap.feeds[key] = schedule.after_poll(res.source, state, res, now, settings, error=parsed)
                 outcomes[key] = FeedOutcome(key, "failed", res.status, error=str(parsed))
                 continue
+            if not parsed.entries:  # e.g. only <lastBuildDate> moved: every item was known
+                snap.feeds[key] = schedule.after_poll(res.source, state, res, now, settings, parsed=parsed)
+                outcomes[key] = FeedOutcome(key, "fetched", res.status)
+                continue
             if index is None:
                 previous = dict(snap.items)  # a shallow copy: the index may update items in place
                 index = dedup.ItemIndex(snap.items, snap.tombstones, settings.near_duplicates)

@@ -212,3 +212,23 @@ def test_same_bytes_without_conditional_get_cost_only_a_hash(tmp_path: Path, ser
     # The spy does see parsing: new bytes are parsed.
     server.add("/plain.xml", (FEEDS / "rss2_more.xml").read_bytes(), conditional=False)
     assert "2 new" in invoke(config, "run", "--force").stdout and calls == [1]
+
+
+def test_a_feed_whose_only_change_is_its_build_date_reads_no_item(tmp_path: Path, server: FeedServer,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Many feeds rewrite <lastBuildDate> on every request: the items are all known, so the run
+    neither parses them again nor reads the store's items."""
+    from aggregator.store import Store
+
+    body = (FEEDS / "rss2.xml").read_bytes()
+    url = server.add("/built.xml", body, content_type="application/rss+xml")
+    config = write_config(tmp_path, [url])
+    assert "3 new" in invoke(config, "run").stdout
+    reads = []
+    real = Store._load_items
+    monkeypatch.setattr(Store, "_load_items", lambda self: reads.append(1) or real(self))
+    server.add("/built.xml", body.replace(b"Tue, 04 Jun 2024 09:30:00 +0300", b"Wed, 05 Jun 2024 10:00:00 +0300"),
+               content_type="application/rss+xml")
+    result = invoke(config, "run", "--force")
+    assert "1 fetched" in result.stdout and "0 new, 0 updated" in result.stdout
+    assert reads == []
