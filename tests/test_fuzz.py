@@ -65,6 +65,35 @@ def make_config(out: Path) -> Config:
     return Config(path=out / "feeds.yaml", settings=settings_, topics=topics, sources=(source,))
 
 
+def run_stages(config: Config, bodies: list[bytes], content_type: str) -> None:
+    """parse -> dedup -> tag -> publish into config's output folder; asserts the invariants."""
+    out = config.settings.output_dir
+    snap = Snapshot()
+    index = dedup.ItemIndex(snap.items, snap.tombstones, NearDupSettings())
+    rules = tag.Rules.compile(config.topics, config.sources)
+    key = config.sources[0].key
+    for body in bodies:
+        try:
+            parsed = parse.parse(body, url=key, headers={"content-type": content_type} if content_type else {},
+                                 key=key)
+        except ParseError as e:  # the one documented exception
+            assert "\n" not in str(e)
+            continue
+        ref = SourceRef(feed_url=key, name="Fuzz", feed_title=parsed.title, seen=NOW)
+        for entry in parsed.entries:
+            item, _status = index.upsert(entry, ref, NOW)
+            if item is not None:
+                index.items[item.id] = rules.tag(index.items[item.id])
+    snap.items = index.items
+    publish.publish(config, snap, now=NOW)
+    for path in out.iterdir():
+        if path.suffix in (".rss", ".atom", ".opml", ".xsl"):
+            etree.fromstring(path.read_bytes(), etree.XMLParser(resolve_entities=False, no_network=True))
+        elif path.suffix == ".json":
+            json.loads(path.read_bytes())
+    assert (out / "all.atom").is_file() and (out / "nato.rss").is_file()
+
+
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow],
           database=None)
 @given(bodies=st.lists(mutated_feed(), min_size=1, max_size=3),
@@ -72,29 +101,4 @@ def make_config(out: Path) -> Config:
                                      "application/atom+xml; charset=windows-1252", "text/plain", ""]))
 def test_pipeline_stages_never_crash_and_publish_wellformed(bodies: list[bytes], content_type: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp)
-        config = make_config(out)
-        snap = Snapshot()
-        index = dedup.ItemIndex(snap.items, snap.tombstones, NearDupSettings())
-        rules = tag.Rules.compile(config.topics, config.sources)
-        for body in bodies:
-            try:
-                parsed = parse.parse(body, url="https://fuzz.example/feed.xml",
-                                     headers={"content-type": content_type} if content_type else {},
-                                     key=config.sources[0].key)
-            except ParseError as e:
-                assert "\n" not in str(e)
-                continue
-            ref = SourceRef(feed_url=config.sources[0].key, name="Fuzz", feed_title=parsed.title, seen=NOW)
-            for entry in parsed.entries:
-                item, _status = index.upsert(entry, ref, NOW)
-                if item is not None:
-                    index.items[item.id] = rules.tag(index.items[item.id])
-        snap.items = index.items
-        publish.publish(config, snap, now=NOW)
-        for path in out.iterdir():
-            if path.suffix in (".rss", ".atom", ".opml", ".xsl"):
-                etree.fromstring(path.read_bytes(), etree.XMLParser(resolve_entities=False, no_network=True))
-            elif path.suffix == ".json":
-                json.loads(path.read_bytes())
-        assert (out / "all.atom").is_file() and (out / "nato.rss").is_file()
+        run_stages(make_config(Path(tmp)), bodies, content_type)
