@@ -63,6 +63,13 @@ def start_run(cfg: Path, *args: str) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
+def wait_for_request(server: FeedServer, path: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while server.hits[path] == 0:
+        assert time.monotonic() < deadline, f"no request for {path}"
+        time.sleep(0.02)
+
+
 def check_outputs(out: Path) -> int:
     """Every published file is complete and valid. Returns how many topic feeds were checked."""
     checked = 0
@@ -125,7 +132,7 @@ def test_overlapping_runs_never_interleave(tmp_path: Path, server: FeedServer) -
     """The second of two overlapping runs exits with code 4 and a clear message; the first completes."""
 
     def slow(req) -> None:  # holds the first run inside its lock for a while
-        time.sleep(2)
+        time.sleep(5)  # long enough for the second process to start up, even on a busy machine
         body = rss(0, 3)
         req.send_response(200)
         req.send_header("Content-Type", "application/rss+xml")
@@ -137,7 +144,7 @@ def test_overlapping_runs_never_interleave(tmp_path: Path, server: FeedServer) -
         server.add(f"/f{i}.xml", slow if i == 0 else rss(i, 2))
     cfg = write_config(tmp_path, server)
     first = start_run(cfg)
-    time.sleep(1.0)
+    wait_for_request(server, "/f0.xml")  # the first run holds the lock from before it fetches
     second = start_run(cfg)
     out, err = second.communicate(timeout=60)
     assert second.returncode == 4, err
@@ -146,7 +153,8 @@ def test_overlapping_runs_never_interleave(tmp_path: Path, server: FeedServer) -
 
     # With a lock_timeout long enough, the second run waits for the first instead.
     cfg = write_config(tmp_path, server, lock_timeout=30)
+    server.hits.clear()
     first = start_run(cfg)
-    time.sleep(1.0)
+    wait_for_request(server, "/f0.xml")
     second = start_run(cfg)
     assert second.wait(timeout=90) == 0 and first.wait(timeout=60) == 0

@@ -218,7 +218,7 @@ def test_drip_feed_times_out_on_total_deadline(server):
     r = one(url, s=settings(timeout=1.0))
     took = time.perf_counter() - started
     assert isinstance(r.error, FetchTimeout) and "within 1s" in str(r.error)
-    assert took < 2.0
+    assert took < 3.0  # the drip would take 30 s; the margin is for a busy CI machine
 
 
 @pytest.mark.parametrize("name, route", [
