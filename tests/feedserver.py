@@ -47,6 +47,19 @@ class Static:
 Route = Union[Static, Handler]
 
 
+def send(req: BaseHTTPRequestHandler, status: int, body: bytes = b"",
+         headers: dict[str, str] | None = None, content_type: str = "application/rss+xml") -> None:
+    """Write one whole response (status, headers, Content-Length, body); handlers use it too."""
+    req.send_response(status)
+    req.send_header("Content-Type", content_type)
+    for k, v in (headers or {}).items():
+        req.send_header(k, v)
+    req.send_header("Content-Length", str(len(body)))
+    req.end_headers()
+    if body:
+        req.wfile.write(body)
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -78,22 +91,13 @@ class FeedServer:
                 route = owner.routes.get(path) or owner.routes.get(self.path)
                 try:
                     if route is None:
-                        self._send(404, b"not found", "text/plain")
+                        send(self, 404, b"not found", content_type="text/plain")
                     elif isinstance(route, Static):
                         self._static(route)
                     else:
                         route(self)
                 except (BrokenPipeError, ConnectionResetError):
                     pass
-
-            def _send(self, status: int, body: bytes, ctype: str, extra: dict[str, str] | None = None) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", ctype)
-                for k, v in (extra or {}).items():
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
 
             def _static(self, r: Static) -> None:
                 headers = dict(r.headers)
@@ -113,7 +117,7 @@ class FeedServer:
                 if r.gzip and "gzip" in (self.headers.get("Accept-Encoding") or ""):
                     body = gzip.compress(body, compresslevel=5)
                     headers["Content-Encoding"] = "gzip"
-                self._send(r.status, body, r.content_type, headers)
+                send(self, r.status, body, headers, r.content_type)
 
         self.handler_class = RequestHandler
         self._httpd = _Server((host, port), RequestHandler)

@@ -26,6 +26,8 @@ from typing import Callable
 import brotli
 import httpx
 
+from feedserver import send  # noqa: F401  (re-exported: handlers here and in tests use it)
+
 Handler = Callable[[BaseHTTPRequestHandler], None]
 CHUNK = 64 * 1024
 
@@ -38,18 +40,6 @@ def rss(title: str = "Feed", items: int = 3, link: str = "https://example.org/")
         for i in range(items))
     return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>{title}</title>'
             f"<link>{link}</link><description>d</description>{entries}</channel></rss>").encode()
-
-
-def send(req: BaseHTTPRequestHandler, status: int, body: bytes = b"",
-         headers: dict[str, str] | None = None, content_type: str = "application/rss+xml") -> None:
-    req.send_response(status)
-    req.send_header("Content-Type", content_type)
-    for k, v in (headers or {}).items():
-        req.send_header(k, v)
-    req.send_header("Content-Length", str(len(body)))
-    req.end_headers()
-    if body:
-        req.wfile.write(body)
 
 
 # ----------------------------------------------------------------------------- status codes
