@@ -18,7 +18,7 @@ import functools
 import hashlib
 import re
 from datetime import datetime
-from typing import Mapping
+from typing import Any, Mapping, MutableMapping
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url
@@ -167,11 +167,16 @@ class ItemIndex:
     ``upsert`` folds one entry in and returns ``(item, status)``; ``items`` holds the result.
     """
 
-    def __init__(self, items: Mapping[str, Item], tombstones: Mapping[str, datetime],
+    def __init__(self, items: MutableMapping[str, Item], tombstones: Mapping[str, datetime],
                  settings: NearDupSettings = NearDupSettings()):
-        self.items: dict[str, Item] = dict(items)
+        # Updated in place: a store's ItemTable decodes only the items this run touches.
+        self.items = items
         self.tombstones = tombstones
         self.settings = settings
+        # Item.id -> id, keys, title, date, feed_urls of every item (ItemHeads, or the Items).
+        heads = getattr(items, "heads", None)
+        self._heads: Mapping[str, Any] = heads() if heads is not None else items
+        self.before: dict[str, Item | None] = {}  # the items this run changed, as they were (None: new)
         self._by_key: dict[str, str] = {}
         self._shingles: dict[str, Shingles] = {}  # item id -> text shingles, built once
         self._near = NearDupIndex(settings, self._text_of, self._title_of)
@@ -180,11 +185,11 @@ class ItemIndex:
         # link, in one document. Per source: another feed's entry merged in is no such thing.
         self._touched: dict[tuple[str, str], tuple[str, str | None]] = {}
         by_key = self._by_key
-        for item in self.items.values():
-            for key in item.keys:
-                by_key.setdefault(key, item.id)
+        for head in self._heads.values():
+            for key in head.keys:
+                by_key.setdefault(key, head.id)
             if settings.enabled:  # tokenised only if a near-duplicate lookup reaches its time
-                self._near.defer(item.id, item.date)
+                self._near.defer(head.id, head.date)
 
     # ------------------------------------------------------------------ indexes
 
@@ -200,8 +205,9 @@ class ItemIndex:
             self._near.add(item.id, title_tokens(item.title) if tokens is None else tokens, item.date)
 
     def _title_of(self, item_id: str) -> tuple[frozenset[str], datetime | None]:
-        item = self.items[item_id]
-        return title_tokens(item.title), item.date
+        head = self._heads[item_id]
+        stored = getattr(head, "tokens", None)  # kept by the store: no tokenising 100k titles a run
+        return (title_tokens(head.title) if stored is None else frozenset(stored.split())), head.date
 
     def _text_of(self, item_id: str) -> Shingles:
         found = self._shingles.get(item_id)
@@ -212,6 +218,7 @@ class ItemIndex:
 
     def _put(self, item: Item, tokens: frozenset[str] | None = None) -> Item:
         before = self.items.get(item.id)
+        self.before.setdefault(item.id, before)
         self.items[item.id] = item
         self._index(item, before, tokens)
         return item
@@ -313,7 +320,7 @@ class ItemIndex:
 
         def other_source(item_id: str) -> bool:
             # Never fold two entries of one feed together: the feed says they differ.
-            return all(s.feed_url != ref.feed_url for s in self.items[item_id].sources)
+            return ref.feed_url not in self._heads[item_id].feed_urls
 
         found = self._near.best(tokens, when, text, other_source)
         return (self.items[found[0]], found[1]) if found else None, (cache[0] if cache else None)

@@ -9,8 +9,6 @@ fsync, ``os.replace``), so a failed edit leaves the old file as it was.
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -22,7 +20,7 @@ from ruamel.yaml.error import YAMLError
 from ruamel.yaml.tokens import CommentToken
 from ruamel.yaml.util import load_yaml_guess_indent
 
-from . import config as config_mod
+from . import atomicfile, config as config_mod
 from .errors import ConfigError
 
 FEEDS_KEY = "feeds"
@@ -169,25 +167,8 @@ def _tail_comment(node: Any) -> tuple[list, int] | None:
 
 
 def atomic_write(path: Path, text: str) -> None:
-    """Write *text* to *path* via a temp file in the same folder, fsync and ``os.replace``."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        try:
-            os.chmod(tmp, path.stat().st_mode & 0o7777)  # keep the file's permissions
-        except FileNotFoundError:
-            pass
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    """Replace *path* with *text* (UTF-8), keeping its permissions; see :mod:`atomicfile`."""
+    atomicfile.write(Path(path), text.encode("utf-8"), sync_dir=True)
 
 
 def entry_of(node: Any, line: int) -> FeedEntry:

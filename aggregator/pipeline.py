@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from . import dedup, fetch, health, parse, publish as publisher, schedule, tag
-from .errors import ParseError
+from .errors import ParseError, StoreError
 from .records import (
     Config, FeedOutcome, FeedState, FetchResult, Item, ParsedFeed, PublishReport, RunReport, Snapshot,
     SourceRef,
@@ -76,7 +76,7 @@ def _poll(config: Config, *, publish: bool, now: datetime | None, **kwargs: Any)
         report = poll_snapshot(config, snap, now=now, **kwargs)
         report = _prune(config, snap, now, report)
         if snap.items_loaded:  # counts for the metrics of runs that will not read the items
-            snap.meta["item_counts"] = health.item_counts(snap.items)
+            snap.meta["item_counts"] = health.item_counts(snap.heads())
         store.save(snap)  # saved before publishing: a failed publish loses no item
         if publish:
             pub = _publish_after_poll(config, snap, now, report)
@@ -144,7 +144,6 @@ def poll_snapshot(config: Config, snap: Snapshot, *, client: Any = None, transpo
         # The items are read (and indexed) only once some feed has something new to merge:
         # a run where every feed answers 304 never reads them.
         index: dedup.ItemIndex | None = None
-        previous: dict[str, Item] = {}
         changed: set[str] = set()
         new = updated = 0
         deferrals = [r for r in results if r.retry_after is not None]
@@ -165,11 +164,12 @@ def poll_snapshot(config: Config, snap: Snapshot, *, client: Any = None, transpo
                 snap.feeds[key] = schedule.after_poll(res.source, state, res, now, settings, parsed=parsed)
                 outcomes[key] = FeedOutcome(key, "fetched", res.status)
                 continue
-            if index is None:
-                previous = dict(snap.items)  # a shallow copy: the index may update items in place
+            if index is None:  # updates snap.items in place
                 index = dedup.ItemIndex(snap.items, snap.tombstones, settings.near_duplicates)
             try:
                 n_new, n_upd = _merge(index, parsed, res.source.name, now, changed)
+            except StoreError:
+                raise  # the items file itself is damaged: stop before saving anything
             except Exception as exc:  # noqa: BLE001 - a bug met by one feed must not cost the others
                 log.debug("merging %s failed", key, exc_info=True)
                 error = f"{key}: internal error while merging its entries: {type(exc).__name__}: {exc}"
@@ -193,9 +193,9 @@ def poll_snapshot(config: Config, snap: Snapshot, *, client: Any = None, transpo
             tagged = rules.tag(items[item_id])
             items[item_id] = tagged
             changed_topics.update(tagged.topics)
-            if item_id in previous:
-                changed_topics.update(previous[item_id].topics)
-        snap.items = items
+            before = index.before.get(item_id)
+            if before is not None:
+                changed_topics.update(before.topics)
     return RunReport(
         outcomes=tuple(outcomes[s.key] for s in config.sources),
         new_items=new, updated_items=updated, changed_topics=tuple(sorted(changed_topics)),
@@ -251,7 +251,7 @@ def _prune(config: Config, snap: Snapshot, now: datetime, report: RunReport) -> 
     s = config.settings
     if not (s.retention_days or s.max_items_per_source) or not snap.items_loaded:
         return report
-    keep = {item.id for items in publisher.select(config, snap.items.values(), now).values() for item in items}
+    keep = {head.id for heads in publisher.select(config, snap.heads().values(), now).values() for head in heads}
     pruned = Store.prune(snap, now, s, keep)
     return dataclasses.replace(report, pruned_items=pruned)
 

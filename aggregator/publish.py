@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import errno
 import html
-import os
-import tempfile
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
@@ -28,7 +26,7 @@ from typing import Callable, Mapping
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
-from . import PROJECT_URL, __version__, healthfeed, jsonfeed, site
+from . import PROJECT_URL, __version__, atomicfile, healthfeed, jsonfeed, site
 from .errors import PublishError
 from .feedmodel import (
     ALL, FORMATS, MEDIA_TYPES, ItemView, TopicView, build_views, feed_name,
@@ -219,30 +217,11 @@ def write_atomic(path: Path, data: bytes, *, sync_dir: bool = True) -> bool:
         pass
     except OSError as e:
         raise PublishError(path, f"cannot read: {e.strerror or e}") from e
-    tmp = None
     try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
-            os.fchmod(fd, 0o644)  # mkstemp makes 0600; web servers must read it
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-        tmp = None
+        atomicfile.write(path, data, mode=0o644, sync_dir=sync_dir)  # mkstemp makes 0600; web servers must read it
     except OSError as e:
         reason = "no space left on device" if e.errno == errno.ENOSPC else (e.strerror or str(e))
         raise PublishError(path, f"cannot write: {reason}") from e
-    finally:
-        if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-    if sync_dir:
-        _fsync_dir(path.parent)
     return True
 
 
@@ -257,19 +236,6 @@ def remove_stale_temps(folder: Path, names: list[str]) -> None:
                 stale.unlink()
             except OSError:
                 pass
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:  # makes the rename durable; not possible on every platform, hence best effort
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def render_health(config: Config, view: HealthView) -> bytes:
@@ -351,7 +317,10 @@ def publish(config: Config, snapshot: Snapshot, *, now: datetime,
     except OSError as e:
         raise PublishError(out, f"cannot create the output folder: {e.strerror or e}") from e
     now = utc(now)
-    chosen = select(config, snapshot.items.values(), now)
+    items = snapshot.items
+    # Chosen by their heads: only the published items are decoded from the store.
+    chosen = {slug: [items[h.id] for h in heads]
+              for slug, heads in select(config, snapshot.heads().values(), now).items()}
     remove_stale_temps(out, [feed_name(s, f) for s in chosen for f in FORMATS]
                        + ["feed.xsl", "index.html", "feeds.opml", *site.OPERATOR_FILES])
     wanted = _wanted(list(chosen), topics, out)
@@ -379,6 +348,6 @@ def publish(config: Config, snapshot: Snapshot, *, now: datetime,
         health_written = publish_health(config, snapshot.feeds, sync_dir=False)
     finally:
         if written or health_written:
-            _fsync_dir(out)
+            atomicfile.fsync_dir(out)
     return PublishReport(written=tuple(written), unchanged=tuple(unchanged),
                          topics_rendered=tuple(rendered))

@@ -273,6 +273,11 @@ class Item:
         """The time the item is sorted and published by."""
         return self.published or self.updated or self.first_seen
 
+    @property
+    def feed_urls(self) -> tuple[str, ...]:
+        """The feeds that carry it, each once, first source first."""
+        return tuple(dict.fromkeys(ref.feed_url for ref in self.sources))
+
 
 class Snapshot:
     """The whole store in memory: loaded once per run, saved once per run.
@@ -320,6 +325,12 @@ class Snapshot:
     @tombstones.setter
     def tombstones(self, value: dict[str, datetime]) -> None:
         self._tombstones = value
+
+    def heads(self) -> Mapping[str, Any]:
+        """Item.id -> what every run needs of each item (id, keys, title, dates, topics,
+        feed_urls) without decoding it: the store's ItemHeads, or the Items themselves."""
+        heads = getattr(self.items, "heads", None)
+        return heads() if heads is not None else self.items
 
     @property
     def items_loaded(self) -> bool:

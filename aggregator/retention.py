@@ -48,13 +48,13 @@ def over_cap(items: Mapping[str, Item], cap: int) -> set[str]:
     """Ids of the sourced items that are not among the newest *cap* of any of their sources."""
     by_source: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
     for item_id, item in items.items():
-        for feed in {ref.feed_url for ref in item.sources}:
+        for feed in item.feed_urls:
             by_source[feed].append((item.date or _UNDATED, item_id))
     within: set[str] = set()
     for ranked in by_source.values():
         ranked.sort(reverse=True)
         within.update(item_id for _, item_id in ranked[:max(cap, 0)])
-    return {i for i, item in items.items() if item.sources and i not in within}
+    return {i for i, item in items.items() if item.feed_urls and i not in within}
 
 
 def tombstone_ttl(retention_days: float | None) -> timedelta:
@@ -72,12 +72,13 @@ def expire_tombstones(tombstones: Mapping[str, datetime], now: datetime,
 def apply_prune(snapshot: Snapshot, now: datetime, settings: Settings, keep: set[str]) -> int:
     """Prune *snapshot* in place: drop the planned items, tombstone their keys, expire
     old tombstones. Returns the number of items pruned."""
-    ids = plan_prune(snapshot.items, now, retention_days=settings.retention_days,
+    heads = snapshot.heads()  # what the rules read, for every item, without decoding it
+    ids = plan_prune(heads, now, retention_days=settings.retention_days,
                      max_items_per_source=settings.max_items_per_source, keep=keep)
     tombstones = expire_tombstones(snapshot.tombstones, now, settings.retention_days)
     for item_id in ids:
-        item = snapshot.items.pop(item_id)
-        for key in item.keys or (item.id,):
+        for key in heads[item_id].keys or (item_id,):
             tombstones[key] = now
+        del snapshot.items[item_id]
     snapshot.tombstones = tombstones
     return len(ids)

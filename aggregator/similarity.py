@@ -10,6 +10,7 @@ sentence, is still the same story, while a two-word title never wins on overlap.
 
 from __future__ import annotations
 
+import functools
 import heapq
 import math
 import re
@@ -57,6 +58,12 @@ def _words(text: str) -> list[str]:
     return _WORD.findall(text)
 
 
+# Bump whenever title_tokens' answer changes: the store keeps each item's tokens (see
+# storelines), and a store written with another version has them recomputed.
+TOKENS_VERSION = 1
+
+
+@functools.lru_cache(maxsize=1 << 17)  # a new item's title is tokenised for dedup, then for the store
 def title_tokens(title: str) -> frozenset[str]:
     """The distinctive words of a headline: case-folded, possessives and stop words dropped."""
     words = set(_words(title))

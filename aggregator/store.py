@@ -21,23 +21,21 @@ The files' format (tables, schema versions, migration, the record codec) is in
 from __future__ import annotations
 
 import gc
-import os
-import stat
-import tempfile
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, TypeVar
+from typing import Any, Callable, Iterable, Iterator, Mapping, MutableMapping, TypeVar
 
 import filelock
 import orjson
 from tinydb import TinyDB
 from tinydb.storages import Storage
 
-from . import errors
-from .records import Item, Settings, Snapshot
+from . import atomicfile, errors
+from .records import Item, Settings, Snapshot, utc
 from .retention import apply_prune
-from .storeformat import (SCHEMA_VERSION, NotAStore, decode, decode_feeds, decode_items, decode_snapshot,
+from .storelines import ItemTable, read_lines, write_lines
+from .storeformat import (_DATES, SCHEMA_VERSION, NotAStore, decode, decode_feeds, decode_items, decode_snapshot,
                           encode_feeds, encode_items, migrate_v1, schema_version)
 
 __all__ = ["SCHEMA_VERSION", "OrjsonStorage", "Store", "atomic_write", "decode", "decode_feeds",
@@ -69,14 +67,18 @@ class OrjsonStorage(Storage):
         self.like = like  # a new file takes its permissions
 
     def read(self) -> dict[str, dict[str, Any]] | None:
+        raw = self.read_bytes()
+        return None if raw is None else orjson.loads(raw)  # raises orjson.JSONDecodeError (a ValueError)
+
+    def read_bytes(self) -> bytes | None:
+        """The file as it is (None: no file); :mod:`storelines` reads the items file from these."""
         try:
-            raw = self.path.read_bytes()
+            return self.path.read_bytes()
         except FileNotFoundError:
             return None
-        return orjson.loads(raw)  # raises orjson.JSONDecodeError (a ValueError)
 
     def write(self, data: Mapping[str, Any]) -> None:
-        atomic_write(self.path, orjson.dumps(data, default=_encode_extra), backup=self.backup,
+        atomic_write(self.path, _dumps(data), backup=self.backup,
                      like=self.like)
 
 
@@ -86,70 +88,15 @@ def _encode_extra(value: Any) -> Any:
     raise TypeError(f"cannot store a {type(value).__name__}")
 
 
-def _temp_prefix(path: Path) -> str:
-    return f".{path.name}."
+def _dumps(value: Any) -> bytes:
+    return orjson.dumps(value, default=_encode_extra)
 
 
-def atomic_write(path: Path, payload: bytes, *, backup: Path | None = None,
+def atomic_write(path: Path, payload: bytes | Iterable[bytes | memoryview], *, backup: Path | None = None,
                  like: Path | None = None) -> None:
-    """Write *payload* to *path* so that a crash leaves the old file or the new one.
-
-    Temp file in the same folder, fsync, link the old file to *backup*, ``os.replace``,
-    fsync the folder. A new file takes the permissions of *like* (if it exists). On any
-    OSError the temp files are removed, *path* is untouched, and the error is raised.
-    """
-    folder = path.parent
-    fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(path), suffix=".tmp", dir=folder)
-    temps = [tmp]
-    try:
-        try:
-            mode_of = path if path.exists() else like if like is not None and like.exists() else None
-            if mode_of is not None:  # keep the store's permissions (mkstemp makes it 0600)
-                os.fchmod(fd, stat.S_IMODE(mode_of.stat().st_mode))
-            view = memoryview(payload)
-            while view:
-                view = view[os.write(fd, view):]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        if backup is not None and path.exists():
-            bak_tmp = tmp + ".bak"
-            temps.append(bak_tmp)
-            try:
-                os.link(path, bak_tmp)  # no copy: .bak shares the old file's inode
-            except OSError:  # no hard links on this filesystem
-                _copy_synced(path, bak_tmp)
-            os.replace(bak_tmp, backup)
-        os.replace(tmp, path)
-    except BaseException:
-        for name in temps:
-            try:
-                os.unlink(name)
-            except OSError:
-                pass
-        raise
-    _fsync_dir(folder)
-
-
-def _copy_synced(src: Path, dst: str) -> None:
-    with open(src, "rb") as fin, open(dst, "wb") as fout:
-        while chunk := fin.read(1 << 20):
-            fout.write(chunk)
-        fout.flush()
-        os.fsync(fout.fileno())
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make the rename durable. The new file is complete and in place whatever happens
-    here, so a folder that cannot be synced (some filesystems refuse) is not an error."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-    except OSError:
-        pass
+    """Write *payload* (bytes, or chunks in order) to *path*: the old file or the new one
+    at every instant, the old one kept as *backup*; see :mod:`atomicfile`."""
+    atomicfile.write(path, payload, backup=backup, like=like)
 
 
 @contextmanager
@@ -240,7 +187,7 @@ class Store:
     def _remove_stale_temps(self) -> None:
         """Temp files of a run killed mid-save (we hold the lock: no one else is writing)."""
         for path in (self.path, self.feeds_path):
-            for stale in path.parent.glob(_temp_prefix(path) + "*.tmp*"):
+            for stale in path.parent.glob(atomicfile.temp_prefix(path) + "*.tmp*"):
                 try:
                     stale.unlink()
                 except OSError:
@@ -268,9 +215,16 @@ class Store:
         self._unreadable = None
         return snap
 
-    def _load_items(self) -> tuple[dict[str, Item], dict[str, datetime]]:
-        """The lazy half of ``load()``: the items file, read whole at first access."""
-        decoded = self._open(self.path, self.backup, decode_items)
+    def _load_items(self) -> tuple[MutableMapping[str, Item], dict[str, datetime]]:
+        """The lazy half of ``load()``: the items file, its items decoded at first access."""
+        try:
+            decoded = self._read_items()
+        except NotAStore as exc:
+            self._unreadable = errors.StoreCorrupt(self.path, str(exc), self.backup if self.backup.exists() else None)
+            raise self._unreadable from None
+        except errors.StoreError as exc:
+            self._unreadable = exc
+            raise
         if decoded is None:  # a feeds file is only ever written after its items file
             backup = self.backup if self.backup.exists() else None
             hint = None if backup else f"no backup exists (delete {self.feeds_path.name} to start over)"
@@ -278,8 +232,32 @@ class Store:
                 self.path, f"missing, but its feeds file {self.feeds_path.name} exists", backup, hint)
             raise self._unreadable
         self._read_ok.add(self.path)
-        items, tombstones, _meta = decoded
-        return items, tombstones
+        return decoded
+
+    def _read_items(self) -> tuple[MutableMapping[str, Item], dict[str, datetime]] | None:
+        """(items, tombstones): line by line (:mod:`storelines`), or parsed whole if the
+        file is in another layout; None if there is no file."""
+        with _gc_paused():
+            try:
+                data = OrjsonStorage(self.path).read_bytes()
+                if data is None:
+                    return None
+            except OSError as exc:
+                raise errors.StoreError(self.path, f"cannot read: {exc.strerror}") from exc
+            try:
+                lines = read_lines(data, self.path.name)
+            finally:
+                _DATES.clear()
+            if lines is not None:
+                schema_version({"meta": {"1": lines[0]}})  # refuses a newer schema
+                return lines[2], lines[1]
+            try:
+                raw = orjson.loads(data)
+            except ValueError as exc:
+                raise NotAStore(f"not valid JSON ({exc})") from None
+            del data
+            items, tombstones, _meta = decode_items(raw)
+            return ItemTable(items, where=self.path.name), tombstones
 
     def _open(self, path: Path, backup: Path, decode: Callable[[Any], T]) -> T | None:
         """``read_file``, its failure kept in ``_unreadable`` and raised as StoreCorrupt/StoreError."""
@@ -315,7 +293,7 @@ class Store:
                 self._read_ok.add(path)
         now = self._clock()
         if write_items:
-            self._write(self.path, self.backup, encode_items(snapshot, now))
+            self._write_items(snapshot, now)
         self._write(self.feeds_path, self.feeds_backup, encode_feeds(snapshot, now), like=self.path)
 
     def _write(self, path: Path, backup: Path, data: Mapping[str, Any], like: Path | None = None) -> None:
@@ -328,6 +306,23 @@ class Store:
         except TypeError as exc:  # orjson.JSONEncodeError
             raise errors.StoreError(path, f"could not save: {exc}") from exc
         self._read_ok.add(path)
+
+    def _write_items(self, snapshot: Snapshot, now: datetime) -> None:
+        """The items file in the line layout, streamed: unchanged items go back as read."""
+        items = snapshot.items
+        table = items if isinstance(items, ItemTable) else ItemTable(items)
+        meta = encode_items(Snapshot(meta=snapshot.meta), now)["meta"]["1"]
+        chunks = write_lines(meta, {k: utc(at) for k, at in snapshot.tombstones.items()},
+                             table.documents(_dumps), _dumps)
+        try:
+            with _gc_paused():
+                atomic_write(self.path, chunks, backup=self.backup)
+        except OSError as exc:
+            raise errors.StoreError(self.path, f"could not save ({exc.strerror or exc}); "
+                                               "the previous file is unchanged") from exc
+        except TypeError as exc:  # orjson.JSONEncodeError
+            raise errors.StoreError(self.path, f"could not save: {exc}") from exc
+        self._read_ok.add(self.path)
 
     @staticmethod
     def prune(snapshot: Snapshot, now: datetime, settings: Settings, keep: set[str]) -> int:

@@ -18,7 +18,8 @@ from typing import Callable
 
 from . import errors
 from .records import Snapshot
-from .store import OrjsonStorage, Store, _copy_synced, _snapshot_of_feeds, atomic_write, read_file
+from .atomicfile import copy_synced
+from .store import OrjsonStorage, Store, _snapshot_of_feeds, atomic_write, read_file
 from .storeformat import SCHEMA_VERSION, NotAStore, decode_feeds, decode_snapshot, encode_feeds
 
 
@@ -165,7 +166,7 @@ def _replace(state: FileState, kept: Path) -> None:
             try:
                 os.link(state.path, kept)
             except OSError:
-                _copy_synced(state.path, str(kept))
+                copy_synced(state.path, kept)
         atomic_write(state.path, state.backup.read_bytes())
     except OSError as exc:
         raise errors.StoreError(state.path, f"could not restore: {exc.strerror or exc}") from exc

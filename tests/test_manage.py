@@ -191,14 +191,14 @@ def test_remove_keeps_other_comments(cfg: Path) -> None:
 
 def test_edit_is_atomic_and_validated(cfg: Path, monkeypatch) -> None:
     """A failing write leaves the old file, and no temp file behind."""
-    import aggregator.feedsfile as ff
+    import aggregator.atomicfile as af
 
     before = cfg.read_bytes()
 
     def boom(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr(ff.os, "replace", boom)
+    monkeypatch.setattr(af.os, "replace", boom)
     with pytest.raises(OSError, match="disk full"):
         remove_feed(cfg, "https://a.example/feed.xml")
     assert cfg.read_bytes() == before

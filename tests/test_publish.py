@@ -12,7 +12,7 @@ import feedparser
 import pytest
 from lxml import etree
 
-from aggregator import publish as pub
+from aggregator import atomicfile, publish as pub
 from aggregator.errors import PublishError
 from aggregator.feedmodel import FALLBACK_TIME, item_time
 from aggregator.records import Enclosure, Topic
@@ -209,7 +209,7 @@ def test_only_changed_topics_rendered_but_missing_files_restored(out):
 def _fail_replace(monkeypatch, err: int):
     def boom(src, dst):
         raise OSError(err, os.strerror(err))
-    monkeypatch.setattr(pub.os, "replace", boom)
+    monkeypatch.setattr(atomicfile.os, "replace", boom)
 
 
 @pytest.mark.parametrize("err, words", [(errno.ENOSPC, "no space left"), (errno.EROFS, "read-only")])
@@ -229,7 +229,7 @@ def test_write_failure_raises_publish_error_keeps_old_file(out, monkeypatch, err
 def test_write_error_during_write_cleans_temp(out, monkeypatch):
     def full(fd, data):
         raise OSError(errno.ENOSPC, "No space left on device")
-    monkeypatch.setattr(pub.os, "write", full)
+    monkeypatch.setattr(atomicfile.os, "write", full)
     with pytest.raises(PublishError, match="no space left"):
         run(out)
     assert not [p for p in (out / "output").iterdir() if p.name.startswith(".")]

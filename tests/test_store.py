@@ -23,6 +23,7 @@ import orjson
 import pytest
 
 from aggregator import errors
+from aggregator.similarity import TOKENS_VERSION, title_tokens
 from aggregator.records import Enclosure, FeedState, Item, Match, Merge, Snapshot, SourceRef
 from recordcodec import from_dict, to_dict
 from aggregator.store import SCHEMA_VERSION, Store, decode, feeds_path
@@ -111,8 +112,14 @@ def test_file_is_tinydb_tables_in_the_records_codec_format(path: Path) -> None:
     raw = orjson.loads(path.read_bytes())
     assert set(raw) == {"meta", "items", "tombstones"}
     docs = sorted(raw["items"].values(), key=lambda d: d["id"])
+    # Each document is the record plus "_t", its title tokens (an index hint the decoder ignores).
+    assert [d.pop("_t") for d in docs] == [" ".join(sorted(title_tokens(d["title"]))) for d in docs]
     assert docs == sorted((to_dict(i) for i in snap.items.values()), key=lambda d: d["id"])
     assert raw["meta"]["1"]["schema_version"] == SCHEMA_VERSION
+    assert raw["meta"]["1"]["title_tokens"] == TOKENS_VERSION
+    # One document per line: the layout the store reads line by line (storelines).
+    lines = path.read_bytes().split(b"\n")
+    assert len(lines) == 3 + len(docs) + 2 and lines[2] == b'"items":{' and lines[-2:] == [b"}}", b""]
     assert list(raw["tombstones"].values()) == [{"key": "guid:x 9", "at": "2024-02-28T12:00:00+00:00"}]
     sidecar = orjson.loads(path.with_name("store.feeds.json").read_bytes())
     assert set(sidecar) == {"meta", "feeds"} and sidecar["meta"]["1"]["schema_version"] == SCHEMA_VERSION

@@ -34,13 +34,13 @@ def path(tmp_path: Path) -> Path:
 def reads(monkeypatch) -> list[Path]:
     """Every file the store reads, in order."""
     seen: list[Path] = []
-    real = OrjsonStorage.read
+    real = OrjsonStorage.read_bytes  # what read() and the line-by-line reader both call
 
     def spy(self):
         seen.append(self.path)
         return real(self)
 
-    monkeypatch.setattr(OrjsonStorage, "read", spy)
+    monkeypatch.setattr(OrjsonStorage, "read_bytes", spy)
     return seen
 
 
