@@ -106,9 +106,10 @@ def poll_snapshot(config: Config, snap: Snapshot, *, client: Any = None, transpo
                   on_start: OnStart | None = None) -> RunReport:
     """Poll into an already loaded snapshot (mutated in place); no store I/O.
 
-    Bodies go to the parser processes as soon as they arrive, so parsing overlaps
-    fetching; entries are merged afterwards in config order, so the result is the
-    same however many processes parsed them.
+    Bodies go to the parser processes as soon as they arrive, and each feed's entries
+    are merged (and tagged) as soon as it and every feed before it in the config are
+    parsed: merging overlaps fetching and parsing, and happens in config order, so the
+    result is the same however many processes parsed them.
     """
     settings = config.settings
     outcomes: dict[str, FeedOutcome] = {}
@@ -125,81 +126,115 @@ def poll_snapshot(config: Config, snap: Snapshot, *, client: Any = None, transpo
     if on_start:
         on_start(len(jobs))
     before = {key: state.current_url for key, state in snap.feeds.items()}
-    pending: dict[str, Future] = {}
     # A pool costs process start-up: worth it only when there is a lot to parse.
     workers = settings.parse_workers if len(jobs) >= POOL_MIN_JOBS else 1
+    merger = _Merger(config, snap, now, outcomes)
+    order = [source.key for source, _state in jobs]
+    arrived: dict[str, tuple[FetchResult, Future | None]] = {}
+    done = 0  # jobs merged so far, in config order
+
+    def advance(wait: bool) -> None:
+        nonlocal done
+        while done < len(order) and order[done] in arrived:
+            res, future = arrived[order[done]]
+            if future is not None and not wait and not future.done():
+                return
+            del arrived[order[done]]
+            done += 1
+            merger.handle(res, future.result() if future is not None else None)
 
     with parse.ParsePool(workers) as pool:
         def fetched(res: FetchResult) -> None:
             state = snap.feeds.get(res.source.key)
+            future = None
             if _needs_parse(res, state):
                 skip = frozenset(state.item_hashes) if state else frozenset()
-                pending[res.source.key] = pool.submit(
+                future = pool.submit(
                     parse.ParseJob(res.body or b"", res.final_url, dict(res.headers), res.source.key, skip))
+            arrived[res.source.key] = (res, future)
             if on_result:
                 on_result(res)
+            advance(wait=False)
 
         results = asyncio.run(fetch.fetch_all(jobs, settings, client=client, transport=transport, now=now,
                                               on_result=fetched)) if jobs else []
-        # The items are read (and indexed) only once some feed has something new to merge:
-        # a run where every feed answers 304 never reads them.
-        index: dedup.ItemIndex | None = None
-        changed: set[str] = set()
-        new = updated = 0
-        deferrals = [r for r in results if r.retry_after is not None]
-        for res in _drain(results):
-            key = res.source.key
-            state = snap.feeds.get(key)
-            future = pending.pop(key, None)
-            if future is None:
-                outcomes[key] = _outcome(res)
-                snap.feeds[key] = schedule.after_poll(res.source, state, res, now, settings)
-                continue
-            parsed = future.result()
-            if isinstance(parsed, ParseError):
-                snap.feeds[key] = schedule.after_poll(res.source, state, res, now, settings, error=parsed)
-                outcomes[key] = FeedOutcome(key, "failed", res.status, error=str(parsed))
-                continue
-            if not parsed.entries:  # e.g. only <lastBuildDate> moved: every item was known
-                snap.feeds[key] = schedule.after_poll(res.source, state, res, now, settings, parsed=parsed)
-                outcomes[key] = FeedOutcome(key, "fetched", res.status)
-                continue
-            if index is None:  # updates snap.items in place
-                index = dedup.ItemIndex(snap.items, snap.tombstones, settings.near_duplicates)
-            try:
-                n_new, n_upd = _merge(index, parsed, res.source.name, now, changed)
-            except StoreError:
-                raise  # the items file itself is damaged: stop before saving anything
-            except Exception as exc:  # noqa: BLE001 - a bug met by one feed must not cost the others
-                log.debug("merging %s failed", key, exc_info=True)
-                error = f"{key}: internal error while merging its entries: {type(exc).__name__}: {exc}"
-                outcomes[key] = FeedOutcome(key, "failed", res.status, error=_one_line_text(error))
-                continue
-            snap.feeds[key] = schedule.after_poll(res.source, state, res, now, settings, parsed=parsed)
-            new, updated = new + n_new, updated + n_upd
-            outcomes[key] = FeedOutcome(key, "fetched", res.status, new=n_new, updated=n_upd)
+        advance(wait=True)
 
+    deferrals = [r for r in results if r.retry_after is not None]
     snap.feeds.update(schedule.spread_host_deferrals(snap.feeds, config.sources, deferrals))
     for key, outcome in outcomes.items():  # report adopted permanent redirects
         state = snap.feeds.get(key)
         if state is not None and state.current_url and state.current_url != before.get(key):
             outcomes[key] = dataclasses.replace(outcome, redirected_to=state.current_url)
-
-    changed_topics: set[str] = set()
-    if index is not None:
-        items = index.items
-        rules = tag.Rules.compile(config.topics, config.sources)
-        for item_id in changed:
-            tagged = rules.tag(items[item_id])
-            items[item_id] = tagged
-            changed_topics.update(tagged.topics)
-            before = index.before.get(item_id)
-            if before is not None:
-                changed_topics.update(before.topics)
     return RunReport(
         outcomes=tuple(outcomes[s.key] for s in config.sources),
-        new_items=new, updated_items=updated, changed_topics=tuple(sorted(changed_topics)),
+        new_items=merger.new, updated_items=merger.updated, changed_topics=merger.changed_topics(),
     )
+
+
+class _Merger:
+    """Folds each polled feed into the snapshot: its state, its outcome, its entries (tagged)."""
+
+    def __init__(self, config: Config, snap: Snapshot, now: datetime, outcomes: dict[str, FeedOutcome]):
+        self.config, self.snap, self.now, self.outcomes = config, snap, now, outcomes
+        # The items are read (and indexed) only once some feed has something new to merge:
+        # a run where every feed answers 304 never reads them.
+        self.index: dedup.ItemIndex | None = None
+        self.rules = tag.Rules.compile(config.topics, config.sources)
+        self.changed: set[str] = set()
+        self.new = self.updated = 0
+
+    def handle(self, res: FetchResult, parsed: ParsedFeed | ParseError | None) -> None:
+        key, settings, now = res.source.key, self.config.settings, self.now
+        state = self.snap.feeds.get(key)
+        if parsed is None:
+            self.outcomes[key] = _outcome(res)
+            self.snap.feeds[key] = schedule.after_poll(res.source, state, res, now, settings)
+            return
+        if isinstance(parsed, ParseError):
+            self.snap.feeds[key] = schedule.after_poll(res.source, state, res, now, settings, error=parsed)
+            self.outcomes[key] = FeedOutcome(key, "failed", res.status, error=str(parsed))
+            return
+        n_new = n_upd = 0
+        if parsed.entries:  # none: e.g. only <lastBuildDate> moved, every item was known
+            if self.index is None:  # updates snap.items in place
+                self.index = dedup.ItemIndex(self.snap.items, self.snap.tombstones, settings.near_duplicates)
+            changed: set[str] = set()
+            try:
+                n_new, n_upd = _merge(self.index, parsed, res.source.name, now, changed)
+            except StoreError:
+                raise  # the items file itself is damaged: stop before saving anything
+            except Exception as exc:  # noqa: BLE001 - a bug met by one feed must not cost the others
+                log.debug("merging %s failed", key, exc_info=True)
+                error = f"{key}: internal error while merging its entries: {type(exc).__name__}: {exc}"
+                self.outcomes[key] = FeedOutcome(key, "failed", res.status, error=_one_line_text(error))
+                self._tag(changed)  # it may have changed some items before it failed
+                return
+            self._tag(changed)
+        self.snap.feeds[key] = schedule.after_poll(res.source, state, res, now, settings, parsed=parsed)
+        self.new, self.updated = self.new + n_new, self.updated + n_upd
+        self.outcomes[key] = FeedOutcome(key, "fetched", res.status, new=n_new, updated=n_upd)
+
+    def _tag(self, ids: set[str]) -> None:
+        """Tag what one feed changed, now (an item a later feed changes again is tagged again):
+        the topics depend on nothing but the item itself."""
+        items = self.snap.items
+        for item_id in ids:
+            items[item_id] = self.rules.tag(items[item_id])
+        self.changed |= ids
+
+    def changed_topics(self) -> tuple[str, ...]:
+        """Topics of the changed items, as they are and as they were."""
+        if self.index is None:
+            return ()
+        topics: set[str] = set()
+        heads = self.snap.heads()
+        for item_id in self.changed:
+            topics.update(heads[item_id].topics)
+            before = self.index.before.get(item_id)
+            if before is not None:
+                topics.update(before.topics)
+        return tuple(sorted(topics))
 
 
 def _needs_parse(res: FetchResult, state: FeedState | None) -> bool:
@@ -219,13 +254,6 @@ def _outcome(res: FetchResult) -> FeedOutcome:
     if res.not_modified:
         return FeedOutcome(key, "not_modified", 304)
     return FeedOutcome(key, "unchanged", res.status)  # the same bytes as last time
-
-
-def _drain(results: list[FetchResult]) -> Iterator[FetchResult]:
-    """Yield the results in order, letting go of each body once it has been handled."""
-    results.reverse()
-    while results:
-        yield results.pop()
 
 
 def _merge(index: "dedup.ItemIndex", parsed: ParsedFeed, name: str, now: datetime,
