@@ -175,14 +175,19 @@ class NearDupIndex:
             self._pending.setdefault(self._bucket(when), []).append(item_id)
 
     def _ensure(self, b: int) -> None:
+        meta, load, add = self._meta, self._load, self._add
         for k in (b - 1, b, b + 1):
             ids = self._pending.pop(k, None)
             if ids:
                 for item_id in ids:
-                    if item_id not in self._meta:  # not re-indexed since
-                        self.add(item_id, *self._load(item_id))
+                    if item_id not in meta:  # not re-indexed since
+                        title, when = load(item_id)
+                        add(item_id, title, when, k)  # deferred in bucket k: no need to compute it again
 
     def add(self, item_id: str, title: frozenset[str], when: datetime | None) -> None:
+        self._add(item_id, title, when, None if when is None else self._bucket(when))
+
+    def _add(self, item_id: str, title: frozenset[str], when: datetime | None, b: int | None) -> None:
         old = self._meta.get(item_id)
         if old is not None:
             if old == (title, when):
@@ -195,9 +200,8 @@ class NearDupIndex:
                     if ids and item_id in ids:
                         ids.remove(item_id)
         self._meta[item_id] = (title, when)
-        if when is None:
+        if b is None:
             return
-        b = self._bucket(when)
         postings = self._postings
         for tok in title:
             by_bucket = postings.get(tok)

@@ -234,6 +234,11 @@ class Store:
         self._read_ok.add(self.path)
         return decoded
 
+    def _damaged(self, message: str) -> errors.StoreCorrupt:
+        """An item that does not decode, met after the load: nothing may be saved now."""
+        self._unreadable = errors.StoreCorrupt(self.path, message, self.backup if self.backup.exists() else None)
+        return self._unreadable
+
     def _read_items(self) -> tuple[MutableMapping[str, Item], dict[str, datetime]] | None:
         """(items, tombstones): line by line (:mod:`storelines`), or parsed whole if the
         file is in another layout; None if there is no file."""
@@ -245,7 +250,7 @@ class Store:
             except OSError as exc:
                 raise errors.StoreError(self.path, f"cannot read: {exc.strerror}") from exc
             try:
-                lines = read_lines(data, self.path.name)
+                lines = read_lines(data, "items", self._damaged)
             finally:
                 _DATES.clear()
             if lines is not None:
@@ -312,8 +317,7 @@ class Store:
         items = snapshot.items
         table = items if isinstance(items, ItemTable) else ItemTable(items)
         meta = encode_items(Snapshot(meta=snapshot.meta), now)["meta"]["1"]
-        chunks = write_lines(meta, {k: utc(at) for k, at in snapshot.tombstones.items()},
-                             table.documents(_dumps), _dumps)
+        chunks = write_lines(meta, {k: utc(at) for k, at in snapshot.tombstones.items()}, table, _dumps)
         try:
             with _gc_paused():
                 atomic_write(self.path, chunks, backup=self.backup)

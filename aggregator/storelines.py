@@ -4,32 +4,35 @@ A run needs every stored item's identity keys, time, topics and sources (to matc
 entries, pick what to publish, apply retention) but the full text of only a few: the
 ones it changes and the ones it publishes. Decoding 100k items into records took 2 s
 of a 10 s warm poll at N = 2000, and the whole-file parse tree briefly held 3x the
-file in memory (issue 8). So the items file is written one TinyDB document per line::
+file in memory (issue 8). So the items file is written one line per table and one
+per item::
 
-    {"meta":{"1":{"schema_version":3,"saved_at":"..."}},
+    {"meta":{"1":{"schema_version":3,"saved_at":"...","title_tokens":1}},
     "tombstones":{"1":{"key":"...","at":"..."},"2":{...}},
+    "heads":{"1":{"rows":[["<id>",[keys],"title",published,updated,first_seen,[topics],[feeds],"tokens"],...]}},
     "items":{
     "1":{"id":"...","keys":[...],"title":"...",...},
     "2":{...}
     }}
 
-which is the same JSON (whitespace between tokens means nothing to JSON, so TinyDB
-and any JSON tool still read it whole), and :func:`read_lines` reads it line by line:
-each item line is parsed once for its :class:`ItemHead` and kept as bytes.
-:class:`ItemTable` decodes an item at its first access, and saves an untouched item
-by writing its line back as it was: no decoding, no encoding. orjson never writes a
-raw newline inside a string, so a line is always one whole document.
+It is the same JSON as ever (whitespace between tokens means nothing to JSON: TinyDB
+and any JSON tool read it whole), plus the "heads" table: for each item, in item
+order, what :class:`ItemHead` holds, including its title tokens for the near-duplicate
+index. :func:`read_lines` parses that one line and only locates the item lines (each
+checked to start with its head's id); :class:`ItemTable` decodes an item at its first
+access and saves an untouched one by writing its line back as it was. orjson never
+writes a raw newline inside a string, so a line is always one whole document.
 
-A file in any other layout (older stores, hand edits) is not an error: the caller
-parses it whole and the next save writes the lines.
+A file in any other layout (older stores, tokens of another version, a heads table
+that does not match its items) is not an error: the caller parses it whole (which
+checks every document) and the next save writes the lines.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, MutableMapping
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import orjson
 
@@ -37,19 +40,21 @@ from .records import Item
 from .similarity import TOKENS_VERSION, title_tokens
 from .storeformat import _DATES, NotAStore, _dt, decoder
 
-_HEAD = b'{"meta":{"1":'
+_META = b'{"meta":{"1":'
 _TOMBSTONES = b'"tombstones":{'
+_HEADS = b'"heads":{"1":{"rows":'
 _ITEMS = b'"items":{'
 _END = b"}}\n"
 _NL = b"\n"
 
 
-@dataclass(frozen=True, slots=True)
-class ItemHead:
+class ItemHead(NamedTuple):
     """What a run needs of every stored item without decoding it.
 
     The attribute names are Item's, so code that only reads these (selection,
-    retention, counts, dedup's key index) takes heads and items alike.
+    retention, counts, dedup's key index) takes heads and items alike. A named tuple,
+    not a frozen dataclass: 100k of them are built per run, and a frozen dataclass's
+    ``__init__`` costs one ``object.__setattr__`` per field (a third of the load).
     """
 
     id: str
@@ -72,41 +77,29 @@ def head_of(item: Item) -> ItemHead:
                     item.topics, item.feed_urls)
 
 
-_memo = _DATES.get
+def _when(value: Any) -> datetime | None:
+    return None if value is None else _DATES.get(value) or _dt(value)
 
 
-def head_from_doc(doc: Any) -> ItemHead:
-    """The head of a stored item document; TypeError/ValueError/KeyError name what is wrong.
+def head_of_row(row: Any) -> ItemHead:
+    """An ItemHead from its row in the heads table; TypeError/ValueError name what is wrong."""
+    item_id, keys, title, published, updated, first_seen, topics, feeds, tokens = row
+    if type(item_id) is not str or not item_id or type(title) is not str or type(tokens) is not str:
+        raise TypeError("a head's id, title or tokens is not a string")
+    return ItemHead(item_id, tuple(keys), title, _when(published), _when(updated), _when(first_seen),
+                    tuple(topics), tuple(feeds), tokens)
 
-    As strict as the full decoder on these fields (runs once per stored item per run,
-    so the checks are inlined): it too leaves the elements of string lists unchecked.
-    """
-    if type(doc) is not dict:
-        raise TypeError(f"expected an object, got {type(doc).__name__}")
-    item_id, title, keys, topics = doc["id"], doc["title"], doc.get("keys") or [], doc.get("topics") or []
-    if type(item_id) is not str or not item_id:
-        raise ValueError("item id is empty" if item_id == "" else "Item.id is not a string")
-    if type(title) is not str or type(keys) is not list or type(topics) is not list:
-        raise TypeError("Item.title is not a string, or Item.keys or Item.topics is not a list")
-    sources = doc.get("sources") or []
-    if type(sources) is not list:
-        raise TypeError("Item.sources is not a list")
-    urls = [s["feed_url"] for s in sources]  # TypeError if a source is not an object
-    if len(urls) > 1:
-        urls = list(dict.fromkeys(urls))
-    for url in urls:
-        if type(url) is not str:
-            raise TypeError("SourceRef.feed_url is not a string")
-    p, u, f = doc.get("published"), doc.get("updated"), doc.get("first_seen")
-    tokens = doc.get("_t")
-    return ItemHead(item_id, tuple(keys), title,
-                    p if p is None else _memo(p) or _dt(p), u if u is None else _memo(u) or _dt(u),
-                    f if f is None else _memo(f) or _dt(f), tuple(topics), tuple(urls),
-                    tokens if type(tokens) is str else None)
+
+def row_of(head: ItemHead) -> list[Any]:
+    tokens = head.tokens if head.tokens is not None else " ".join(sorted(title_tokens(head.title)))
+    return [head.id, head.keys, head.title, head.published, head.updated, head.first_seen,
+            head.topics, head.feed_urls, tokens]
 
 
 class ItemTable(MutableMapping[str, Item]):
     """Item.id -> Item, decoded at first access from the line it was read from.
+
+    A line that does not decode raises ``damaged(message)`` (the store's StoreCorrupt).
 
     ``heads()`` is a live view of every item's :class:`ItemHead`, without decoding;
     ``documents()`` yields each item's JSON document for the save, the unchanged ones
@@ -115,14 +108,12 @@ class ItemTable(MutableMapping[str, Item]):
     """
 
     def __init__(self, items: Mapping[str, Item] | None = None, *,
-                 lines: Mapping[str, tuple[ItemHead, memoryview]] | None = None,
-                 where: str = "items"):
-        self._heads: dict[str, ItemHead] = {}
-        self._raw: dict[str, memoryview] = {}  # as read; dropped once an item is replaced
+                 heads: dict[str, ItemHead] | None = None, raw: dict[str, memoryview] | None = None,
+                 where: str = "items", damaged: Callable[[str], Exception] = NotAStore):
+        self._heads: dict[str, ItemHead] = heads if heads is not None else {}
+        self._raw: dict[str, memoryview] = raw if raw is not None else {}  # as read; dropped once replaced
         self._items: dict[str, Item] = {}  # decoded or assigned
-        self._where = where
-        for item_id, (head, raw) in (lines or {}).items():
-            self._heads[item_id], self._raw[item_id] = head, raw
+        self._where, self._damaged = where, damaged
         for item in (items or {}).values():
             self[item.id] = item
 
@@ -131,10 +122,12 @@ class ItemTable(MutableMapping[str, Item]):
             return self._items[item_id]
         except KeyError:
             raw = self._raw[item_id]  # KeyError: no such item
-        try:
+        try:  # only its id was checked at load: this is where a damaged line shows
             item = decoder(Item)(orjson.loads(raw))
-        except (TypeError, ValueError, KeyError, AttributeError) as exc:  # read whole at load: a bit flipped since
-            raise NotAStore(f"{self._where}: item {item_id}: {exc}") from exc
+            if item.id != item_id:
+                raise ValueError(f"its document says id {item.id!r:.60}")
+        except (TypeError, ValueError, KeyError, AttributeError) as exc:
+            raise self._damaged(f"{self._where}: item {item_id}: {exc}") from exc
         self._items[item_id] = item
         return item
 
@@ -166,63 +159,62 @@ class ItemTable(MutableMapping[str, Item]):
         return len(self._items)
 
     def documents(self, encode: Callable[[Any], bytes]) -> Iterator[bytes | memoryview]:
-        """Each item's JSON document, in order: its line as read, or *encode* of the record
-        with its title tokens in ``_t`` (an index hint the record decoder ignores)."""
+        """Each item's JSON document, in order: its line as read, or *encode* of the record."""
         raw, items = self._raw, self._items
         for item_id in self._heads:
             doc = raw.get(item_id)
-            if doc is None:
-                item = items[item_id]
-                tokens = " ".join(sorted(title_tokens(item.title)))
-                doc = encode(item)[:-1] + b',"_t":' + encode(tokens) + b"}"
-            yield doc
+            yield doc if doc is not None else encode(items[item_id])
 
 
 # ----------------------------------------------------------------------------- the layout
 
 
-def write_lines(meta: dict[str, Any], tombstones: Mapping[str, datetime],
-                documents: Iterator[bytes | memoryview], dumps: Callable[[Any], bytes]
-                ) -> Iterator[bytes | memoryview]:
+def write_lines(meta: dict[str, Any], tombstones: Mapping[str, datetime], table: ItemTable,
+                dumps: Callable[[Any], bytes]) -> Iterator[bytes | memoryview]:
     """The items file in the line layout, as chunks to write in order."""
-    yield _HEAD + dumps({**meta, "title_tokens": TOKENS_VERSION}) + b"},\n"
-    yield _TOMBSTONES
-    yield b",".join(b'"%d":' % n + dumps({"key": k, "at": at})
-                    for n, (k, at) in enumerate(tombstones.items(), 1))
-    yield b"},\n" + _ITEMS + _NL
+    yield _META + dumps({**meta, "title_tokens": TOKENS_VERSION}) + b"},\n"
+    yield _TOMBSTONES + b",".join(b'"%d":' % n + dumps({"key": k, "at": at})
+                                  for n, (k, at) in enumerate(tombstones.items(), 1)) + b"},\n"
+    yield _HEADS + dumps([row_of(h) for h in table.heads().values()]) + b"}},\n"
+    yield _ITEMS + _NL
     n = 0
-    for doc in documents:
+    for doc in table.documents(dumps):
         n += 1
         yield (b',\n"%d":' if n > 1 else b'"%d":') % n
         yield doc
     yield (_NL if n else b"") + _END
 
 
-def is_line_layout(data: bytes) -> bool:
-    return data.startswith(_HEAD) and data.endswith(_END)
+def _line(data: bytes, start: int, prefix: bytes, suffix: bytes) -> tuple[memoryview, int] | None:
+    """The JSON between *prefix* and *suffix* of the line at *start*, and where the next begins."""
+    stop = data.find(_NL, start)
+    if stop < 0 or not data.startswith(prefix, start) or not data.endswith(suffix, start, stop + 1):
+        return None
+    return memoryview(data)[start + len(prefix):stop + 1 - len(suffix)], stop + 1
 
 
-def read_lines(data: bytes, where: str = "items"
+def read_lines(data: bytes, where: str = "items", damaged: Callable[[str], Exception] = NotAStore
                ) -> tuple[dict[str, Any], dict[str, datetime], ItemTable] | None:
-    """(meta, tombstones, items) of an items file in the line layout; None if it is in another.
-
-    Every item line is parsed (its head checked); a line that is not a valid item
-    raises NotAStore naming its document number.
+    """(meta, tombstones, items) of an items file in the line layout; None if it is in another
+    (or its heads, an index derived from the items, do not match them). Raises NotAStore for
+    a tombstone that is not one. The item lines are located, not parsed: ItemTable parses
+    one when asked for it.
     """
-    if not is_line_layout(data):
+    if not data.endswith(_END):
         return None
-    view = memoryview(data)
-    meta_end = data.find(b"},\n", len(_HEAD))
-    tomb_at = meta_end + 3
-    items_at = data.find(b"},\n" + _ITEMS + _NL, tomb_at)
-    if meta_end < 0 or items_at < 0 or not data.startswith(_TOMBSTONES, tomb_at):
-        return None
+    found = []
+    pos = 0
+    for prefix, suffix in ((_META, b"},\n"), (_TOMBSTONES, b"},\n"), (_HEADS, b"}},\n"), (_ITEMS, _NL)):
+        line = _line(data, pos, prefix, suffix)
+        if line is None:
+            return None
+        found.append(line[0])
+        pos = line[1]
     try:
-        meta = orjson.loads(view[len(_HEAD):meta_end])
-        tombs = orjson.loads(view[tomb_at + len(_TOMBSTONES) - 1:items_at + 1])
+        meta, tombs, rows = orjson.loads(found[0]), orjson.loads(b"{" + bytes(found[1]) + b"}"), orjson.loads(found[2])
     except orjson.JSONDecodeError:
         return None  # not ours after all: let the whole-file parser say what is wrong
-    if type(meta) is not dict or type(tombs) is not dict or meta.get("title_tokens") != TOKENS_VERSION:
+    if type(meta) is not dict or meta.get("title_tokens") != TOKENS_VERSION or type(rows) is not list:
         return None  # another layout, or tokens of another version: parsed whole, written anew
     tombstones = {}
     for doc_id, doc in tombs.items():
@@ -233,22 +225,22 @@ def read_lines(data: bytes, where: str = "items"
             tombstones[key] = _dt(doc["at"])
         except (TypeError, ValueError, KeyError) as exc:
             raise NotAStore(f"tombstones document {doc_id}: {exc}") from exc
-    lines: dict[str, tuple[ItemHead, memoryview]] = {}
-    pos, end = items_at + len(b"},\n" + _ITEMS + _NL), len(data) - len(_END)
-    while pos < end:
-        stop = data.find(_NL, pos, end + 1)
-        if stop < 0:
-            return None
-        colon = data.find(b'":', pos, stop)
-        line_end = stop - 1 if data[stop - 1] == 0x2C else stop  # "," between documents
-        if data[pos] != 0x22 or colon < 0:
-            return None
-        doc_id = data[pos + 1:colon].decode("ascii", "replace")
-        raw = view[colon + 2:line_end]
+    heads: dict[str, ItemHead] = {}
+    raw: dict[str, memoryview] = {}
+    view, end = memoryview(data), len(data) - len(_END)
+    for n, row in enumerate(rows, 1):
         try:
-            head = head_from_doc(orjson.loads(raw))
-        except (TypeError, ValueError, KeyError) as exc:
-            raise NotAStore(f"items document {doc_id}: {exc}") from exc
-        lines[head.id] = (head, raw)
+            head = head_of_row(row)
+        except (TypeError, ValueError):
+            return None  # the heads are an index: rebuilt from the items, which are read whole
+        doc_at = pos + len(b'"%d":' % n)
+        stop = data.find(_NL, pos, end + 1)
+        if (stop < 0 or not data.startswith(b'"%d":' % n, pos)
+                or not data.startswith(b'{"id":' + orjson.dumps(head.id), doc_at)):
+            return None  # the heads do not describe these items: read them whole
+        raw[head.id] = view[doc_at:stop - 1 if data[stop - 1] == 0x2C else stop]  # "," between documents
+        heads[head.id] = head
         pos = stop + 1
-    return meta, tombstones, ItemTable(lines=lines, where=where)
+    if pos != end:
+        return None  # more items than heads
+    return meta, tombstones, ItemTable(heads=heads, raw=raw, where=where, damaged=damaged)

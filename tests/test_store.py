@@ -110,16 +110,18 @@ def test_file_is_tinydb_tables_in_the_records_codec_format(path: Path) -> None:
     snap = make_snapshot(rich=False)
     saved(path, snap)
     raw = orjson.loads(path.read_bytes())
-    assert set(raw) == {"meta", "items", "tombstones"}
+    assert set(raw) == {"meta", "items", "tombstones", "heads"}
     docs = sorted(raw["items"].values(), key=lambda d: d["id"])
-    # Each document is the record plus "_t", its title tokens (an index hint the decoder ignores).
-    assert [d.pop("_t") for d in docs] == [" ".join(sorted(title_tokens(d["title"]))) for d in docs]
     assert docs == sorted((to_dict(i) for i in snap.items.values()), key=lambda d: d["id"])
+    # The heads table: in item order, what every run reads of each item, title tokens included.
+    rows = raw.pop("heads")["1"]["rows"]
+    assert [r[0] for r in rows] == [d["id"] for d in raw["items"].values()]
+    assert [r[8] for r in rows] == [" ".join(sorted(title_tokens(d["title"]))) for d in raw["items"].values()]
     assert raw["meta"]["1"]["schema_version"] == SCHEMA_VERSION
     assert raw["meta"]["1"]["title_tokens"] == TOKENS_VERSION
     # One document per line: the layout the store reads line by line (storelines).
     lines = path.read_bytes().split(b"\n")
-    assert len(lines) == 3 + len(docs) + 2 and lines[2] == b'"items":{' and lines[-2:] == [b"}}", b""]
+    assert len(lines) == 4 + len(docs) + 2 and lines[3] == b'"items":{' and lines[-2:] == [b"}}", b""]
     assert list(raw["tombstones"].values()) == [{"key": "guid:x 9", "at": "2024-02-28T12:00:00+00:00"}]
     sidecar = orjson.loads(path.with_name("store.feeds.json").read_bytes())
     assert set(sidecar) == {"meta", "feeds"} and sidecar["meta"]["1"]["schema_version"] == SCHEMA_VERSION
@@ -223,7 +225,7 @@ CORRUPTIONS = {
     "item not an object": lambda good: b'{"items": {"1": "x"}}',
     "item without title": lambda good: b'{"items": {"1": {"id": "a", "keys": [], "canonical_url": null,'
                                        b' "link": null}}}',
-    "bad date": lambda good: good.replace(b'"2024-03-01T12:00:00+00:00"', b'"yesterday"', 1),
+    "bad date": lambda good: good.replace(b'"published":"2024-03-01T12:00:00+00:00"', b'"published":"yesterday"', 1),
     "bad version": lambda good: b'{"meta": {"1": {"schema_version": "two"}}}',
     "future schema": lambda good: b'{"meta": {"1": {"schema_version": 99}}, "items": {}}',
 }
@@ -239,7 +241,8 @@ def test_corrupt_store_is_reported_and_never_overwritten(path: Path, kind: str) 
     store = Store(path)
     snap = store.load()  # the feed states load; the items file is read at first access
     with pytest.raises(errors.StoreCorrupt) as info:
-        snap.items
+        # An item's document is parsed when the item is used (its head, at first access).
+        list(snap.items.values())
     message = str(info.value)
     assert "\n" not in message and message.startswith(str(path))
     assert info.value.backup == path.with_name("store.json.bak") and "store.json.bak" in message

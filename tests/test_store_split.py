@@ -271,7 +271,7 @@ def test_migrates_a_schema_2_single_file_to_two_files(path: Path, reads: list[Pa
 
     store.save(snap)
     items, feeds = orjson.loads(path.read_bytes()), orjson.loads(feeds_path(path).read_bytes())
-    assert set(items) == {"meta", "items", "tombstones"} and set(feeds) == {"meta", "feeds"}
+    assert set(items) == {"meta", "items", "tombstones", "heads"} and set(feeds) == {"meta", "feeds"}
     assert items["meta"]["1"]["schema_version"] == feeds["meta"]["1"]["schema_version"] == SCHEMA_VERSION == 3
     assert "migrated_from" not in feeds["meta"]["1"]
     assert path.with_name("store.json.bak").read_bytes() == v2  # the schema 2 file is kept

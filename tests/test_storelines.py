@@ -19,8 +19,7 @@ from aggregator.records import Snapshot
 from aggregator.similarity import TOKENS_VERSION, title_tokens
 from aggregator.store import Store
 from aggregator.storeformat import NotAStore
-from aggregator.storelines import ItemHead, ItemTable, head_from_doc, head_of, read_lines, write_lines
-from recordcodec import to_dict
+from aggregator.storelines import ItemHead, ItemTable, head_of, head_of_row, read_lines, row_of, write_lines
 from test_store import NOW, make_item, make_snapshot, saved
 
 
@@ -30,8 +29,7 @@ def _dumps(value: object) -> bytes:
 
 def _file(items: dict, tombstones: dict | None = None, meta: dict | None = None) -> bytes:
     table = items if isinstance(items, ItemTable) else ItemTable(items)
-    return b"".join(write_lines(meta or {"schema_version": 3}, tombstones or {},
-                                table.documents(_dumps), _dumps))
+    return b"".join(write_lines(meta or {"schema_version": 3}, tombstones or {}, table, _dumps))
 
 
 @pytest.fixture
@@ -53,7 +51,7 @@ def test_round_trip_is_valid_json_and_gives_the_same_items(n: int, rich: bool) -
     heads = table.heads()
     for item in items.values():
         head = heads[item.id]
-        assert dataclasses.replace(head, tokens=None) == head_of(item)
+        assert head._replace(tokens=None) == head_of(item)
         assert head.tokens == " ".join(sorted(title_tokens(item.title)))
     assert dict(table) == items  # decoded on access, equal to what went in
     assert table.decoded == n
@@ -70,8 +68,8 @@ def test_untouched_items_are_written_back_byte_for_byte_without_decoding() -> No
     again = _file(table)
     assert table.decoded == 2  # the two assigned: the others went back as bytes
     old_lines, new_lines = data.split(b"\n"), again.split(b"\n")
-    assert new_lines[3] == old_lines[3]  # item 0, untouched: its line as read
-    assert new_lines[5].rstrip(b",") == old_lines[6].replace(b'"4":', b'"3":').rstrip(b",")  # item 3: renumbered only
+    assert new_lines[4] == old_lines[4]  # item 0, untouched: its line as read
+    assert new_lines[6].rstrip(b",") == old_lines[7].replace(b'"4":', b'"3":').rstrip(b",")  # item 3: renumbered only
     _m, _t, back = read_lines(again)
     assert list(back) == [make_item(0).id, changed.id, make_item(3).id, make_item(7).id]
     assert back[changed.id] == changed and back.heads()[changed.id].title == "Changed headline"
@@ -93,45 +91,59 @@ def test_snapshot_heads_are_the_items_themselves_for_a_plain_dict() -> None:
     assert all(isinstance(h, ItemHead) for h in table_snap.heads().values())
 
 
-def _doc(**changes: object) -> dict:
-    return {**to_dict(make_item(1)), **changes}
+def _row(**changes: object) -> list:
+    names = ["id", "keys", "title", "published", "updated", "first_seen", "topics", "feeds", "tokens"]
+    row = dict(zip(names, orjson.loads(orjson.dumps(row_of(head_of(make_item(1)))))))
+    return list({**row, **changes}.values())
 
 
-@pytest.mark.parametrize("doc, message", [
-    ([], "expected an object"),
-    (_doc(id=""), "item id is empty"),
-    (_doc(id=5), "Item.id is not a string"),
-    (_doc(title=None), "Item.title is not a string"),
-    (_doc(keys="guid:x"), "Item.keys or Item.topics is not a list"),
-    (_doc(topics={"a": 1}), "Item.keys or Item.topics is not a list"),
-    (_doc(sources={"feed_url": "x"}), "Item.sources is not a list"),
-    (_doc(sources=["x"]), "string indices must be integers"),
-    (_doc(sources=[{"feed_url": 3}]), "SourceRef.feed_url is not a string"),
-    (_doc(published="yesterday"), "Invalid isoformat"),
+def test_a_head_survives_its_row() -> None:
+    head = head_of(make_item(1, rich=True))
+    assert head_of_row(orjson.loads(orjson.dumps(row_of(head)))) == head._replace(
+        tokens=" ".join(sorted(title_tokens(head.title))))
+
+
+@pytest.mark.parametrize("row", [
+    _row(id=""), _row(id=5), _row(title=None), _row(tokens=["a"]), _row(published="yesterday"),
+    _row()[:-1],  # a field short
 ])
-def test_head_from_doc_refuses_what_the_full_decoder_refuses(doc: object, message: str) -> None:
-    with pytest.raises((TypeError, ValueError, KeyError), match=message):
-        head_from_doc(doc)
+def test_a_bad_row_is_refused_and_the_file_is_read_whole(row: list) -> None:
+    with pytest.raises((TypeError, ValueError)):
+        head_of_row(row)
+    data = _file({make_item(1).id: make_item(1)})
+    lines = data.split(b"\n")
+    lines[2] = b'"heads":{"1":{"rows":' + orjson.dumps([row]) + b"}},"
+    assert read_lines(b"\n".join(lines)) is None
 
 
-def test_head_from_doc_reads_sources_once_each_in_order() -> None:
-    doc = _doc(sources=[{"feed_url": "b"}, {"feed_url": "a"}, {"feed_url": "b"}])
-    assert head_from_doc(doc).feed_urls == ("b", "a")
+def test_heads_that_do_not_match_the_items_make_the_file_read_whole() -> None:
+    data = _file({i.id: i for i in (make_item(k) for k in range(3))})
+    lines = data.split(b"\n")
+    swapped = b"\n".join([*lines[:4], lines[5], lines[4], *lines[6:]])
+    assert orjson.loads(swapped)  # still valid JSON
+    assert read_lines(swapped) is None  # item 1's line where item 0's head says it is
+    assert read_lines(data.replace(lines[6] + b"\n", b"").replace(lines[5], lines[5].rstrip(b","))) is None
 
 
 @pytest.mark.parametrize("data", [
     b'{"meta":{"1":{}},"items":{}}',  # one line: the schema 3 whole-file layout
     b"",
-    b'{"meta":{"1":{"schema_version":3}},\n"tombstones":{},\n"items":{\n}}\n',  # no title_tokens
+    b'{"meta":{"1":{"schema_version":3}},\n"tombstones":{},\n"heads":{"1":{"rows":[]}},\n"items":{\n}}\n',  # no tokens
 ])
 def test_other_layouts_are_left_to_the_whole_file_parser(data: bytes) -> None:
     assert read_lines(data) is None
 
 
-def test_a_cut_line_in_the_layout_is_not_a_store() -> None:
-    data = b'{"meta":{"1":{"schema_version":3,"title_tokens":%d}},\n"tombstones":{},\n"items":{\n"1":{"id"\n}}\n'
-    with pytest.raises(NotAStore, match="items document 1: unexpected end of data"):
-        read_lines(data % TOKENS_VERSION)
+def test_a_line_whose_document_has_another_id_is_damaged() -> None:
+    data = _file({make_item(0).id: make_item(0)})
+    lines = data.split(b"\n")
+    lines[4] = lines[4].replace(b'"keys":["guid', b'"keys":["x').replace(b'"id":"guid', b'"id":"guid', 1)
+    _m, _t, table = read_lines(b"\n".join(lines))
+    assert table[make_item(0).id].keys[0].startswith("x")  # the id is checked at load; the rest when used
+    broken = data.replace(b'"canonical_url":"https://a.example/0"', b'"canonical_url":"https://a.example/0","id":"other"')
+    _m, _t, table = read_lines(broken)
+    with pytest.raises(NotAStore, match="its document says id 'other'"):
+        table[make_item(0).id]
 
 
 def test_tokens_of_another_version_make_the_file_read_whole() -> None:
@@ -139,12 +151,13 @@ def test_tokens_of_another_version_make_the_file_read_whole() -> None:
     assert read_lines(data.replace(b'"title_tokens":%d' % TOKENS_VERSION, b'"title_tokens":0')) is None
 
 
-def test_a_damaged_line_names_its_document() -> None:
+def test_a_damaged_line_is_found_when_its_item_is_used() -> None:
     data = _file({i.id: i for i in (make_item(k) for k in range(3))})
-    lines = data.split(b"\n")
-    lines[4] = lines[4].replace(b'"title":"Item 1"', b'"title":17')
-    with pytest.raises(NotAStore, match="items document 2: Item.title is not a string"):
-        read_lines(b"\n".join(lines))
+    damaged = data.replace(b'"title":"Item 1"', b'"title":17')
+    _meta, _tombs, table = read_lines(damaged)  # located, not parsed
+    assert table[make_item(0).id] == make_item(0)
+    with pytest.raises(NotAStore, match=f"items: item {make_item(1).id}: Item.title is 17, not a string"):
+        table[make_item(1).id]
 
 
 # ----------------------------------------------------------------------------- through the Store
@@ -186,8 +199,9 @@ def test_a_line_damaged_on_disk_is_a_corrupt_store_and_nothing_is_saved(path: Pa
     path.write_bytes(data.replace(b'"title":"Item 1"', b'"title":[1]'))
     store = Store(path)
     snap = store.load()
-    with pytest.raises(errors.StoreCorrupt, match=r"store\.json.*items document 2"):
-        snap.items
+    assert len(snap.items) == 3  # located
+    with pytest.raises(errors.StoreCorrupt, match=rf"store\.json: items: item {make_item(1).id}: Item.title"):
+        snap.items[make_item(1).id]
     before = path.read_bytes()
     with pytest.raises(errors.StoreCorrupt):
         store.save(snap)
