@@ -29,7 +29,7 @@ class FileState:
 
     path: Path
     backup: Path
-    kind: str  # "items" | "feeds"
+    kind: str  # "items" | "journal" | "feeds"
     snap: Snapshot | None = None  # what it holds; None: missing or does not load
     error: NotAStore | errors.StoreError | None = None
 
@@ -38,7 +38,7 @@ class FileState:
         return self.snap is None and self.error is None
 
     def decode(self) -> Callable[[object], Snapshot]:
-        return decode_snapshot if self.kind == "items" else _snapshot_of_feeds
+        return _snapshot_of_feeds if self.kind == "feeds" else decode_snapshot
 
 
 def inspect(path: Path, backup: Path, kind: str) -> FileState:
@@ -49,12 +49,26 @@ def inspect(path: Path, backup: Path, kind: str) -> FileState:
         return dataclasses.replace(state, error=exc)
 
 
-def _files(store: Store) -> tuple[FileState, FileState]:
+def _files(store: Store) -> tuple[FileState, FileState, FileState]:
     items = inspect(store.path, store.backup, "items")
     feeds = inspect(store.feeds_path, store.feeds_backup, "feeds")
+    journal = inspect(store.journal, store.journal_backup, "journal")
     if items.missing and not feeds.missing:  # a feeds file is only ever written after its items file
         items = dataclasses.replace(items, error=NotAStore(f"missing, but its feeds file {feeds.path.name} exists"))
-    return items, feeds
+    return items, feeds, journal
+
+
+def _with_journal(items: Snapshot, journal: FileState) -> tuple[Snapshot, str]:
+    """The items file's snapshot brought up to date by its journal, and a word on the journal."""
+    snap = journal.snap
+    if snap is None:
+        return items, ""
+    if not items.meta.get("generation") or snap.meta.get("base") != items.meta.get("generation"):
+        return items, f"; {journal.path.name} ignored (written for an older items file)"
+    merged = {k: v for k, v in items.items.items() if k not in set(snap.meta.get("deleted") or ())}
+    merged.update(snap.items)
+    return (Snapshot(items=merged, feeds=items.feeds, tombstones=snap.tombstones, meta=items.meta),
+            f"; {len(snap.items)} items changed since in {journal.path.name}")
 
 
 def _reason(exc: Exception) -> str:
@@ -88,18 +102,19 @@ def _backup_verdict(state: FileState) -> tuple[bool, str]:
 
 def check(store: Store, strict: bool = False) -> str:
     """See ``Store.check``."""
-    items, feeds = _files(store)
+    items, feeds, journal = _files(store)
     if items.missing and feeds.missing:
         return f"{store.path}: no store yet (the first run creates it); {_backup_verdict(items)[1]}"
-    bad = [s for s in (items, feeds) if s.error is not None]
+    bad = [s for s in (items, journal, feeds) if s.error is not None]
     if not bad:
-        whole = items.snap
+        whole, journal_note = _with_journal(items.snap, journal)
         if feeds.snap is not None:
             whole = Snapshot(items=whole.items, feeds=feeds.snap.feeds, tombstones=whole.tombstones,
                              meta=whole.meta)
         verdict = f"{store.path}: ok, {describe(whole)}"
         if feeds.snap is not None:
             verdict += f"; feed states in {feeds.path.name}"
+        verdict += journal_note
         old = [s.snap.meta["migrated_from"] for s in (items, feeds) if s.snap and s.snap.meta.get("migrated_from")]
         if old:
             verdict += f" (schema {min(old)} on disk, migrated on the next save)"
@@ -122,12 +137,12 @@ def check(store: Store, strict: bool = False) -> str:
 def restore(store: Store, now: datetime) -> str:
     """See ``Store.restore``. Checks every file to restore and its backup before changing any."""
     with store.lock():
-        items, feeds = _files(store)
-        for state in (items, feeds):
+        items, feeds, journal = _files(store)
+        for state in (items, journal, feeds):
             if isinstance(state.error, errors.StoreError):  # cannot even be read: not ours to replace
                 raise state.error
-        todo = [s for s in (items, feeds)
-                if s.error is not None or (s.missing and (s.kind == "items" or s.backup.exists()))]
+        todo = [s for s in (items, journal, feeds)
+                if s.error is not None or (s.missing and (s.kind == "items" or s.kind == "feeds" and s.backup.exists()))]
         if not todo:
             raise errors.StoreError(store.path, f"loads fine ({describe(_whole(items, feeds))}); "
                                                 "nothing to restore")
@@ -148,7 +163,7 @@ def restore(store: Store, now: datetime) -> str:
             was = f"; the unreadable file is kept as {kept.name}" if kept.exists() else ""
             done.append(f"restored {state.path} from {state.backup.name} "
                         f"({describe(good[state.path], state.kind)}){was}")
-        if items in todo and store.feeds_path.exists():
+        if (items in todo or journal in todo) and store.feeds_path.exists():
             done.append(_forget_validators(store))
         return "; ".join(done)
 

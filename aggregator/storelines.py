@@ -30,7 +30,7 @@ checks every document) and the next save writes the lines.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, MutableMapping
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from datetime import datetime
 from typing import Any, Callable, NamedTuple
 
@@ -114,8 +114,25 @@ class ItemTable(MutableMapping[str, Item]):
         self._raw: dict[str, memoryview] = raw if raw is not None else {}  # as read; dropped once replaced
         self._items: dict[str, Item] = {}  # decoded or assigned
         self._where, self._damaged = where, damaged
+        # Since the base file (the lines given here) was written: what is not as it says,
+        # in the journal or changed this run (an ordered set), and what of it is gone.
+        self._base = frozenset(self._raw)
+        self._recent: dict[str, None] = {}
+        self._deleted: set[str] = set()
+        self._journal_where, self._journal_damaged = "journal", damaged
         for item in (items or {}).values():
             self[item.id] = item
+
+    def apply_journal(self, journal: ItemTable, deleted: Iterable[str]) -> None:
+        """Bring the base file's items up to date with a journal: its deletions, then its items."""
+        for item_id in deleted:
+            if item_id in self._heads:
+                del self[item_id]
+        for item_id, head in journal._heads.items():
+            self._items.pop(item_id, None)
+            self._heads[item_id], self._raw[item_id] = head, journal._raw[item_id]
+            self._recent[item_id] = None
+        self._journal_where, self._journal_damaged = journal._where, journal._damaged
 
     def __getitem__(self, item_id: str) -> Item:
         try:
@@ -127,7 +144,9 @@ class ItemTable(MutableMapping[str, Item]):
             if item.id != item_id:
                 raise ValueError(f"its document says id {item.id!r:.60}")
         except (TypeError, ValueError, KeyError, AttributeError) as exc:
-            raise self._damaged(f"{self._where}: item {item_id}: {exc}") from exc
+            if item_id in self._base and item_id not in self._recent:
+                raise self._damaged(f"{self._where}: item {item_id}: {exc}") from exc
+            raise self._journal_damaged(f"{self._journal_where}: item {item_id}: {exc}") from exc
         self._items[item_id] = item
         return item
 
@@ -135,11 +154,15 @@ class ItemTable(MutableMapping[str, Item]):
         self._items[item_id] = item
         self._heads[item_id] = head_of(item)
         self._raw.pop(item_id, None)
+        self._recent[item_id] = None
 
     def __delitem__(self, item_id: str) -> None:
         del self._heads[item_id]
         self._items.pop(item_id, None)
         self._raw.pop(item_id, None)
+        self._recent.pop(item_id, None)
+        if item_id in self._base:
+            self._deleted.add(item_id)
 
     def __contains__(self, item_id: object) -> bool:
         return item_id in self._heads
@@ -158,27 +181,56 @@ class ItemTable(MutableMapping[str, Item]):
         """How many items were decoded or assigned (the rest are still bytes)."""
         return len(self._items)
 
-    def documents(self, encode: Callable[[Any], bytes]) -> Iterator[bytes | memoryview]:
-        """Each item's JSON document, in order: its line as read, or *encode* of the record."""
+    def documents(self, encode: Callable[[Any], bytes], ids: Iterable[str] | None = None
+                  ) -> Iterator[bytes | memoryview]:
+        """Each item's JSON document (of *ids*, else all, in order): its line as read, or
+        *encode* of the record."""
         raw, items = self._raw, self._items
-        for item_id in self._heads:
+        for item_id in self._heads if ids is None else ids:
             doc = raw.get(item_id)
             yield doc if doc is not None else encode(items[item_id])
+
+    # -- the journal: what changed since the base file was written
+
+    def recent(self) -> list[str]:
+        """Ids of the items not as the base file has them (new or changed), in table order."""
+        recent = self._recent
+        if len(recent) == len(self._heads):
+            return list(self._heads)
+        return [i for i in self._heads if i in recent] if recent else []
+
+    def deleted(self) -> list[str]:
+        """Ids in the base file of items since removed (sorted)."""
+        return sorted(self._deleted)
+
+    def rebase(self) -> None:
+        """The table was just written whole: that file is the base now."""
+        self._base = frozenset(self._heads)
+        self._recent, self._deleted = {}, set()
+
+    def journal_share(self) -> float:
+        """How much of the table a journal would hold (1.0 when there is no base file)."""
+        if not self._base:
+            return 1.0
+        return (len(self._recent) + len(self._deleted)) / max(len(self._heads), 1)
 
 
 # ----------------------------------------------------------------------------- the layout
 
 
 def write_lines(meta: dict[str, Any], tombstones: Mapping[str, datetime], table: ItemTable,
-                dumps: Callable[[Any], bytes]) -> Iterator[bytes | memoryview]:
-    """The items file in the line layout, as chunks to write in order."""
+                dumps: Callable[[Any], bytes], ids: list[str] | None = None) -> Iterator[bytes | memoryview]:
+    """The items file (or, with *ids*, a journal of those items) in the line layout, as
+    chunks to write in order."""
+    heads = table.heads()
     yield _META + dumps({**meta, "title_tokens": TOKENS_VERSION}) + b"},\n"
     yield _TOMBSTONES + b",".join(b'"%d":' % n + dumps({"key": k, "at": at})
                                   for n, (k, at) in enumerate(tombstones.items(), 1)) + b"},\n"
-    yield _HEADS + dumps([row_of(h) for h in table.heads().values()]) + b"}},\n"
+    rows = [row_of(h) for h in heads.values()] if ids is None else [row_of(heads[i]) for i in ids]
+    yield _HEADS + dumps(rows) + b"}},\n"
     yield _ITEMS + _NL
     n = 0
-    for doc in table.documents(dumps):
+    for doc in table.documents(dumps, ids):
         n += 1
         yield (b',\n"%d":' if n > 1 else b'"%d":') % n
         yield doc

@@ -19,7 +19,7 @@ import pytest
 
 from aggregator import errors
 from aggregator.records import FeedState, Snapshot
-from aggregator.store import SCHEMA_VERSION, OrjsonStorage, Store, feeds_path
+from aggregator.store import SCHEMA_VERSION, OrjsonStorage, Store, feeds_path, journal_path
 from test_store import DATA, NOW, leftovers, make_item, make_snapshot, saved
 
 FEED = "https://a.example/rss"
@@ -143,8 +143,9 @@ def test_items_read_or_assigned_are_written(path: Path, reads: list[Path]) -> No
     snap = store.load()
     snap.items  # read only: written back (cheaper than comparing), and nothing else read
     store.save(snap)
-    assert reads == [feeds_path(path), path]
+    assert reads == [feeds_path(path), path, journal_path(path)]  # the journal looked for, and absent
     assert path.with_name("store.json.bak").exists()
+    assert journal_path(path).exists()  # no change since the items file: an empty journal, not a rewrite
 
 
 def test_a_missing_items_file_beside_a_feeds_file_is_corrupt(path: Path) -> None:
