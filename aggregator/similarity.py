@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
 
+from . import gcpolicy
 from .records import NearDupSettings
 from .text import plain_text
 
@@ -179,10 +180,11 @@ class NearDupIndex:
         for k in (b - 1, b, b + 1):
             ids = self._pending.pop(k, None)
             if ids:
-                for item_id in ids:
-                    if item_id not in meta:  # not re-indexed since
-                        title, when = load(item_id)
-                        add(item_id, title, when, k)  # deferred in bucket k: no need to compute it again
+                with gcpolicy.long_lived():  # postings for every item of the bucket, kept all run
+                    for item_id in ids:
+                        if item_id not in meta:  # not re-indexed since
+                            title, when = load(item_id)
+                            add(item_id, title, when, k)  # deferred in bucket k: no need to compute it again
 
     def add(self, item_id: str, title: frozenset[str], when: datetime | None) -> None:
         self._add(item_id, title, when, None if when is None else self._bucket(when))

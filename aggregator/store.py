@@ -30,10 +30,10 @@ import filelock
 import orjson
 from tinydb import TinyDB
 
-from . import atomicfile, errors
+from . import atomicfile, errors, gcpolicy
 from .records import Item, Settings, Snapshot, utc
 from .retention import apply_prune
-from .storefile import (OrjsonStorage, _dumps, _gc_paused, _snapshot_of_feeds, atomic_write, backup_path,
+from .storefile import (OrjsonStorage, _dumps, _snapshot_of_feeds, atomic_write, backup_path,
                         feeds_path, journal_path, read_file)
 from .storelines import ItemTable, read_lines, write_lines
 from .storeformat import (_DATES, SCHEMA_VERSION, NotAStore, decode, decode_feeds, decode_items, decode_snapshot,
@@ -159,7 +159,7 @@ class Store:
         """(items, tombstones): line by line (:mod:`storelines`) and brought up to date by the
         journal, or parsed whole if the file is in another layout; None if there is no file."""
         self._generation = None
-        with _gc_paused():
+        with gcpolicy.long_lived():  # the heads live until the run ends
             try:
                 data = OrjsonStorage(self.path).read_bytes()
                 if data is None:
@@ -252,7 +252,7 @@ class Store:
 
     def _write(self, path: Path, backup: Path, data: Mapping[str, Any], like: Path | None = None) -> None:
         try:
-            with _gc_paused(), TinyDB(path, storage=OrjsonStorage, backup=backup, like=like) as db:
+            with gcpolicy.paused(), TinyDB(path, storage=OrjsonStorage, backup=backup, like=like) as db:
                 db.storage.write(data)  # the whole file, one write
         except OSError as exc:
             raise errors.StoreError(path, f"could not save ({exc.strerror or exc}); "
@@ -289,7 +289,7 @@ class Store:
 
     def _stream(self, path: Path, backup: Path, chunks: Iterator[bytes | memoryview]) -> None:
         try:
-            with _gc_paused():
+            with gcpolicy.paused():
                 atomic_write(path, chunks, backup=backup)
         except OSError as exc:
             raise errors.StoreError(path, f"could not save ({exc.strerror or exc}); "

@@ -6,16 +6,14 @@ that each stays small; ``store`` re-exports these names.
 
 from __future__ import annotations
 
-import gc
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping, TypeVar
+from typing import Any, Callable, Iterable, Mapping, TypeVar
 
 import orjson
 from tinydb import TinyDB
 from tinydb.storages import Storage
 
-from . import atomicfile, errors
+from . import atomicfile, errors, gcpolicy
 from .records import Snapshot
 from .storeformat import NotAStore, decode_feeds
 
@@ -68,18 +66,6 @@ def atomic_write(path: Path, payload: bytes | Iterable[bytes | memoryview], *, b
     atomicfile.write(path, payload, backup=backup, like=like)
 
 
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Building 100k records trips the cyclic GC hundreds of times for nothing."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
-
-
 def feeds_path(path: Path) -> Path:
     """The feeds file beside the items file *path*: ``aggregator.json`` -> ``aggregator.feeds.json``."""
     return path.with_name(f"{path.stem}.feeds{path.suffix}")
@@ -94,7 +80,7 @@ def read_file(path: Path, decode: Callable[[Any], T]) -> T | None:
 
     Raises NotAStore (the file does not hold a store) or StoreError (cannot be read).
     """
-    with _gc_paused():
+    with gcpolicy.paused():
         try:
             with TinyDB(path, storage=OrjsonStorage) as db:
                 raw = db.storage.read()
