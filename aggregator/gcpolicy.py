@@ -1,4 +1,4 @@
-"""When the cyclic garbage collector runs: not over the big, long-lived indexes of a run.
+"""When the cyclic garbage collector runs: not over the big, long-lived structures of a run.
 
 A run builds a few large structures that live until it ends: the store's item heads
 (100k at N=2000) and the near-duplicate index over them. CPython's collector visits
@@ -12,6 +12,11 @@ without collections (issue 8).
 ``gc.freeze()``-s what exists (a constant-time move to the permanent generation), so
 later collections skip it. Frozen objects are still freed by reference counting; only
 a reference cycle among them would outlive the run, and a cron run ends soon anyway.
+
+A cold poll grows the heap by a million tracked objects (100k items and their
+records): 11 full collections took 4.4 s of a 33 s cold poll at N=2000.
+:func:`one_run` keeps the young collections (which free the short-lived cycles of
+HTTP and asyncio) and defers the full ones to the end of the run.
 """
 
 from __future__ import annotations
@@ -40,3 +45,14 @@ def long_lived() -> Iterator[None]:
     with paused():
         yield
         gc.freeze()
+
+
+@contextmanager
+def one_run() -> Iterator[None]:
+    """A run: young generations collected as usual, no full collection until it ends."""
+    young, middle, full = gc.get_threshold()
+    gc.set_threshold(young, middle, 1 << 30)  # a full collection after 2**30 middle ones: never
+    try:
+        yield
+    finally:
+        gc.set_threshold(young, middle, full)

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any
 
-from . import dedup, fetch, health, parse, publish as publisher, schedule, tag
+from . import dedup, fetch, gcpolicy, health, parse, publish as publisher, schedule, tag
 from .errors import ParseError, StoreError
 from .records import (
     Config, FeedOutcome, FeedState, FetchResult, Item, ParsedFeed, PublishReport, RunReport, Snapshot,
@@ -72,7 +72,7 @@ def _poll(config: Config, *, publish: bool, now: datetime | None, **kwargs: Any)
     started = time.monotonic()
     now = now or utcnow()
     pub = None
-    with session(config) as (store, snap):
+    with gcpolicy.one_run(), session(config) as (store, snap):
         report = poll_snapshot(config, snap, now=now, **kwargs)
         report = _prune(config, snap, now, report)
         if snap.items_loaded:  # counts for the metrics of runs that will not read the items

@@ -40,3 +40,23 @@ def test_long_lived_freezes_what_was_built() -> None:
     assert gc.isenabled() and gc.get_freeze_count() >= before + len(built)
     collected = {id(o) for g in range(3) for o in gc.get_objects(generation=g)}
     assert gc.is_tracked(built[0]) and not {id(x) for x in built} & collected  # in the permanent generation
+
+
+def test_one_run_defers_full_collections_and_restores_the_thresholds() -> None:
+    before = gc.get_threshold()
+    with gcpolicy.one_run():
+        young, middle, full = gc.get_threshold()
+        assert (young, middle) == before[:2] and full >= 1 << 30
+    assert gc.get_threshold() == before
+
+
+def test_a_run_restores_the_thresholds_even_when_it_fails(tmp_path) -> None:
+    from aggregator import config, errors, pipeline
+
+    before = gc.get_threshold()
+    (tmp_path / "store.json").mkdir()  # a folder where the items file should be: the run fails
+    cfg = config.loads(f"settings:\n  store: {tmp_path / 'store.json'}\n  output_dir: {tmp_path / 'out'}\n"
+                       "topics:\n  nato:\n    title: NATO\n    keywords: [NATO]\nfeeds: []\n")
+    with pytest.raises(errors.StoreError):
+        pipeline.run(cfg)
+    assert gc.get_threshold() == before
