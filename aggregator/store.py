@@ -173,7 +173,7 @@ class Store:
             if lines is not None:
                 meta, tombstones, table = lines
                 schema_version({"meta": {"1": meta}})  # refuses a newer schema
-                self._generation = meta.get("generation")
+                self._generation = table.generation = meta.get("generation")
                 return table, self._read_journal(table) or tombstones
             try:
                 raw = orjson.loads(data)
@@ -270,14 +270,16 @@ class Store:
         table = items if isinstance(items, ItemTable) else ItemTable(items)
         meta = encode_items(Snapshot(meta=snapshot.meta), now)["meta"]["1"]
         tombstones = {k: utc(at) for k, at in snapshot.tombstones.items()}
-        if self._generation is not None and table.journal_share() <= JOURNAL_SHARE:
+        # A journal only completes the items file its table was read from.
+        if (self._generation is not None and table.generation == self._generation
+                and table.journal_share() <= JOURNAL_SHARE):
             meta.update(base=self._generation, deleted=table.deleted())
             self._stream(self.journal, self.journal_backup,
                          write_lines(meta, tombstones, table, _dumps, ids=table.recent()))
             return
         meta["generation"] = uuid.uuid4().hex
         self._stream(self.path, self.backup, write_lines(meta, tombstones, table, _dumps))
-        self._generation = meta["generation"]
+        self._generation = table.generation = meta["generation"]
         table.rebase()
         for stale in (self.journal, self.journal_backup):  # all in the items file now
             try:

@@ -65,7 +65,8 @@ def _with_journal(items: Snapshot, journal: FileState) -> tuple[Snapshot, str]:
         return items, ""
     if not items.meta.get("generation") or snap.meta.get("base") != items.meta.get("generation"):
         return items, f"; {journal.path.name} ignored (written for an older items file)"
-    merged = {k: v for k, v in items.items.items() if k not in set(snap.meta.get("deleted") or ())}
+    deleted = set(snap.meta.get("deleted") or ())
+    merged = {k: v for k, v in items.items.items() if k not in deleted}
     merged.update(snap.items)
     return (Snapshot(items=merged, feeds=items.feeds, tombstones=snap.tombstones, meta=items.meta),
             f"; {len(snap.items)} items changed since in {journal.path.name}")

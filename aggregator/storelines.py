@@ -120,6 +120,7 @@ class ItemTable(MutableMapping[str, Item]):
         self._recent: dict[str, None] = {}
         self._deleted: set[str] = set()
         self._journal_where, self._journal_damaged = "journal", damaged
+        self.generation: str | None = None  # of the items file it was read from (set by the store)
         for item in (items or {}).values():
             self[item.id] = item
 

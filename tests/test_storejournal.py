@@ -127,3 +127,16 @@ def test_a_store_copied_without_its_journal_still_loads(path: Path, tmp_path: Pa
     for name in ("store.json", "store.feeds.json"):
         shutil.copy(path.with_name(name), copy / name)
     assert dict(Store(copy / "store.json").load().items) == before  # the items file alone: as it was written
+
+
+def test_a_table_read_from_another_items_file_is_written_whole(path: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other" / "store.json"
+    saved(other, make_snapshot(3, rich=False))
+    foreign = Store(other).load().items  # read from another store's items file
+    store = Store(path)
+    snap = store.load()
+    snap.items  # this store has read its own items file (and knows its generation)
+    snap.items = foreign
+    store.save(snap)
+    assert not journal_path(path).exists()  # a journal would complete the wrong file
+    assert dict(Store(path).load().items) == dict(Store(other).load().items)
