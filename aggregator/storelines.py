@@ -86,6 +86,8 @@ def head_of_row(row: Any) -> ItemHead:
     item_id, keys, title, published, updated, first_seen, topics, feeds, tokens = row
     if type(item_id) is not str or not item_id or type(title) is not str or type(tokens) is not str:
         raise TypeError("a head's id, title or tokens is not a string")
+    if type(keys) is not list or type(topics) is not list or type(feeds) is not list:
+        raise TypeError("a head's keys, topics or feeds is not a list")
     return ItemHead(item_id, tuple(keys), title, _when(published), _when(updated), _when(first_seen),
                     tuple(topics), tuple(feeds), tokens)
 

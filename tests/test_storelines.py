@@ -105,6 +105,7 @@ def test_a_head_survives_its_row() -> None:
 
 @pytest.mark.parametrize("row", [
     _row(id=""), _row(id=5), _row(title=None), _row(tokens=["a"]), _row(published="yesterday"),
+    _row(keys="guid:x"), _row(topics={"nato": 1}), _row(feeds=None),
     _row()[:-1],  # a field short
 ])
 def test_a_bad_row_is_refused_and_the_file_is_read_whole(row: list) -> None:
