@@ -202,6 +202,9 @@ def _keyed(items: Iterable[Item], now: datetime) -> _Keyed:
 def select(config: Config, items: Iterable[Item], now: datetime) -> dict[str, list[Item]]:
     """slug (and "all") -> its items, newest first, cut to max_items and max_age_days.
 
+    *items* may be the store's ItemHeads (``Snapshot.heads()``): only id, dates and
+    topics are read, and what comes back is what went in.
+
     Newest first by item_time, ties by Item.id. One pass sorts the items into their
     topics; each slug then takes its top N (heapq.nsmallest, stable: the same answer as
     sorting everything) instead of sorting the whole store.

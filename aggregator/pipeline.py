@@ -180,7 +180,7 @@ class _Merger:
         # The items are read (and indexed) only once some feed has something new to merge:
         # a run where every feed answers 304 never reads them.
         self.index: dedup.ItemIndex | None = None
-        self.rules = tag.Rules.compile(config.topics, config.sources)
+        self.rules: tag.Rules | None = None  # compiled when the first item changes
         self.changed: set[str] = set()
         self.new = self.updated = 0
 
@@ -218,9 +218,11 @@ class _Merger:
     def _tag(self, ids: set[str]) -> None:
         """Tag what one feed changed, now (an item a later feed changes again is tagged again):
         the topics depend on nothing but the item itself."""
+        if ids and self.rules is None:
+            self.rules = tag.Rules.compile(self.config.topics, self.config.sources)
         items = self.snap.items
         for item_id in ids:
-            items[item_id] = self.rules.tag(items[item_id])
+            items[item_id] = self.rules.tag(items[item_id])  # type: ignore[union-attr]
         self.changed |= ids
 
     def changed_topics(self) -> tuple[str, ...]:

@@ -282,9 +282,9 @@ class Item:
 class Snapshot:
     """The whole store in memory: loaded once per run, saved once per run.
 
-    ``items`` (Item.id -> Item) and ``tombstones`` (identity key -> pruned at) may be
-    read on first access through *lazy*, a function the store passes that returns both:
-    a poll where no feed changed then never reads them. Assigning either one marks it
+    ``items`` (Item.id -> Item: a dict, or the store's ItemTable, which decodes items
+    on demand) and ``tombstones`` (identity key -> pruned at) may be read on first access
+    through *lazy*, a function the store passes: a poll where no feed changed never reads them. Assigning either one marks it
     loaded; ``items_loaded`` tells the store whether the items must be written back.
     ``feeds`` (Source.key -> FeedState) and ``meta`` are plain attributes.
     """
