@@ -28,7 +28,6 @@ from typing import Any, Callable, Iterator, Mapping, MutableMapping, TypeVar
 
 import filelock
 import orjson
-from tinydb import TinyDB
 
 from . import atomicfile, errors, gcpolicy
 from .records import Item, Settings, Snapshot, utc
@@ -251,15 +250,7 @@ class Store:
         self._write(self.feeds_path, self.feeds_backup, encode_feeds(snapshot, now), like=self.path)
 
     def _write(self, path: Path, backup: Path, data: Mapping[str, Any], like: Path | None = None) -> None:
-        try:
-            with gcpolicy.paused(), TinyDB(path, storage=OrjsonStorage, backup=backup, like=like) as db:
-                db.storage.write(data)  # the whole file, one write
-        except OSError as exc:
-            raise errors.StoreError(path, f"could not save ({exc.strerror or exc}); "
-                                          "the previous file is unchanged") from exc
-        except TypeError as exc:  # orjson.JSONEncodeError
-            raise errors.StoreError(path, f"could not save: {exc}") from exc
-        self._read_ok.add(path)
+        self._stream(path, backup, lambda: _dumps(data), like=like)  # the whole file, one write
 
     def _write_items(self, snapshot: Snapshot, now: datetime) -> None:
         """The items that changed since the items file was written go to the journal, a small
@@ -275,10 +266,10 @@ class Store:
                 and table.journal_share() <= JOURNAL_SHARE):
             meta.update(base=self._generation, deleted=table.deleted())
             self._stream(self.journal, self.journal_backup,
-                         write_lines(meta, tombstones, table, _dumps, ids=table.recent()))
+                         lambda: write_lines(meta, tombstones, table, _dumps, ids=table.recent()))
             return
         meta["generation"] = uuid.uuid4().hex
-        self._stream(self.path, self.backup, write_lines(meta, tombstones, table, _dumps))
+        self._stream(self.path, self.backup, lambda: write_lines(meta, tombstones, table, _dumps))
         self._generation = table.generation = meta["generation"]
         table.rebase()
         for stale in (self.journal, self.journal_backup):  # all in the items file now
@@ -289,10 +280,12 @@ class Store:
             except OSError as exc:  # harmless (it names the old items file), but say so
                 raise errors.StoreError(stale, f"could not remove the old journal ({exc.strerror})") from exc
 
-    def _stream(self, path: Path, backup: Path, chunks: Iterator[bytes | memoryview]) -> None:
+    def _stream(self, path: Path, backup: Path, payload: Callable[[], bytes | Iterator[bytes | memoryview]],
+                like: Path | None = None) -> None:
+        """Write *payload()* (bytes, or chunks) to *path* atomically; failures as StoreError."""
         try:
             with gcpolicy.paused():
-                atomic_write(path, chunks, backup=backup)
+                atomic_write(path, payload(), backup=backup, like=like)
         except OSError as exc:
             raise errors.StoreError(path, f"could not save ({exc.strerror or exc}); "
                                           "the previous file is unchanged") from exc
