@@ -41,9 +41,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.append(str(ROOT))  # after PYTHONPATH, so that --baseline's package wins
 
-from aggregator.dedup import ItemIndex  # noqa: E402
+from aggregator.dedup.identity import ItemIndex  # noqa: E402
 from aggregator.records import Entry, SourceRef, Topic  # noqa: E402
-from aggregator.tag import Rules  # noqa: E402
+from aggregator.tag.rules import Rules  # noqa: E402
 from aggregator.text import safe_uri, sanitize_html  # noqa: E402
 from benchmarks import synth  # noqa: E402
 
@@ -95,7 +95,7 @@ def entries(n_feeds: int) -> list[tuple[Entry, SourceRef]]:
 
 
 def topics() -> tuple[Topic, ...]:
-    from aggregator.config import load
+    from aggregator.config.load import load
     return load(ROOT / "feeds.yaml").topics
 
 

@@ -151,8 +151,9 @@ def cron_run(config: Path) -> dict[str, Any]:
 def measure(n: int, farm: FarmClient, *, workers: int | None = None, profile: bool = False,
             log: Callable[[str], None] = lambda s: None) -> dict[str, Any]:
     """Every figure for one N (see the module docstring); times in seconds."""
-    from aggregator import config as cfg, pipeline
-    from aggregator.store import Store
+    from aggregator.config import load as cfg
+    from aggregator.pipeline import run as pipeline
+    from aggregator.store.store import Store
 
     urls = [farm.url(i) for i in range(n)]
     folder = Path(tempfile.mkdtemp(prefix=f"aggbench-{n}-"))
@@ -188,7 +189,7 @@ def measure(n: int, farm: FarmClient, *, workers: int | None = None, profile: bo
 
         # The publish stage as `run` pays for it, on the snapshot it already holds: first every
         # topic rendered, then a publish where no topic changed (only the site files checked).
-        from aggregator import publish as publisher
+        from aggregator.publish import feeds as publisher
 
         loaded = _load_all(Store(conf.settings.store))
         for stage, topics in (("publish", None), ("publish_again", set())):

@@ -20,8 +20,8 @@ import atheris
 with atheris.instrument_imports():
     from aggregator import dedup, parse, publish, tag  # noqa: F401  (instrumented for coverage)
 
-sys.path.insert(0, str(Path(__file__).parent))
-from test_fuzz import make_config, run_stages  # noqa: E402  (the same stages and invariants as the hypothesis fuzz)
+sys.path[:0] = [str(Path(__file__).parent), str(Path(__file__).parent.parent)]  # the helpers, and tests.*
+from tests.pipeline.test_fuzz import make_config, run_stages  # noqa: E402  (the same stages and invariants)
 
 CONFIG = make_config(Path(tempfile.mkdtemp(prefix="aggregator-fuzz-")))
 

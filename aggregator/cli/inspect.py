@@ -1,0 +1,224 @@
+"""Commands that look into the store or the rules: stats, explain, try-rules, retag, store, serve."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime, timezone
+from typing import Any
+
+import click
+
+from ..pipeline import run as pipeline
+from ..tag import rules as tag
+from ..records import Config, Item, Snapshot
+from .base import App, guarded
+from ..publish.health import health_verdict
+from ..store.store import Store
+
+EXIT_HEALTH = 6  # documented in cli.py and the README
+
+
+def _iso(dt: datetime | None) -> str | None:
+    return dt.astimezone(timezone.utc).isoformat(timespec="seconds") if dt else None
+
+
+def stats_data(config: Config, snap: Snapshot) -> dict[str, Any]:
+    """The figures ``stats`` shows, as one JSON-ready object."""
+    per_source = pipeline.items_by_source(snap)
+    topics = {t.slug: 0 for t in config.topics}
+    for item in snap.items.values():
+        for slug in item.topics:
+            if slug in topics:
+                topics[slug] += 1
+    sources = []
+    for src in config.sources:
+        st = snap.feeds.get(src.key)
+        sources.append({
+            "url": src.key,
+            "name": src.name or (st.title if st else "") or "",
+            "status": st.last_status if st else None,
+            "error": st.last_error if st and st.error_count else None,
+            "items": per_source.get(src.key, 0),
+            "last_success": _iso(st.last_success) if st else None,
+            "last_attempt": _iso(st.last_attempt) if st else None,
+            "errors": st.error_count if st else 0,
+            "next_poll": _iso(st.next_poll) if st else None,
+            "current_url": (st.current_url or src.key) if st else src.key,
+            "stopped": bool(st and st.gone),
+        })
+    return {"feeds": len(config.sources), "items": len(snap.items), "topics": topics, "sources": sources}
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object, for scripts.")
+@click.option("--health", is_flag=True, help="Exit 6 when too many feeds are failing (for monitoring).")
+@click.option("--max-failing", type=click.FloatRange(0, 1), default=0.5, show_default=True,
+              help="With --health: the share of failing feeds that is still healthy.")
+@click.pass_obj
+@guarded
+def stats(app: App, as_json: bool, health: bool, max_failing: float) -> None:
+    """Counts of feeds and items, items per topic, and the state of every feed.
+
+    Example: aggregator stats --json | jq '.sources[] | select(.error)'
+    """
+    conf = app.config()
+    snap = pipeline.load_snapshot(conf)
+    data = stats_data(conf, snap)
+    data["failing"] = sum(1 for s in data["sources"] if s["errors"] or s["stopped"])
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        _print_stats(data)
+    if health:
+        ok, line = health_verdict(snap, conf.sources, datetime.now(timezone.utc), max_failing)
+        click.echo(line, err=not ok)
+        if not ok:
+            sys.exit(EXIT_HEALTH)
+
+
+def _print_stats(data: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 160)
+    console.print(f"{data['feeds']} feeds, {data['items']} items, {data['failing']} failing")
+    topics = Table("topic", "items", box=None)
+    for slug, n in data["topics"].items():
+        topics.add_row(slug, str(n))
+    console.print(topics)
+    table = Table(box=None)
+    for name in ("feed", "status", "items", "errors", "last success", "next poll", "last error"):
+        table.add_column(name, overflow="fold")
+    for s in data["sources"]:
+        status = "stopped (410)" if s["stopped"] else str(s["status"] or "-")
+        table.add_row(s["name"] or s["url"], status, str(s["items"]), str(s["errors"]),
+                      _short(s["last_success"]) or "never", _short(s["next_poll"]) or "now", s["error"] or "")
+    console.print(table)
+
+
+def _short(iso: str | None) -> str | None:
+    return iso[:16].replace("T", " ") if iso else None
+
+
+def describe_item(item: Item) -> str:
+    lines = [
+        f"{item.title}",
+        f"  id:        {item.id}",
+        f"  link:      {item.link or '-'}",
+        f"  canonical: {item.canonical_url or '-'}",
+        f"  published: {_iso(item.published) or '-'}   first seen: {_iso(item.first_seen) or '-'}",
+        "  sources:",
+    ]
+    lines += [f"    - {ref.name or ref.feed_title or ref.feed_url} <{ref.feed_url}>  {ref.link or ''}"
+              for ref in item.sources]
+    lines.append("  topics:" if item.topics else "  topics: none")
+    for slug in item.topics:
+        lines.append(f"    {slug}:")
+        lines += [f"      {m.explain()}" for m in item.reasons if m.topic == slug]
+    if item.merges:
+        lines.append("  merged:")
+        lines += [f"    - {m.key}: {m.reason}" for m in item.merges]
+    return "\n".join(lines)
+
+
+@click.command()
+@click.argument("url_or_id")
+@click.pass_obj
+@guarded
+def explain(app: App, url_or_id: str) -> None:
+    """Show a stored item: its sources, its topics and why, and any merge.
+
+    Example: aggregator explain https://news.err.ee/1609000000/some-story
+    """
+    snap = pipeline.load_snapshot(app.config())
+    item = pipeline.find_item(snap, url_or_id)
+    if item is None:
+        raise click.ClickException(f"no stored item has the id, link or key {url_or_id!r}")
+    click.echo(describe_item(item))
+
+
+@click.command("try-rules")
+@click.argument("text")
+@click.pass_obj
+@guarded
+def try_rules(app: App, text: str) -> None:
+    """Show which topics a piece of text would get, and why.
+
+    Example: aggregator try-rules "NATO jets scrambled over Estonia"
+    """
+    conf = app.config()
+    rules = tag.Rules.compile(conf.topics, conf.sources)
+    matches = rules.match_text(text)
+    if not matches:
+        click.echo("no topic")
+    for slug, reasons in matches.items():
+        click.echo(f"{slug}:")
+        for m in reasons:
+            click.echo(f"  {m.explain()}")
+
+
+@click.command()
+@click.pass_obj
+@guarded
+def retag(app: App) -> None:
+    """Re-apply the topic rules of feeds.yaml to every stored item, without fetching.
+
+    Example: aggregator retag && aggregator publish
+    """
+    total, changed = pipeline.retag(app.config())
+    if not app.quiet:
+        click.echo(f"{changed} of {total} items changed topics")
+
+
+@click.group("store")
+def store_group() -> None:
+    """Check or recover the store file.
+
+    Example: aggregator store check
+    """
+
+
+@store_group.command("check")
+@click.pass_obj
+@guarded
+def store_check(app: App) -> None:
+    """Say whether the store loads, and what it holds; exit 3 if it does not load.
+
+    Example: aggregator store check || aggregator store restore
+    """
+    conf = app.config()
+    click.echo(Store(conf.settings.store, conf.settings.lock_timeout).check(strict=True))
+
+
+@store_group.command("restore")
+@click.pass_obj
+@guarded
+def store_restore(app: App) -> None:
+    """Replace a store that does not load with its last good backup (<store>.bak).
+
+    Exits 3, changing nothing, when the store loads or the backup does not.
+
+    Example: aggregator store restore
+    """
+    conf = app.config()
+    click.echo(Store(conf.settings.store, conf.settings.lock_timeout).restore())
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.pass_obj
+@guarded
+def serve(app: App, host: str, port: int) -> None:
+    """Serve the output folder over HTTP (ETag, 304, gzip), for trying things out.
+
+    Example: aggregator serve --port 8000   then open http://127.0.0.1:8000/
+    """
+    from ..publish import serve as server
+    conf = app.config()
+    click.echo(f"serving {conf.settings.output_dir} at http://{host}:{port}/ (Ctrl-C to stop)")
+    server.serve(conf.settings.output_dir, host=host, port=port)
+
+
+COMMANDS = [stats, explain, try_rules, retag, store_group, serve]

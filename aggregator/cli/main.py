@@ -1,0 +1,185 @@
+"""The command line: parse arguments, call the library, format the result.
+
+Exit codes (documented in the README):
+  0  the run completed (some feeds may have failed: see stderr and ``stats``)
+  1  an unexpected internal error (a bug: please report it)
+  2  a config or usage error (the message names the file, line and key)
+  3  the store cannot be read or written (see ``aggregator store check``)
+  4  another run holds the lock (overlapping cron jobs)
+  5  an output file could not be written (disk full, read-only folder)
+  6  ``stats --health``: too many feeds are failing
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from .. import __version__
+from ..config import load as configuration
+from ..pipeline import run as pipeline
+from .base import App, guarded
+from ..records import FetchResult, RunReport
+
+log = logging.getLogger("aggregator")
+
+
+class _JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return json.dumps({
+            "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="seconds"),
+            "level": record.levelname.lower(), "logger": record.name, "message": record.getMessage(),
+        }, ensure_ascii=False)
+
+
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is when a record is emitted, not when it was set up."""
+
+    @property  # type: ignore[override]
+    def stream(self):  # noqa: ANN201
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: object) -> None:
+        pass
+
+
+def _setup_logging(quiet: bool, verbose: int, fmt: str) -> None:
+    handler = _StderrHandler()
+    handler.setFormatter(_JsonFormatter() if fmt == "json" else logging.Formatter("aggregator: %(message)s"))
+    root = logging.getLogger("aggregator")
+    root.handlers[:] = [handler]
+    root.propagate = False
+    # --quiet drops the summary line only: problems always reach stderr, one line each, so cron mails them.
+    root.setLevel(logging.DEBUG if verbose > 1 else logging.INFO if verbose and not quiet else logging.WARNING)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "-c", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Config file (default: $AGGREGATOR_CONFIG or ./feeds.yaml).")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing on success; only errors on stderr.")
+@click.option("--verbose", "-v", count=True, help="More detail on stderr (-vv for debug).")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="Format of stderr messages; json suits log shippers.")
+@click.version_option(__version__, prog_name="aggregator")
+@click.pass_context
+def main(ctx: click.Context, config_path: Path | None, quiet: bool, verbose: int, log_format: str) -> None:
+    """Poll RSS/Atom feeds, tag their items by topic, publish per-topic feeds.
+
+    Example: aggregator --config feeds.yaml run
+    """
+    _setup_logging(quiet, verbose, log_format)
+    ctx.obj = App(config_path or configuration.default_path(), quiet=quiet, verbose=verbose)
+
+
+# ----------------------------------------------------------------------------- the run
+
+
+class _Progress:
+    """A rich progress bar when a person is watching (stdout is a TTY), nothing otherwise."""
+
+    def __init__(self, enabled: bool):
+        self.bar = None
+        if enabled:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.bar = Progress(TextColumn("polling"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                                transient=True)
+        self.task: Any = None
+
+    def __enter__(self) -> "_Progress":
+        if self.bar:
+            self.bar.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar:
+            self.bar.__exit__(*exc)
+
+    def start(self, total: int) -> None:
+        if self.bar:
+            self.task = self.bar.add_task("poll", total=total)
+
+    def advance(self, _result: FetchResult) -> None:
+        if self.bar and self.task is not None:
+            self.bar.advance(self.task)
+
+
+def _report(app: App, report: RunReport) -> None:
+    for outcome in report.outcomes:
+        if outcome.status == "failed":
+            log.warning("%s", outcome.error)
+        elif outcome.redirected_to:
+            log.warning("%s: moved permanently to %s; now polled there (update feeds.yaml)",
+                        outcome.url, outcome.redirected_to)
+    if not app.quiet:
+        click.echo(report.summary())
+
+
+def _poll_command(name: str, action: Callable[..., RunReport], help_text: str) -> None:
+    @main.command(name=name, help=help_text)
+    @click.option("--force", is_flag=True, help="Poll every feed now, even those not yet due.")
+    @click.pass_obj
+    @guarded
+    def command(app: App, force: bool) -> None:
+        conf = app.config()
+        with _Progress(sys.stdout.isatty() and not app.quiet) as progress:
+            report = action(conf, force=force, on_result=progress.advance, on_start=progress.start)
+        _report(app, report)
+
+
+_poll_command("run", pipeline.run, """Poll the due feeds, save the store, publish changed topics (the cron job).
+
+    Example: aggregator run    (from cron: */15 * * * * cd /srv/news && aggregator -q run)""")
+_poll_command("poll", pipeline.poll, """Poll the due feeds into the store, without publishing.
+
+    Example: aggregator poll --force""")
+
+
+@main.command()
+@click.pass_obj
+@guarded
+def publish(app: App) -> None:
+    """Write every topic's RSS, Atom and JSON Feed, index.html and feeds.opml.
+
+    Example: aggregator publish
+    """
+    report = pipeline.publish(app.config())
+    if not app.quiet:
+        click.echo(f"{len(report.written)} files written, {len(report.unchanged)} unchanged")
+
+
+@main.command()
+@click.pass_obj
+@guarded
+def check(app: App) -> None:
+    """Validate the config and print a summary.
+
+    Example: aggregator --config feeds.yaml check
+    """
+    click.echo(configuration.summary(app.config()))
+
+
+def _attach_optional_commands() -> None:
+    # Commands that live in their own modules register here, so that this file stays small.
+    from . import inspect as cli_inspect
+
+    for cmd in cli_inspect.COMMANDS:
+        main.add_command(cmd)
+    try:
+        from . import manage as cli_manage
+    except ImportError:  # pragma: no cover - only while the module is being written
+        return
+    for name in ("feeds", "demo"):
+        cmd = getattr(cli_manage, name, None)
+        if isinstance(cmd, click.Command):
+            main.add_command(cmd, name=name)
+
+
+_attach_optional_commands()

@@ -1,0 +1,145 @@
+"""Commands that edit feeds.yaml (the ``feeds`` group) and the offline ``demo``.
+
+Both get the config path from ``ctx.obj.config_path``; formatting only, the work
+is in :mod:`aggregator.manage` and :mod:`aggregator.demo`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .base import guarded
+
+
+def _config_path(ctx: click.Context) -> Path:
+    path = getattr(ctx.obj, "config_path", None)
+    if path is None:
+        raise click.UsageError("no config path (run this as: aggregator --config feeds.yaml feeds …)")
+    return Path(path)
+
+
+def _split_tags(value: str | None) -> tuple[str, ...]:
+    return tuple(t.strip() for t in (value or "").split(",") if t.strip())
+
+
+@click.group()
+def feeds() -> None:
+    """List, add, remove, import and export the feeds in feeds.yaml (comments are kept).
+
+    Example: aggregator feeds add https://example.org/ --tags nato
+    """
+
+
+@feeds.command("list")
+@click.pass_context
+@guarded
+def list_cmd(ctx: click.Context) -> None:
+    """List the configured feeds with their names and tags.
+
+    Example: aggregator feeds list
+    """
+    from ..config.manage import list_feeds
+
+    entries = list_feeds(_config_path(ctx))
+    for e in entries:
+        extra = f"  [{', '.join(e.tags)}]" if e.tags else ""
+        click.echo(f"{e.url}  {e.name}{extra}".rstrip())
+    click.echo(f"{len(entries)} feeds", err=True)
+
+
+@feeds.command("add")
+@click.argument("url")
+@click.option("--name", default=None, help="Display name (default: the feed's own title).")
+@click.option("--tags", default="", metavar="a,b", help="Topic slugs every item of this feed gets.")
+@click.pass_context
+@guarded
+def add_cmd(ctx: click.Context, url: str, name: str | None, tags: str) -> None:
+    """Fetch URL once, check it is a feed (or find the feed an HTML page links to), and add it.
+
+    Example: aggregator feeds add https://news.example.lv/ --name "Example LV" --tags baltic-defence,nato
+    """
+    from ..config.manage import add_feed
+
+    added = add_feed(_config_path(ctx), url, name=name, tags=_split_tags(tags))
+    how = f" (found on {added.discovered_from})" if added.discovered_from else ""
+    click.echo(f"added {added.entry.url}{how}: {added.title or 'untitled'}, {added.entries} entries")
+
+
+@feeds.command("remove")
+@click.argument("url")
+@click.pass_context
+@guarded
+def remove_cmd(ctx: click.Context, url: str) -> None:
+    """Remove the feed with this URL (its stored items stay until they age out).
+
+    Example: aggregator feeds remove https://news.example.lv/feed.xml
+    """
+    from ..config.manage import remove_feed
+
+    gone = remove_feed(_config_path(ctx), url)
+    click.echo(f"removed {gone.url}")
+
+
+@feeds.command("import")
+@click.argument("opml_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+@guarded
+def import_cmd(ctx: click.Context, opml_file: Path) -> None:
+    """Add every new feed of an OPML file; folders and categories named like a topic become tags.
+
+    Example: aggregator feeds import subscriptions.opml
+    """
+    from ..config.manage import import_opml
+
+    report = import_opml(_config_path(ctx), opml_file)
+    for e in report.added:
+        click.echo(f"added {e.url}" + (f"  [{', '.join(e.tags)}]" if e.tags else ""))
+    for url in report.invalid:
+        click.echo(f"aggregator: {opml_file}: skipped {url!r}: not an http(s) URL", err=True)
+    click.echo(report.summary(), err=True)
+
+
+@feeds.command("export")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write to this file instead of stdout.")
+@click.pass_context
+@guarded
+def export_cmd(ctx: click.Context, output: Path | None) -> None:
+    """Print (or write) the configured feeds as OPML 2.0, tags as categories.
+
+    Example: aggregator feeds export -o subscriptions.opml
+    """
+    from ..config.edit import atomic_write
+    from ..config.manage import export_opml
+
+    text = export_opml(_config_path(ctx))
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        try:
+            atomic_write(output, text)
+        except OSError as e:
+            raise click.ClickException(f"{output}: cannot write: {e.strerror or e}") from None
+        click.echo(f"wrote {output}", err=True)
+
+
+@click.command()
+@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where to write the demo feeds.yaml, store and output (default: a new temp folder).")
+@click.option("--serve/--no-serve", default=False, show_default=True,
+              help="Afterwards, serve the output on http://127.0.0.1:PORT/ until Ctrl-C.")
+@click.option("--port", default=8000, show_default=True, help="Port for --serve.")
+@guarded
+def demo(directory: Path | None, serve: bool, port: int) -> None:
+    """Run the whole pipeline offline on bundled sample feeds served from 127.0.0.1.
+
+    Example: aggregator demo --dir /tmp/aggregator-demo --serve
+    """
+    from . import demo as demo_mod
+
+    result = demo_mod.run_demo(directory, port=port)
+    click.echo(result.describe())
+    if serve:
+        demo_mod.serve_output(result, port=port)

@@ -1,0 +1,255 @@
+"""feeds.yaml as a document to edit: round-trip load, the ``feeds:`` entries, atomic save.
+
+ruamel.yaml's round trip keeps comments, key order and quoting; the file's own
+indentation is detected so untouched regions come back byte for byte. Every save
+is validated with ``config.loads`` first and written atomically (temp file,
+fsync, ``os.replace``), so a failed edit leaves the old file as it was.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+from urllib.parse import urlsplit, urlunsplit
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import YAMLError
+from ruamel.yaml.tokens import CommentToken
+from ruamel.yaml.util import load_yaml_guess_indent
+
+from .. import atomicfile
+from . import load as config_mod
+from ..errors import ConfigError
+
+FEEDS_KEY = "feeds"
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    """One entry of the ``feeds:`` list, as written in the file."""
+
+    url: str  # the ``url:``, or the ``path:`` as written for a local file
+    name: str = ""
+    tags: tuple[str, ...] = ()
+    categories: tuple[tuple[str, str], ...] = ()
+    interval: Any = None  # as written: 3600, "30m"…
+    local: bool = False  # a ``path:`` entry
+    line: int = 0
+
+
+# ----------------------------------------------------------------------------- the document
+
+
+class FeedsFile:
+    """A feeds.yaml loaded for a round trip, remembering its indentation."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ConfigError("config file not found (create it or pass --config)", self.path) from None
+        except (OSError, UnicodeDecodeError) as e:
+            raise ConfigError(f"cannot read config: {e}", self.path) from None
+        try:
+            self.yaml, self.data = _load_round_trip(text)
+        except YAMLError as e:
+            raise ConfigError(f"invalid YAML: {' '.join(str(e).split())}", self.path) from None
+        if self.data is None:
+            self.data = CommentedMap()
+        if not isinstance(self.data, CommentedMap):
+            raise ConfigError("the top level must be a mapping with settings, topics and feeds", self.path, 1)
+
+    def feeds(self, create: bool = False) -> CommentedSeq:
+        node = self.data.get(FEEDS_KEY)
+        if node is None:
+            node = CommentedSeq()
+            if create:
+                self.data[FEEDS_KEY] = node
+        if not isinstance(node, CommentedSeq):
+            raise ConfigError("feeds must be a list", self.path, None, FEEDS_KEY)
+        return node
+
+    def append(self, node: CommentedMap) -> None:
+        """Append a feed entry after the last one, keeping comments that follow the list below it."""
+        seq = self.feeds(create=True)
+        found = _tail_comment(seq[-1]) if len(seq) else None
+        seq.append(node)
+        if found is None or not len(node):
+            return
+        # ruamel hangs the comment lines after a list on its last scalar; appending would
+        # leave them above the new entry. Move everything after that scalar's own line down.
+        slots, i = found
+        old = slots[i]
+        head, _, rest = old.value.partition("\n")
+        if rest.strip():
+            if head.strip():
+                old.value = head + "\n"
+            else:
+                slots[i] = None
+            moved = CommentToken("\n" + rest, old.start_mark, old.end_mark)
+            node.ca.items[list(node)[-1]] = [None, None, moved, None]
+
+    def remove(self, index: int) -> None:
+        """Delete entry *index*; comment lines after the list's last entry stay after the list."""
+        seq = self.feeds()
+        if index == len(seq) - 1 and index > 0:
+            found = _tail_comment(seq[index])
+            prev = _tail_comment(seq[index - 1])
+            if found is not None and prev is None and isinstance(seq[index - 1], CommentedMap):
+                old = found[0][found[1]]
+                _, _, rest = old.value.partition("\n")
+                if rest.strip():
+                    last = seq[index - 1]
+                    last.ca.items.setdefault(list(last)[-1], [None, None, None, None])[2] = \
+                        CommentToken("\n" + rest, old.start_mark, old.end_mark)
+        del seq[index]
+
+    def topic_slugs(self) -> list[str]:
+        topics = self.data.get("topics")
+        return [str(k) for k in topics] if isinstance(topics, Mapping) else []
+
+    def dump(self) -> str:
+        buf = io.StringIO()
+        self.yaml.dump(self.data, buf)
+        return buf.getvalue()
+
+    def save(self) -> None:
+        text = self.dump()
+        config_mod.loads(text, self.path)  # never write a config the program would refuse
+        atomic_write(self.path, text)
+
+
+# (mapping indent, sequence indent, dash offset): ruamel re-indents the whole file on
+# dump, so pick the style the file already uses; tried in order, the first that
+# reproduces the text exactly wins.
+_STYLES = ((2, 4, 2), (2, 2, 0), (4, 4, 2), (4, 4, 0), (2, 3, 1), (4, 6, 4))
+
+
+def _yaml(style: tuple[int, int, int]) -> YAML:
+    y = YAML(typ="rt")
+    y.preserve_quotes = True
+    y.width = 4096  # never re-wrap long lines the user wrote
+    y.indent(mapping=style[0], sequence=style[1], offset=style[2])
+    return y
+
+
+def _load_round_trip(text: str) -> tuple[YAML, Any]:
+    """(a YAML set to the file's indentation, the loaded document)."""
+    _, indent, bsi = load_yaml_guess_indent(text)
+    guess = (2, indent or 2, bsi or 0)
+    for style in (guess,) + _STYLES:
+        y = _yaml(style)
+        data = y.load(text)
+        buf = io.StringIO()
+        y.dump(data, buf)
+        if buf.getvalue() == text:
+            return y, data
+    y = _yaml(guess)
+    return y, y.load(text)
+
+
+def _tail_comment(node: Any) -> tuple[list, int] | None:
+    """The comment slot after the last scalar of *node*, if one holds a comment."""
+    while True:
+        if isinstance(node, CommentedMap) and len(node):
+            key = list(node)[-1]
+            slots, i, node = node.ca.items.get(key), 2, node[key]
+        elif isinstance(node, CommentedSeq) and len(node) and not node.fa.flow_style():
+            key = len(node) - 1
+            slots, i, node = node.ca.items.get(key), 0, node[key]
+        else:
+            return None
+        if slots and len(slots) > i and slots[i] is not None:
+            return slots, i
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Replace *path* with *text* (UTF-8), keeping its permissions; see :mod:`atomicfile`."""
+    atomicfile.write(Path(path), text.encode("utf-8"), sync_dir=True)
+
+
+def entry_of(node: Any, line: int) -> FeedEntry:
+    if not isinstance(node, Mapping):
+        return FeedEntry(url="", line=line)
+    tags = node.get("tags") or ()
+    cats = node.get("categories") or {}
+    return FeedEntry(
+        url=str(node.get("url") or node.get("path") or ""),
+        name=str(node.get("name") or ""),
+        tags=(str(tags),) if isinstance(tags, str) else tuple(str(t) for t in tags),
+        categories=tuple((str(k), str(v)) for k, v in cats.items()) if isinstance(cats, Mapping) else (),
+        interval=node.get("interval"),
+        local="path" in node and "url" not in node,
+        line=line,
+    )
+
+
+def feed_entries(doc: FeedsFile) -> list[FeedEntry]:
+    seq = doc.feeds()
+    out = []
+    for i, node in enumerate(seq):
+        try:
+            line = seq.lc.item(i)[0] + 1
+        except (KeyError, IndexError, TypeError, AttributeError):
+            line = 0
+        out.append(entry_of(node, line))
+    return out
+
+
+def normalize_url(url: str) -> str:
+    """The form two URLs are compared in: scheme and host lower-cased, default port,
+    trailing slash and fragment dropped (``HTTP://Example.com:80/feed/#x`` = ``http://example.com/feed``)."""
+    try:
+        p = urlsplit(url.strip())
+        port = p.port
+    except ValueError:
+        return url.strip()
+    scheme = p.scheme.lower()
+    host = (p.hostname or "").lower()
+    if port and not ((scheme == "http" and port == 80) or (scheme == "https" and port == 443)):
+        host = f"{host}:{port}"
+    if p.username:
+        host = f"{p.username}{':' + p.password if p.password else ''}@{host}"
+    return urlunsplit((scheme, host, p.path.rstrip("/") or "", p.query, ""))
+
+
+def find_duplicate(entries: Iterable[FeedEntry], url: str) -> FeedEntry | None:
+    """The entry already listing *url* (compared by :func:`normalize_url`), if any."""
+    key = normalize_url(url)
+    return next((e for e in entries if e.url and normalize_url(e.url) == key), None)
+
+
+def check_tags(tags: Iterable[str], slugs: Iterable[str], path: Path) -> tuple[str, ...]:
+    """*tags* cleaned and checked against the topic slugs; raises ConfigError naming the unknown one."""
+    known = list(slugs)
+    out: list[str] = []
+    for t in tags:
+        t = t.strip()
+        if not t:
+            continue
+        if t not in known:
+            raise ConfigError(f"tag {t!r} is not a topic slug (topics: {', '.join(known) or 'none'})", path)
+        if t not in out:
+            out.append(t)
+    return tuple(out)
+
+
+def _flow(items: Iterable[str]) -> CommentedSeq:
+    seq = CommentedSeq(items)
+    seq.fa.set_flow_style()  # tags: [nato, ukraine], as people write them by hand
+    return seq
+
+
+def new_node(url: str, name: str = "", tags: Iterable[str] = ()) -> CommentedMap:
+    node = CommentedMap()
+    node["url"] = url
+    if name:
+        node["name"] = name
+    tags = list(tags)
+    if tags:
+        node["tags"] = _flow(tags)
+    return node

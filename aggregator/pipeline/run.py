@@ -1,0 +1,361 @@
+"""One run: poll → store → publish. Owns the order of the stages and the clock, no business rules.
+
+Every entry point takes the ``Config`` and optional injections (an ``httpx``
+client or transport, ``now``), holds the store's lock for its whole duration,
+loads the store once and saves it once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from typing import Any
+
+from ..dedup import identity as dedup
+from ..fetch import poll as fetch, schedule
+from .. import gcpolicy
+from ..publish import health, feeds as publisher
+from ..parse import feeds as parse
+from ..tag import rules as tag
+from ..errors import ParseError, StoreError
+from ..records import (
+    Config, FeedOutcome, FeedState, FetchResult, Item, ParsedFeed, PublishReport, RunReport, Snapshot,
+    SourceRef,
+)
+from ..store.store import Store
+
+log = logging.getLogger(__name__)
+OnResult = Callable[[FetchResult], None]
+OnStart = Callable[[int], None]
+POOL_MIN_JOBS = 8  # fewer feeds than this are parsed in this process
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@contextmanager
+def session(config: Config) -> Iterator[tuple[Store, Snapshot]]:
+    """Lock the store and load it once. The caller saves (or not)."""
+    store = Store(config.settings.store, lock_timeout=config.settings.lock_timeout)
+    with store.lock():
+        yield store, store.load()
+
+
+def poll(config: Config, *, client: Any = None, transport: Any = None, now: datetime | None = None,
+         force: bool = False, on_result: OnResult | None = None, on_start: OnStart | None = None
+         ) -> RunReport:
+    """Fetch the due feeds, merge their entries into the store, save it once."""
+    return _poll(config, publish=False, client=client, transport=transport, now=now, force=force,
+                 on_result=on_result, on_start=on_start)
+
+
+def run(config: Config, *, client: Any = None, transport: Any = None, now: datetime | None = None,
+        force: bool = False, on_result: OnResult | None = None, on_start: OnStart | None = None
+        ) -> RunReport:
+    """The cron job: poll, save, then publish the topics whose items changed."""
+    return _poll(config, publish=True, client=client, transport=transport, now=now, force=force,
+                 on_result=on_result, on_start=on_start)
+
+
+def publish(config: Config, *, now: datetime | None = None, topics: set[str] | None = None) -> PublishReport:
+    """Write the output files from the store (all topics unless *topics* is given)."""
+    now = now or utcnow()
+    with session(config) as (_store, snap):
+        report = publisher.publish(config, snap, now=now, topics=topics)
+    _ping_hub(config, report)
+    return report
+
+
+def _poll(config: Config, *, publish: bool, now: datetime | None, **kwargs: Any) -> RunReport:
+    started = time.monotonic()
+    now = now or utcnow()
+    pub = None
+    with gcpolicy.one_run(), session(config) as (store, snap):
+        report = poll_snapshot(config, snap, now=now, **kwargs)
+        report = _prune(config, snap, now, report)
+        if snap.items_loaded:  # counts for the metrics of runs that will not read the items
+            snap.meta["item_counts"] = health.item_counts(snap.heads())
+        store.save(snap)  # saved before publishing: a failed publish loses no item
+        if publish:
+            pub = _publish_after_poll(config, snap, now, report)
+        report = dataclasses.replace(report, publish=pub, duration=time.monotonic() - started)
+        if publish:  # metrics change every run by nature (durations, times); they are not a feed
+            metrics = health.metrics_text(snap, config.sources, report, now, snap.meta.get("item_counts"))
+            publisher.write_atomic(config.settings.output_dir / "metrics.prom", metrics.encode("utf-8"))
+    if pub is not None:
+        _ping_hub(config, pub)
+    return report
+
+
+def _publish_after_poll(config: Config, snap: Snapshot, now: datetime, report: RunReport) -> PublishReport:
+    """Publish the topics that changed. When no item was even read (every feed 304, unchanged
+    or failed) and every file is there, nothing but the health feed can have changed."""
+    if not snap.items_loaded and publisher.outputs_complete(config):
+        publisher.publish_health(config, snap.feeds)
+        return PublishReport()
+    return publisher.publish(config, snap, now=now, topics=set(report.changed_topics))
+
+
+# ----------------------------------------------------------------------------- the poll
+
+
+def poll_snapshot(config: Config, snap: Snapshot, *, client: Any = None, transport: Any = None,
+                  now: datetime, force: bool = False, on_result: OnResult | None = None,
+                  on_start: OnStart | None = None) -> RunReport:
+    """Poll into an already loaded snapshot (mutated in place); no store I/O.
+
+    Bodies go to the parser processes as soon as they arrive, and each feed's entries
+    are merged (and tagged) as soon as it and every feed before it in the config are
+    parsed: merging overlaps fetching and parsing, and happens in config order, so the
+    result is the same however many processes parsed them.
+    """
+    settings = config.settings
+    outcomes: dict[str, FeedOutcome] = {}
+    jobs = []
+    for source in config.sources:
+        state = snap.feeds.get(source.key)
+        if schedule.is_due(source, state, now, force=force):
+            jobs.append((source, state))
+        else:
+            gone = state is not None and state.gone
+            outcomes[source.key] = FeedOutcome(source.key, "gone" if gone else "skipped",
+                                               http_status=state.last_status if state else None,
+                                               error=state.last_error if gone and state else None)
+    if on_start:
+        on_start(len(jobs))
+    before = {key: state.current_url for key, state in snap.feeds.items()}
+    # A pool costs process start-up: worth it only when there is a lot to parse.
+    workers = settings.parse_workers if len(jobs) >= POOL_MIN_JOBS else 1
+    merger = _Merger(config, snap, now, outcomes)
+    order = [source.key for source, _state in jobs]
+    arrived: dict[str, tuple[FetchResult, Future | None]] = {}
+    done = 0  # jobs merged so far, in config order
+
+    def advance(wait: bool) -> None:
+        nonlocal done
+        while done < len(order) and order[done] in arrived:
+            res, future = arrived[order[done]]
+            if future is not None and not wait and not future.done():
+                return
+            del arrived[order[done]]
+            done += 1
+            merger.handle(res, future.result() if future is not None else None)
+
+    with parse.ParsePool(workers) as pool:
+        def fetched(res: FetchResult) -> None:
+            state = snap.feeds.get(res.source.key)
+            future = None
+            if _needs_parse(res, state):
+                skip = frozenset(state.item_hashes) if state else frozenset()
+                future = pool.submit(
+                    parse.ParseJob(res.body or b"", res.final_url, dict(res.headers), res.source.key, skip))
+            arrived[res.source.key] = (res, future)
+            if on_result:
+                on_result(res)
+            advance(wait=False)
+
+        results = asyncio.run(fetch.fetch_all(jobs, settings, client=client, transport=transport, now=now,
+                                              on_result=fetched)) if jobs else []
+        advance(wait=True)
+
+    deferrals = [r for r in results if r.retry_after is not None]
+    snap.feeds.update(schedule.spread_host_deferrals(snap.feeds, config.sources, deferrals))
+    for key, outcome in outcomes.items():  # report adopted permanent redirects
+        state = snap.feeds.get(key)
+        if state is not None and state.current_url and state.current_url != before.get(key):
+            outcomes[key] = dataclasses.replace(outcome, redirected_to=state.current_url)
+    return RunReport(
+        outcomes=tuple(outcomes[s.key] for s in config.sources),
+        new_items=merger.new, updated_items=merger.updated, changed_topics=merger.changed_topics(),
+    )
+
+
+class _Merger:
+    """Folds each polled feed into the snapshot: its state, its outcome, its entries (tagged)."""
+
+    def __init__(self, config: Config, snap: Snapshot, now: datetime, outcomes: dict[str, FeedOutcome]):
+        self.config, self.snap, self.now, self.outcomes = config, snap, now, outcomes
+        # The items are read (and indexed) only once some feed has something new to merge:
+        # a run where every feed answers 304 never reads them.
+        self.index: dedup.ItemIndex | None = None
+        self.rules: tag.Rules | None = None  # compiled when the first item changes
+        self.changed: set[str] = set()
+        self.new = self.updated = 0
+
+    def handle(self, res: FetchResult, parsed: ParsedFeed | ParseError | None) -> None:
+        key, settings, now = res.source.key, self.config.settings, self.now
+        state = self.snap.feeds.get(key)
+        if parsed is None:
+            self.outcomes[key] = _outcome(res)
+            self.snap.feeds[key] = schedule.after_poll(res.source, state, res, now, settings)
+            return
+        if isinstance(parsed, ParseError):
+            self.snap.feeds[key] = schedule.after_poll(res.source, state, res, now, settings, error=parsed)
+            self.outcomes[key] = FeedOutcome(key, "failed", res.status, error=str(parsed))
+            return
+        n_new = n_upd = 0
+        if parsed.entries:  # none: e.g. only <lastBuildDate> moved, every item was known
+            if self.index is None:  # updates snap.items in place
+                self.index = dedup.ItemIndex(self.snap.items, self.snap.tombstones, settings.near_duplicates)
+            changed: set[str] = set()
+            try:
+                n_new, n_upd = _merge(self.index, parsed, res.source.name, now, changed)
+            except StoreError:
+                raise  # the items file itself is damaged: stop before saving anything
+            except Exception as exc:  # noqa: BLE001 - a bug met by one feed must not cost the others
+                log.debug("merging %s failed", key, exc_info=True)
+                error = f"{key}: internal error while merging its entries: {type(exc).__name__}: {exc}"
+                self.outcomes[key] = FeedOutcome(key, "failed", res.status, error=_one_line_text(error))
+                self._tag(changed)  # it may have changed some items before it failed
+                return
+            self._tag(changed)
+        self.snap.feeds[key] = schedule.after_poll(res.source, state, res, now, settings, parsed=parsed)
+        self.new, self.updated = self.new + n_new, self.updated + n_upd
+        self.outcomes[key] = FeedOutcome(key, "fetched", res.status, new=n_new, updated=n_upd)
+
+    def _tag(self, ids: set[str]) -> None:
+        """Tag what one feed changed, now (an item a later feed changes again is tagged again):
+        the topics depend on nothing but the item itself."""
+        if ids and self.rules is None:
+            self.rules = tag.Rules.compile(self.config.topics, self.config.sources)
+        items = self.snap.items
+        for item_id in ids:
+            items[item_id] = self.rules.tag(items[item_id])  # type: ignore[union-attr]
+        self.changed |= ids
+
+    def changed_topics(self) -> tuple[str, ...]:
+        """Topics of the changed items, as they are and as they were."""
+        if self.index is None:
+            return ()
+        topics: set[str] = set()
+        heads = self.snap.heads()
+        for item_id in self.changed:
+            topics.update(heads[item_id].topics)
+            before = self.index.before.get(item_id)
+            if before is not None:
+                topics.update(before.topics)
+        return tuple(sorted(topics))
+
+
+def _needs_parse(res: FetchResult, state: FeedState | None) -> bool:
+    """A body that arrived and differs from the last one parsed (same bytes: nothing to do)."""
+    if res.deferred or res.error is not None or res.not_modified:
+        return False
+    return state is None or state.body_hash != schedule.body_hash(res.body or b"")
+
+
+def _outcome(res: FetchResult) -> FeedOutcome:
+    """The outcome of a poll whose body was not parsed."""
+    key = res.source.key
+    if res.deferred:
+        return FeedOutcome(key, "deferred", error=_one_line(res.error))
+    if res.error is not None:
+        return FeedOutcome(key, "failed", res.status, error=str(res.error))
+    if res.not_modified:
+        return FeedOutcome(key, "not_modified", 304)
+    return FeedOutcome(key, "unchanged", res.status)  # the same bytes as last time
+
+
+def _merge(index: "dedup.ItemIndex", parsed: ParsedFeed, name: str, now: datetime,
+           changed: set[str]) -> tuple[int, int]:
+    base = SourceRef(feed_url=parsed.url, name=name or parsed.title, feed_title=parsed.title,
+                     feed_link=parsed.link, seen=now)
+    new = updated = 0
+    for entry in parsed.entries:
+        item, status = index.upsert(entry, dataclasses.replace(base, link=entry.link, guid=entry.guid), now)
+        if item is None or status in ("unchanged", "tombstoned"):
+            continue
+        changed.add(item.id)
+        if status == "new":
+            new += 1
+        else:
+            updated += 1
+    return new, updated
+
+
+def _prune(config: Config, snap: Snapshot, now: datetime, report: RunReport) -> RunReport:
+    """Retention, in runs that read the items anyway: when nothing changed, the store does
+    not grow, and pruning can wait for the next change."""
+    s = config.settings
+    if not (s.retention_days or s.max_items_per_source) or not snap.items_loaded:
+        return report
+    keep = {head.id for heads in publisher.select(config, snap.heads().values(), now).values() for head in heads}
+    pruned = Store.prune(snap, now, s, keep)
+    return dataclasses.replace(report, pruned_items=pruned)
+
+
+def _ping_hub(config: Config, report: PublishReport) -> None:
+    hub = config.settings.websub_hub
+    if not hub or not report.written:
+        return
+    from ..publish import websub
+
+    urls = websub.changed_feed_urls(config, report)
+    if urls:
+        for result in websub.ping(hub, urls):  # a hub outage never fails the run
+            if not result.ok:
+                log.warning("%s", result.error)
+
+
+def _one_line(err: Exception | None) -> str | None:
+    return None if err is None else _one_line_text(str(err))
+
+
+def _one_line_text(text: str) -> str:
+    return " ".join(text.split())
+
+
+# ----------------------------------------------------------------------------- maintenance
+
+
+def retag(config: Config) -> tuple[int, int]:
+    """Re-apply the topic rules to every stored item. Returns (items, items whose topics changed)."""
+    with session(config) as (store, snap):
+        rules = tag.Rules.compile(config.topics, config.sources)
+        changed = 0
+        for item_id, item in list(snap.items.items()):
+            tagged = rules.tag(item)
+            if tagged.topics != item.topics or tagged.reasons != item.reasons:
+                changed += 1
+                snap.items[item_id] = tagged
+        if changed:
+            store.save(snap)
+    return len(snap.items), changed
+
+
+def load_snapshot(config: Config) -> Snapshot:
+    """The store as it is, read under the lock (for stats and explain)."""
+    with session(config) as (_store, snap):
+        return snap
+
+
+def feed_state(snap: Snapshot, key: str) -> FeedState | None:
+    return snap.feeds.get(key)
+
+
+def items_by_source(snap: Snapshot) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for item in snap.items.values():
+        for ref in item.sources:
+            counts[ref.feed_url] = counts.get(ref.feed_url, 0) + 1
+    return counts
+
+
+def find_item(snap: Snapshot, needle: str) -> Item | None:
+    """An item by id, by link (as given or canonical) or by identity key."""
+    if needle in snap.items:
+        return snap.items[needle]
+    canon = dedup.canonical_url(needle) if "://" in needle else None
+    for item in snap.items.values():
+        if needle == item.link or (canon and canon == item.canonical_url) or needle in item.keys:
+            return item
+        if any(needle == ref.link for ref in item.sources):
+            return item
+    return None

@@ -1,0 +1,2 @@
+"""placeholder"""
+from .store import Store  # noqa: F401

@@ -1,0 +1,154 @@
+"""Item -> topics, and why: topic rules compiled once per run.
+
+Pattern syntax (``keywords``, ``exclude`` and ``require`` entries):
+
+    NATO                 a whole word, any case: NATO, Nato, NATO's, NATO-led; not NATOs
+    Baltic Defence Line  a phrase: any run of spaces between the words
+    Україн*              a trailing * makes a prefix: Україна, України, Україні, Україну
+    /\\bF-?35s?\\b/      in exclude/require, slashes make a regular expression
+
+``regex`` entries are regular expressions (case-insensitive). Letters are matched
+case-folded, and a word boundary is any non-letter/digit character of any
+script, so the same rules serve English, Estonian, Latvian, Lithuanian, Ukrainian
+and Russian text.
+
+A topic holds an item when a keyword or regex matches its title, summary,
+categories or content (content needs two hits: one passing mention in a long body
+is not a story about the topic), no ``exclude`` pattern matches anywhere, and, if
+``require`` is set, one of those matches too. A source's ``tags`` and mapped
+``categories`` always apply: the operator said so.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Iterable
+
+from .patterns import PATTERN_KINDS, Field, Lexicon, Matcher, check_pattern, keyword_regex
+from ..records import Item, Match, Source, Topic
+from ..text import plain_text
+
+__all__ = ["Rules", "TopicRules", "check_pattern", "keyword_regex", "PATTERN_KINDS", "CONTENT_MIN_HITS"]
+CONTENT_MIN_HITS = 2
+
+
+def item_fields(item: Item, lexicon: Lexicon) -> tuple[Field, ...]:
+    """The plain texts of an item that rules look at, scanned once."""
+    summary = plain_text(item.summary)
+    content = plain_text(item.content)
+    if content == summary:
+        content = ""
+    texts = [("title", item.title), ("summary", summary), ("categories", " | ".join(item.categories)),
+             ("content", content)]
+    return tuple(Field.scanned(n, t, lexicon) for n, t in texts if t)
+
+
+@dataclass(frozen=True)
+class TopicRules:
+    slug: str
+    include: Matcher
+    exclude: Matcher
+    require: Matcher
+
+    @classmethod
+    def of(cls, topic: Topic, lexicon: Lexicon) -> "TopicRules":
+        return cls(topic.slug, Matcher(lexicon, topic.keywords, topic.regex),
+                   Matcher.of_mixed(lexicon, topic.exclude), Matcher.of_mixed(lexicon, topic.require))
+
+    def match(self, fields: Iterable[Field]) -> list[Match]:
+        """The reasons this topic holds for these fields (empty if it does not)."""
+        fields = list(fields)
+        found: list[Match] = []
+        for f in fields:
+            hits = [Match(self.slug, h.rule, h.pattern, f.name, h.text)
+                    for h in self.include.hits(f)]
+            if f.name == "content" and len(hits) < CONTENT_MIN_HITS:
+                continue
+            found.extend(hits)
+        if not found:
+            return []
+        for f in fields:
+            if next(self.exclude.hits(f), None) is not None:
+                return []
+        if self.require:
+            need = next((Match(self.slug, "require", h.pattern, f.name, h.text)
+                         for f in fields for h in self.require.hits(f)), None)
+            if need is None:
+                return []
+            found.append(need)
+        return _first_per_pattern(found)
+
+
+def _first_per_pattern(matches: list[Match]) -> list[Match]:
+    """One reason per (rule, pattern, field): enough to explain, small enough to store."""
+    seen: dict[tuple[str, str, str], Match] = {}
+    for m in matches:
+        seen.setdefault((m.rule, m.pattern, m.field), m)
+    return list(seen.values())
+
+
+# ----------------------------------------------------------------------------- rules
+
+
+@dataclass(frozen=True)
+class Rules:
+    topics: tuple[TopicRules, ...]
+    tags: dict[str, tuple[str, ...]]  # Source.key -> topic slugs
+    categories: dict[str, dict[str, str]]  # Source.key -> case-folded feed category -> slug
+    names: dict[str, str]  # Source.key -> display name
+    lexicon: Lexicon
+
+    @classmethod
+    def compile(cls, topics: Iterable[Topic], sources: Iterable[Source] = ()) -> "Rules":
+        """Compile every topic's patterns once; raises ValueError naming a bad pattern."""
+        compiled = []
+        lexicon = Lexicon()
+        for t in topics:
+            for kind, pats in (("keyword", t.keywords), ("regex", t.regex), ("exclude", t.exclude),
+                               ("require", t.require)):
+                for p in pats:
+                    err = check_pattern(kind, p)
+                    if err:
+                        raise ValueError(f"topic {t.slug}: {err}")
+            compiled.append(TopicRules.of(t, lexicon))
+        sources = list(sources)
+        return cls(
+            topics=tuple(compiled),
+            tags={s.key: tuple(s.tags) for s in sources},
+            categories={s.key: {c.casefold().strip(): slug for c, slug in s.categories} for s in sources},
+            names={s.key: s.name or s.key for s in sources},
+            lexicon=lexicon,
+        )
+
+    def tag(self, item: Item) -> Item:
+        """*item* with ``topics`` (sorted slugs) and ``reasons`` set afresh."""
+        reasons: list[Match] = []
+        for ref in item.sources:
+            name = self.names.get(ref.feed_url, ref.name or ref.feed_url)
+            for slug in self.tags.get(ref.feed_url, ()):
+                reasons.append(Match(slug, "tag", slug, "source", name))
+            mapping = self.categories.get(ref.feed_url)
+            if mapping:
+                for cat in item.categories:
+                    slug = mapping.get(cat.casefold().strip())
+                    if slug:
+                        reasons.append(Match(slug, "category", cat, "categories", name))
+        fields = item_fields(item, self.lexicon)
+        for rules in self.topics:
+            reasons.extend(rules.match(fields))
+        reasons = tuple(dict.fromkeys(reasons))
+        topics = tuple(sorted({m.topic for m in reasons}))
+        if topics == item.topics and reasons == item.reasons:
+            return item  # replace() would cost more than the rest of tagging an untopical item
+        return dataclasses.replace(item, topics=topics, reasons=reasons)
+
+    def match_text(self, text: str) -> dict[str, list[Match]]:
+        """Topic slug -> reasons, for free text (``aggregator try-rules``); only topics that hold."""
+        fields = (Field.scanned("text", text, self.lexicon),)
+        out = {}
+        for rules in self.topics:
+            found = rules.match(fields)
+            if found:
+                out[rules.slug] = found
+        return out

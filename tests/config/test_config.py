@@ -1,0 +1,125 @@
+"""Config loading: valid files become records; every mistake names the file, the line and the key."""
+
+from __future__ import annotations
+
+from paths import ROOT
+from pathlib import Path
+
+import pytest
+
+from aggregator.config import load as config
+from aggregator.errors import ConfigError
+
+
+GOOD = """\
+settings:
+  store: data/store.json
+  output_dir: out
+  base_url: http://example.test/feeds
+  timeout: 5
+  min_interval: 10m
+  near_duplicates:
+    title_similarity: 0.95
+topics:
+  nato:
+    title: NATO
+    keywords: [NATO, НАТО]
+  baltic-defence:
+    title: Baltic defence
+    keywords: [Estonia]
+    require: [defence]
+feeds:
+  - url: https://example.org/feed.xml
+    name: Example
+    tags: [nato]
+    interval: 2h
+  - path: local/feed.xml
+    categories: {Defence: baltic-defence}
+"""
+
+
+def test_valid_config_becomes_records(tmp_path: Path) -> None:
+    path = tmp_path / "feeds.yaml"
+    path.write_text(GOOD, encoding="utf-8")
+    conf = config.load(path)
+    s = conf.settings
+    assert s.store == (tmp_path / "data/store.json").resolve()
+    assert s.output_dir == (tmp_path / "out").resolve()
+    assert s.base_url == "http://example.test/feeds/"
+    assert (s.timeout, s.min_interval) == (5.0, 600)
+    assert s.near_duplicates.title_similarity == 0.95
+    assert [t.slug for t in conf.topics] == ["nato", "baltic-defence"]
+    assert conf.topics[0].keywords == ("NATO", "НАТО")
+    assert conf.topics[1].require == ("defence",)
+    web, local = conf.sources
+    assert (web.url, web.name, web.tags, web.interval) == ("https://example.org/feed.xml", "Example", ("nato",), 7200)
+    assert local.path == (tmp_path / "local/feed.xml").resolve()
+    assert local.url.startswith("file://") and local.categories == (("Defence", "baltic-defence"),)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line", "words"),
+    [
+        ("    keywords: [NATO, НАТО]", "    keyword: [NATO]", 12, ["unknown key 'keyword'", "did you mean 'keywords'"]),
+        ("  timeout: 5", "  timeout: fast", 5, ["timeout", "settings.timeout"]),
+        ("  timeout: 5", "  timeout: -1", 5, ["timeout"]),
+        ("  timeout: 5", "  timout: 5", 5, ["unknown key 'timout'", "did you mean 'timeout'"]),
+        ("    title: NATO\n", "", 10, ["missing required key 'title'", "topics.nato"]),
+        ("    tags: [nato]", "    tags: [natto]", 20, ["'natto' is not a topic slug"]),
+        ("    keywords: [Estonia]", "    regex: ['(unclosed']", 15, ["invalid regex", "topics.baltic-defence.regex"]),
+        ("  - path: local/feed.xml", "  - url: https://example.org/feed.xml", 22, ["listed twice"]),
+        ("    name: Example", "    name: Example\n    path: x.xml", 18, ["exactly one of 'url' or 'path'"]),
+        ("  base_url: http://example.test/feeds", "  base_url: ftp://x", 4, ["http:// or https://"]),
+        ("  min_interval: 10m", "  min_interval: soon", 6, ["duration"]),
+        ("  nato:", "  NATO:", 10, ["slug"]),
+        ("feeds:", "feed:", 17, ["unknown key 'feed'", "did you mean 'feeds'"]),
+        ("    title: NATO", "    title: [NATO", None, ["invalid YAML"]),
+    ],
+)
+def test_config_errors_name_file_line_and_key(tmp_path: Path, old: str, new: str, line: int | None,
+                                              words: list[str]) -> None:
+    assert old in GOOD
+    path = tmp_path / "feeds.yaml"
+    path.write_text(GOOD.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        config.load(path)
+    message = str(info.value)
+    assert "\n" not in message
+    assert message.startswith(str(path))
+    if line is not None:
+        assert info.value.line == line, message
+        assert f"{path}:{line}:" in message
+    for w in words:
+        assert w in message
+
+
+def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not found"):
+        config.load(tmp_path / "nope.yaml")
+
+
+def test_default_path_honours_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AGGREGATOR_CONFIG", "/etc/aggregator/feeds.yaml")
+    assert config.default_path() == Path("/etc/aggregator/feeds.yaml")
+    monkeypatch.delenv("AGGREGATOR_CONFIG")
+    assert config.default_path() == Path("feeds.yaml")
+
+
+@pytest.mark.parametrize(("value", "seconds"), [(60, 60), ("90s", 90), ("30m", 1800), ("6h", 21600), ("1d", 86400),
+                                                 ("1.5h", 5400)])
+def test_durations(value: object, seconds: int) -> None:
+    assert config.duration(value) == seconds
+
+
+@pytest.mark.parametrize("value", ["", "soon", "-5m", 0, True, "5 weeks"])
+def test_bad_durations(value: object) -> None:
+    with pytest.raises(TypeError):
+        config.duration(value)
+
+
+def test_shipped_config_is_valid_and_keeps_subscriber_slugs() -> None:
+    conf = config.load(ROOT / "feeds.yaml")
+    slugs = {t.slug for t in conf.topics}
+    assert {"nato", "baltic-defence", "ukraine"} <= slugs
+    assert 10 <= len(conf.sources) <= 20
+    assert all(s.url.startswith("https://") for s in conf.sources)

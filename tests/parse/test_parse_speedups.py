@@ -1,0 +1,70 @@
+"""parse_speedups: feedparser patched for speed (issue 8) gives exactly what it gives as shipped,
+and the patches are in place only while one of our parses runs."""
+
+from __future__ import annotations
+
+from paths import ROOT, FEEDS
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+from aggregator.parse import feeds as parse_mod
+from aggregator.parse import speedups as parse_speedups
+from aggregator.parse.feeds import parse
+
+
+_XML_BASE_FEED = b"""<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xml:base="https://a.example/root/">
+ <title>B</title><link href="home"/><id>tag:x</id>
+ <entry xml:base="sub/"><title>one</title><link href="one.html"/><id>e1</id>
+  <content type="xhtml" xml:base="../other/"><div xmlns="http://www.w3.org/1999/xhtml">
+   <p>a &amp; b &lt;c&gt; <a href="x.html">x</a> "q"</p></div></content></entry>
+ <entry xml:base="javascript:alert(1)"><title>two</title><link href="two.html"/><id>e2</id>
+  <summary type="html">&lt;a href="rel"&gt;r&lt;/a&gt;</summary></entry>
+ <entry xml:base="//cdn.example/p/"><title type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml">T <b>3</b>
+  &amp;</div></title><link href="three"/><id>e3</id></entry>
+ <entry xml:base="http://[bad/"><title>four</title><link href="four"/><id>e4</id></entry>
+</feed>"""
+
+
+def _patch_corpus() -> list[tuple[str, bytes, dict[str, str]]]:
+    sys.path.insert(0, str(ROOT))
+    from benchmarks import synth
+
+    ep = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    out = [(f"https://f.example/{p.name}", p.read_bytes(), {"content-type": "application/xml"})
+           for p in sorted(FEEDS.iterdir()) if p.suffix != ".json"]
+    out += [(f"http://127.0.0.1/feed/{i}.xml", synth.feed_bytes(3, i, 0, ep), {}) for i in range(3)]
+    out += [("https://b.example/f", _XML_BASE_FEED, {"Content-Location": "/moved/f.xml"}),
+            ("https://b.example/bozo", _XML_BASE_FEED.replace(b"</entry>", b"</entry", 1), {}),
+            ("https://b.example/t", b"<rss><channel><item><title>a &amp; b</title></item></channel></rss>",
+             {"content-type": "text/plain"})]
+    return out
+
+
+def _raw(body: bytes, url: str, headers: dict[str, str]) -> tuple:
+    d = parse_mod._feedparser(body, parse_mod.response_headers(headers, parse_mod.base_url(url, headers)))
+    exc = d.get("bozo_exception")
+    return d.get("version"), d.feed, d.entries, d.get("namespaces"), d.get("bozo"), repr(exc)
+
+
+def test_feedparser_speedups_change_no_result(monkeypatch):
+    """The memoised URI joins and the inlined ``characters`` give what feedparser gives alone."""
+    corpus = _patch_corpus()
+    hits = parse_speedups.CACHED_URI_FUNCS[1].cache_info().hits
+    patched = [(_raw(b, u, h), parse(b, url=u, headers=h, key=u)) for u, b, h in corpus]
+    assert parse_speedups.CACHED_URI_FUNCS[1].cache_info().hits > hits  # the patch is really used
+    assert not parse_speedups.patched()  # only while we parse: the floor gets feedparser as shipped
+    monkeypatch.setattr(parse_speedups, "SPEEDUPS", False)
+    original = [(_raw(b, u, h), parse(b, url=u, headers=h, key=u)) for u, b, h in corpus]
+    assert patched == original
+    xhtml = patched[-3][0][2][0]["content"][0]["value"]
+    assert "a &amp; b &lt;c&gt;" in xhtml  # the xhtml branch of characters ran (escaped text)
+
+
+def test_feedparser_speedups_stay_while_another_thread_parses():
+    with parse_speedups.speedups():
+        with parse_speedups.speedups():
+            assert parse_speedups.patched()
+        assert parse_speedups.patched()  # the outer parse still has them
+    assert not parse_speedups.patched()
