@@ -1,6 +1,6 @@
 """``python -m aggregator`` runs the command-line interface."""
 
-from .cli.main import main
+from .cli import main
 
 if __name__ == "__main__":
     main()

@@ -95,7 +95,7 @@ def entries(n_feeds: int) -> list[tuple[Entry, SourceRef]]:
 
 
 def topics() -> tuple[Topic, ...]:
-    from aggregator.config.load import load
+    from aggregator.config import load
     return load(ROOT / "feeds.yaml").topics
 
 

@@ -151,9 +151,9 @@ def cron_run(config: Path) -> dict[str, Any]:
 def measure(n: int, farm: FarmClient, *, workers: int | None = None, profile: bool = False,
             log: Callable[[str], None] = lambda s: None) -> dict[str, Any]:
     """Every figure for one N (see the module docstring); times in seconds."""
-    from aggregator.config import load as cfg
-    from aggregator.pipeline import run as pipeline
-    from aggregator.store.store import Store
+    from aggregator import config as cfg
+    from aggregator import pipeline
+    from aggregator.store import Store
 
     urls = [farm.url(i) for i in range(n)]
     folder = Path(tempfile.mkdtemp(prefix=f"aggbench-{n}-"))

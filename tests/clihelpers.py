@@ -6,7 +6,7 @@ from pathlib import Path
 
 from click.testing import CliRunner, Result
 
-from aggregator.cli.main import main
+from aggregator.cli import main
 from feedserver import FeedServer
 
 FEEDS = Path(__file__).parent / "data" / "feeds"

@@ -52,8 +52,8 @@ def test_one_run_defers_full_collections_and_restores_the_thresholds() -> None:
 
 def test_a_run_restores_the_thresholds_even_when_it_fails(tmp_path) -> None:
     from aggregator import errors
-    from aggregator.config import load as config
-    from aggregator.pipeline import run as pipeline
+    from aggregator import config as config
+    from aggregator import pipeline
 
     before = gc.get_threshold()
     (tmp_path / "store.json").mkdir()  # a folder where the items file should be: the run fails

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from ..config import load as configuration
+from .. import config as configuration
 from ..errors import AggregatorError
 from ..records import Config
 

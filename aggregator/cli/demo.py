@@ -1,7 +1,7 @@
 """``aggregator demo``: the whole pipeline, offline, over bundled sample feeds.
 
-The sample feeds (``aggregator/demo/feeds/``, invented for the demo) are served
-from 127.0.0.1 on a free port; ``aggregator/demo/demo.yaml`` is a complete config
+The sample feeds (``aggregator/cli/samples/feeds/``, invented for the demo) are served
+from 127.0.0.1 on a free port; ``aggregator/cli/samples/demo.yaml`` is a complete config
 whose feed URLs start with :data:`PLACEHOLDER`, replaced by that server's address.
 Nothing leaves the machine: env proxies are bypassed by handing the pipeline its
 own transport.
@@ -18,12 +18,12 @@ from io import StringIO
 from pathlib import Path
 from typing import Iterator
 
-import httpx
 from ruamel.yaml import YAML
 
-from ..config import load as config_mod
+from .. import config as config_mod
 from ..errors import ConfigError
-from ..config.edit import atomic_write
+from ..config import atomic_write
+from ..fetch import direct_transport
 from ..records import Config, RunReport
 
 DEMO_DIR = Path(__file__).with_name("samples")
@@ -57,7 +57,7 @@ class DemoResult:
 @contextmanager
 def sample_server() -> Iterator[str]:
     """Serve the bundled sample feeds on 127.0.0.1 (a free port); yields the base URL."""
-    from ..publish.serve import make_server
+    from ..publish import make_server
 
     httpd = make_server(DEMO_DIR, "127.0.0.1", 0)  # URLs are /feeds/NAME
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
@@ -102,7 +102,7 @@ def write_config(directory: Path, feeds_base: str, *, port: int = 8000) -> Path:
 
 def run_demo(directory: Path | str | None = None, *, port: int = 8000, now: datetime | None = None) -> DemoResult:
     """Serve the samples, write DIR/feeds.yaml, run the pipeline once (every feed forced)."""
-    from ..pipeline import run as pipeline
+    from .. import pipeline
 
     if directory is None:
         directory = Path(tempfile.mkdtemp(prefix="aggregator-demo-"))
@@ -114,14 +114,14 @@ def run_demo(directory: Path | str | None = None, *, port: int = 8000, now: date
     with sample_server() as base:
         path = write_config(directory, base, port=port)
         conf: Config = config_mod.load(path)
-        # A transport of our own: httpx then ignores HTTP(S)_PROXY, so 127.0.0.1 is reached directly.
-        report = pipeline.run(conf, transport=httpx.AsyncHTTPTransport(), now=now, force=True)
+        # A transport of our own: the client then ignores HTTP(S)_PROXY, so 127.0.0.1 is reached directly.
+        report = pipeline.run(conf, transport=direct_transport(), now=now, force=True)
     return DemoResult(directory, path, conf.settings.output_dir, report, port)
 
 
 def serve_output(result: DemoResult, *, port: int = 8000) -> None:
     """Serve the demo's output on 127.0.0.1:*port* until Ctrl-C."""
-    from ..publish.serve import serve
+    from ..publish import serve
 
     print(f"serving {result.output_dir} on http://127.0.0.1:{port}/ (Ctrl-C to stop)", flush=True)
     serve(result.output_dir, host="127.0.0.1", port=port)

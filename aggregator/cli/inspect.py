@@ -9,12 +9,11 @@ from typing import Any
 
 import click
 
-from ..pipeline import run as pipeline
-from ..tag import rules as tag
+from .. import pipeline, tag
 from ..records import Config, Item, Snapshot
 from .base import App, guarded
-from ..publish.health import health_verdict
-from ..store.store import Store
+from ..publish import health_verdict
+from ..store import Store
 
 EXIT_HEALTH = 6  # documented in cli.py and the README
 
@@ -215,7 +214,7 @@ def serve(app: App, host: str, port: int) -> None:
 
     Example: aggregator serve --port 8000   then open http://127.0.0.1:8000/
     """
-    from ..publish import serve as server
+    from .. import publish as server
     conf = app.config()
     click.echo(f"serving {conf.settings.output_dir} at http://{host}:{port}/ (Ctrl-C to stop)")
     server.serve(conf.settings.output_dir, host=host, port=port)

@@ -40,7 +40,7 @@ def list_cmd(ctx: click.Context) -> None:
 
     Example: aggregator feeds list
     """
-    from ..config.manage import list_feeds
+    from ..config import list_feeds
 
     entries = list_feeds(_config_path(ctx))
     for e in entries:
@@ -60,7 +60,7 @@ def add_cmd(ctx: click.Context, url: str, name: str | None, tags: str) -> None:
 
     Example: aggregator feeds add https://news.example.lv/ --name "Example LV" --tags baltic-defence,nato
     """
-    from ..config.manage import add_feed
+    from ..pipeline import add_feed
 
     added = add_feed(_config_path(ctx), url, name=name, tags=_split_tags(tags))
     how = f" (found on {added.discovered_from})" if added.discovered_from else ""
@@ -76,7 +76,7 @@ def remove_cmd(ctx: click.Context, url: str) -> None:
 
     Example: aggregator feeds remove https://news.example.lv/feed.xml
     """
-    from ..config.manage import remove_feed
+    from ..config import remove_feed
 
     gone = remove_feed(_config_path(ctx), url)
     click.echo(f"removed {gone.url}")
@@ -91,7 +91,7 @@ def import_cmd(ctx: click.Context, opml_file: Path) -> None:
 
     Example: aggregator feeds import subscriptions.opml
     """
-    from ..config.manage import import_opml
+    from ..config import import_opml
 
     report = import_opml(_config_path(ctx), opml_file)
     for e in report.added:
@@ -111,8 +111,8 @@ def export_cmd(ctx: click.Context, output: Path | None) -> None:
 
     Example: aggregator feeds export -o subscriptions.opml
     """
-    from ..config.edit import atomic_write
-    from ..config.manage import export_opml
+    from ..config import atomic_write
+    from ..config import export_opml
 
     text = export_opml(_config_path(ctx))
     if output is None:

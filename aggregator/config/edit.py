@@ -21,7 +21,7 @@ from ruamel.yaml.tokens import CommentToken
 from ruamel.yaml.util import load_yaml_guess_indent
 
 from .. import atomicfile
-from . import load as config_mod
+from . import loader as config_mod
 from ..errors import ConfigError
 
 FEEDS_KEY = "feeds"

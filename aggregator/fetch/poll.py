@@ -1,4 +1,4 @@
-"""Poll many feeds at once, politely and within hard limits. The only module importing httpx.
+"""Poll many feeds at once, politely and within hard limits.
 
 Each poll is a conditional GET (If-None-Match / If-Modified-Since from the
 feed's state) that follows redirects itself, so it can tell a permanent move
@@ -26,12 +26,12 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from .. import PROJECT_URL, __version__
 from ..errors import (
     BodyTooLarge, FeedGone, FetchError, FetchTimeout, HTTPStatusError, NetworkError, TooManyRedirects,
 )
 from .limits import ACCEPT_ENCODING, BoundedBody, DecodeFailed, LimitExceeded, read_limited_file
 from ..records import FeedState, FetchResult, Settings, Source, utc
+from .client import make_client, user_agent
 from .schedule import host_of, parse_max_age, parse_retry_after
 
 ACCEPT = ("application/atom+xml, application/rss+xml, application/feed+json, application/rdf+xml;q=0.9, "
@@ -41,15 +41,6 @@ PERMANENT_STATUSES = frozenset({301, 308})
 RETRY_STATUSES = frozenset({429, 503})
 
 Job = tuple[Source, "FeedState | None"]
-
-
-def default_user_agent() -> str:
-    """``aggregator/<version> (+<project url>)``: lets feed owners see who polls and how to reach us."""
-    return f"aggregator/{__version__} (+{PROJECT_URL})"
-
-
-def user_agent(settings: Settings) -> str:
-    return settings.user_agent.strip() or default_user_agent()
 
 
 def request_url(source: Source, state: FeedState | None) -> str:
@@ -68,18 +59,6 @@ def request_headers(state: FeedState | None, settings: Settings) -> dict[str, st
         if state.last_modified:
             headers["If-Modified-Since"] = state.last_modified
     return headers
-
-
-def make_client(settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
-    """An AsyncClient sized for *settings*; redirects off (we follow them ourselves)."""
-    return httpx.AsyncClient(
-        transport=transport,
-        follow_redirects=False,
-        timeout=httpx.Timeout(settings.timeout),
-        limits=httpx.Limits(max_connections=max(settings.concurrency, 1),
-                            max_keepalive_connections=max(settings.concurrency, 1)),
-        headers={"User-Agent": user_agent(settings)},
-    )
 
 
 # ----------------------------------------------------------------------------- one poll
@@ -309,7 +288,4 @@ async def fetch_all(jobs: Sequence[Job], settings: Settings, *, client: httpx.As
     return list(results)
 
 
-__all__ = [
-    "ACCEPT", "default_user_agent", "fetch_all", "fetch_one", "make_client", "read_local",
-    "request_headers", "request_url", "user_agent",
-]
+__all__ = ["ACCEPT", "fetch_all", "fetch_one", "read_local", "request_headers", "request_url"]

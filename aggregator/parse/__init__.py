@@ -1,1 +1,14 @@
-"""placeholder"""
+"""Stage 3, parse: bytes and headers → :class:`~aggregator.records.ParsedFeed` of clean ``Entry`` records.
+
+Owns: feedparser (and the speedups patched into it only while our parse runs),
+JSON Feed, text and HTML cleaning of every field, dates in UTC, and the fast path that
+keeps raw items already stored away from feedparser (``split``). Parsing runs in a
+process pool when there is enough to parse (``ParsePool``).
+Must not: know about topics, the store or the network.
+
+Start reading at ``feeds.py`` (``parse``), then ``fields.py``.
+"""
+
+from .feeds import ParseJob, ParsePool, not_a_feed_reason, parse, parse_job, parse_many
+
+__all__ = ["ParseJob", "ParsePool", "not_a_feed_reason", "parse", "parse_job", "parse_many"]

@@ -19,7 +19,7 @@ from typing import Callable
 from .. import errors
 from ..records import Snapshot
 from ..atomicfile import copy_synced
-from .store import OrjsonStorage, Store, _snapshot_of_feeds, atomic_write, read_file
+from .files import OrjsonStorage, StoreFiles, _snapshot_of_feeds, atomic_write, read_file
 from .format import SCHEMA_VERSION, NotAStore, decode_feeds, decode_snapshot, encode_feeds
 
 
@@ -49,7 +49,7 @@ def inspect(path: Path, backup: Path, kind: str) -> FileState:
         return dataclasses.replace(state, error=exc)
 
 
-def _files(store: Store) -> tuple[FileState, FileState, FileState]:
+def _files(store: StoreFiles) -> tuple[FileState, FileState, FileState]:
     items = inspect(store.path, store.backup, "items")
     feeds = inspect(store.feeds_path, store.feeds_backup, "feeds")
     journal = inspect(store.journal, store.journal_backup, "journal")
@@ -101,7 +101,7 @@ def _backup_verdict(state: FileState) -> tuple[bool, str]:
     return True, f"backup {state.backup.name} ok, {describe(snap, state.kind)}"
 
 
-def check(store: Store, strict: bool = False) -> str:
+def check(store: StoreFiles, strict: bool = False) -> str:
     """See ``Store.check``."""
     items, feeds, journal = _files(store)
     if items.missing and feeds.missing:
@@ -135,38 +135,38 @@ def check(store: Store, strict: bool = False) -> str:
     raise errors.StoreCorrupt(first.path, f"{verdict}{rest}", hint=backup) from None
 
 
-def restore(store: Store, now: datetime) -> str:
-    """See ``Store.restore``. Checks every file to restore and its backup before changing any."""
-    with store.lock():
-        items, feeds, journal = _files(store)
-        for state in (items, journal, feeds):
-            if isinstance(state.error, errors.StoreError):  # cannot even be read: not ours to replace
-                raise state.error
-        todo = [s for s in (items, journal, feeds)
-                if s.error is not None or (s.missing and (s.kind == "items" or s.kind == "feeds" and s.backup.exists()))]
-        if not todo:
-            raise errors.StoreError(store.path, f"loads fine ({describe(_whole(items, feeds))}); "
-                                                "nothing to restore")
-        good: dict[Path, Snapshot] = {}
-        for state in todo:
-            if not state.backup.exists():
-                raise errors.StoreError(state.path, f"no backup {state.backup} to restore from")
-            try:
-                good[state.path] = read_file(state.backup, state.decode())
-            except NotAStore as exc:
-                raise errors.StoreError(state.backup, f"the backup does not load either: {exc}; "
-                                                      "nothing restored") from None
-        stamp = now.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-        done = []
-        for state in todo:
-            kept = state.path.with_name(f"{state.path.name}.corrupt-{stamp}")
-            _replace(state, kept)
-            was = f"; the unreadable file is kept as {kept.name}" if kept.exists() else ""
-            done.append(f"restored {state.path} from {state.backup.name} "
-                        f"({describe(good[state.path], state.kind)}){was}")
-        if (items in todo or journal in todo) and store.feeds_path.exists():
-            done.append(_forget_validators(store))
-        return "; ".join(done)
+def restore(store: StoreFiles, now: datetime) -> str:
+    """See ``Store.restore`` (which holds the lock). Checks every file to restore and its
+    backup before changing any."""
+    items, feeds, journal = _files(store)
+    for state in (items, journal, feeds):
+        if isinstance(state.error, errors.StoreError):  # cannot even be read: not ours to replace
+            raise state.error
+    todo = [s for s in (items, journal, feeds)
+            if s.error is not None or (s.missing and (s.kind == "items" or s.kind == "feeds" and s.backup.exists()))]
+    if not todo:
+        raise errors.StoreError(store.path, f"loads fine ({describe(_whole(items, feeds))}); "
+                                            "nothing to restore")
+    good: dict[Path, Snapshot] = {}
+    for state in todo:
+        if not state.backup.exists():
+            raise errors.StoreError(state.path, f"no backup {state.backup} to restore from")
+        try:
+            good[state.path] = read_file(state.backup, state.decode())
+        except NotAStore as exc:
+            raise errors.StoreError(state.backup, f"the backup does not load either: {exc}; "
+                                                  "nothing restored") from None
+    stamp = now.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    done = []
+    for state in todo:
+        kept = state.path.with_name(f"{state.path.name}.corrupt-{stamp}")
+        _replace(state, kept)
+        was = f"; the unreadable file is kept as {kept.name}" if kept.exists() else ""
+        done.append(f"restored {state.path} from {state.backup.name} "
+                    f"({describe(good[state.path], state.kind)}){was}")
+    if (items in todo or journal in todo) and store.feeds_path.exists():
+        done.append(_forget_validators(store))
+    return "; ".join(done)
 
 
 def _whole(items: FileState, feeds: FileState) -> Snapshot:
@@ -191,7 +191,7 @@ def _replace(state: FileState, kept: Path) -> None:
 _VALIDATORS = dict(etag=None, last_modified=None, body_hash=None, item_hashes=())
 
 
-def _forget_validators(store: Store) -> str:
+def _forget_validators(store: StoreFiles) -> str:
     """Clear every feed's ETag, Last-Modified and hashes: the next run re-reads and re-parses
     every feed, and dedup adds back whatever the restored (older) items lack."""
     path = store.feeds_path

@@ -1,11 +1,13 @@
-"""The store's files on disk: paths, the TinyDB storage (orjson, atomic writes), reading one.
+"""The store's files on disk: their paths, the TinyDB storage (orjson, atomic writes), reading one.
 
-Split from :mod:`store` (which holds the lock and decides what to read and write) so
-that each stays small; ``store`` re-exports these names.
+Both :mod:`.store` (which holds the lock and decides what to read and write) and
+:mod:`.check` (``store check`` and ``store restore``) build on this module, and
+neither imports the other's internals: :class:`StoreFiles` is what they share.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, TypeVar
 
@@ -99,3 +101,21 @@ def _snapshot_of_feeds(raw: Any) -> Snapshot:
 def journal_path(path: Path) -> Path:
     """The journal beside the items file *path*: ``aggregator.json`` -> ``aggregator.journal.json``."""
     return path.with_name(f"{path.stem}.journal{path.suffix}")
+
+
+@dataclass(frozen=True)
+class StoreFiles:
+    """Every file of one store, named from the items file *path*: each with its ``.bak``."""
+
+    path: Path  # the items file
+    backup: Path
+    feeds_path: Path
+    feeds_backup: Path
+    journal: Path
+    journal_backup: Path
+
+    @classmethod
+    def at(cls, path: str | Path) -> StoreFiles:
+        path = Path(path)
+        feeds, journal = feeds_path(path), journal_path(path)
+        return cls(path, backup_path(path), feeds, backup_path(feeds), journal, backup_path(journal))

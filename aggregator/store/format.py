@@ -228,7 +228,7 @@ def _iso_from_epoch(value: Any) -> Any:
 
 def _v1_keys(doc: dict[str, Any]) -> list[Any]:
     """Schema 1 kept one key; rebuild what dedup indexes: it, each source's guid key, the url key."""
-    from ..dedup.identity import url_key  # only for this migration
+    from ..dedup import url_key  # only for this migration
 
     keys = [doc.pop("key", None) or doc.get("id")]
     keys += [f"guid:{r.get('feed_url')} {r['guid']}" for r in doc.get("sources") or ()

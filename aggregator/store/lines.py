@@ -37,7 +37,7 @@ from typing import Any, Callable, NamedTuple
 import orjson
 
 from ..records import Item
-from ..dedup.similarity import TOKENS_VERSION, title_tokens
+from ..dedup import TOKENS_VERSION, title_tokens
 from .format import _DATES, NotAStore, _dt, decoder
 
 _META = b'{"meta":{"1":'

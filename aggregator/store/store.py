@@ -12,10 +12,10 @@ every query (57 ms per insert at 3,750 items), so each file is treated as a snap
 read in one go through :class:`OrjsonStorage`, written in one ``storage.write`` — to
 a temp file, fsynced, the old file linked to ``<file>.bak``, then ``os.replace``. At
 every instant each path holds a complete file, old or new. A file that does not load
-is never overwritten. Checking and restoring both files is in :mod:`storecheck`.
+is never overwritten. Checking and restoring the files is in :mod:`.check`.
 
 The files' format (tables, schema versions, migration, the record codec) is in
-:mod:`aggregator.storeformat`; this module does the file I/O and holds the lock.
+:mod:`.format`; this module does the file I/O and holds the lock.
 """
 
 from __future__ import annotations
@@ -31,20 +31,14 @@ import orjson
 
 from .. import atomicfile, errors, gcpolicy
 from ..records import Item, Settings, Snapshot, utc
-from .retention import apply_prune
-from .files import (
-    OrjsonStorage, _dumps, _snapshot_of_feeds, atomic_write, backup_path, feeds_path, journal_path,
-    read_file,
-)
-from .lines import ItemTable, read_lines, write_lines
+from . import check as checking
+from .files import OrjsonStorage, StoreFiles, _dumps, _snapshot_of_feeds, atomic_write, read_file
 from .format import (
     _DATES, SCHEMA_VERSION, NotAStore, decode, decode_feeds, decode_items, decode_snapshot,
     encode_feeds, encode_items, migrate_v1, schema_version,
 )
-
-__all__ = ["SCHEMA_VERSION", "OrjsonStorage", "Store", "atomic_write", "decode", "decode_feeds",
-           "decode_items", "decode_snapshot", "encode_feeds", "encode_items", "feeds_path",
-           "journal_path", "migrate_v1", "read_file", "schema_version"]  # re-exported
+from .lines import ItemTable, read_lines, write_lines
+from .retention import apply_prune
 
 T = TypeVar("T")
 # Above this share of the items in the journal, a save rewrites the items file instead.
@@ -61,12 +55,10 @@ class Store:
 
     def __init__(self, path: str | Path, lock_timeout: float = 0.0, *,
                  clock: Callable[[], datetime] = _utcnow):
-        self.path = Path(path)
-        self.backup = backup_path(self.path)
-        self.feeds_path = feeds_path(self.path)
-        self.feeds_backup = backup_path(self.feeds_path)
-        self.journal = journal_path(self.path)
-        self.journal_backup = backup_path(self.journal)
+        self.files = StoreFiles.at(path)
+        self.path, self.backup = self.files.path, self.files.backup
+        self.feeds_path, self.feeds_backup = self.files.feeds_path, self.files.feeds_backup
+        self.journal, self.journal_backup = self.files.journal, self.files.journal_backup
         self._generation: str | None = None  # of the items file read: the journal must name it
         self.lock_path = self.path.with_name(self.path.name + ".lock")
         self.lock_timeout = lock_timeout
@@ -302,7 +294,7 @@ class Store:
         """Apply retention to *snapshot* in place (see ``retention``); returns items pruned."""
         return apply_prune(snapshot, now, settings, keep)
 
-    # -- maintenance (in storecheck)
+    # -- maintenance (in .check)
 
     def check(self, strict: bool = False) -> str:
         """A one-line verdict on both files (and on the backup of one that does not load).
@@ -311,16 +303,13 @@ class Store:
         message: StoreCorrupt (exit 3), or StoreError if a file cannot be read at all.
         A missing store is not an error: the first run creates it.
         """
-        from .check import check
-
-        return check(self, strict)
+        return checking.check(self.files, strict)
 
     def restore(self, now: datetime | None = None) -> str:
         """Replace each file that does not load (or is missing) with its ``.bak``, once the
         backups are checked; an unreadable file is kept as ``<file>.corrupt-<UTC time>``."""
-        from .check import restore
-
-        result = restore(self, now or self._clock())
+        with self.lock():
+            result = checking.restore(self.files, now or self._clock())
         self._read_ok.clear()
         self._unreadable = None
         return result

@@ -9,7 +9,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from aggregator.cli.main import main
+from aggregator.cli import main
 from clihelpers import invoke, serve_fixtures, write_config
 from feedserver import FeedServer
 

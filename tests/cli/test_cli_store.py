@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from aggregator.cli.main import main
+from aggregator.cli import main
 from aggregator.records import Item, Snapshot
-from aggregator.store.store import Store
+from aggregator.store import Store
 
 NOW = datetime(2024, 3, 1, 12, 0, tzinfo=timezone.utc)
 CONFIG = """\

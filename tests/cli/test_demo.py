@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from aggregator.config import load as config
+from aggregator import config
 from aggregator.cli import demo
 from aggregator.cli.manage import demo as demo_cmd
 from aggregator.errors import ConfigError

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from aggregator.config import load as config
+from aggregator import config
 from aggregator.errors import ConfigError
 
 

@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from aggregator.config import load as config
+from aggregator import config
 from aggregator.cli.manage import demo, feeds
 from aggregator.errors import ConfigError, HTTPStatusError, ParseError, TooManyRedirects
 from aggregator.config.edit import normalize_url
-from aggregator.config.manage import add_feed, export_opml, import_opml, list_feeds, read_opml, remove_feed, slugify
+from aggregator.config.manage import export_opml, import_opml, list_feeds, read_opml, remove_feed, slugify
+from aggregator.pipeline.feeds import add_feed
 
 SAMPLE = (SAMPLES / "feeds" / "nato-watch.xml").read_bytes()
 ATOM = (SAMPLES / "feeds" / "baltic-defence-review.atom").read_bytes()

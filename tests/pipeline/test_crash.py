@@ -19,7 +19,7 @@ import feedparser
 import pytest
 from lxml import etree
 
-from aggregator.store.store import Store
+from aggregator.store import Store
 from feedserver import FeedServer
 
 N_FEEDS = 24

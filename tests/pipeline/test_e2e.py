@@ -164,7 +164,7 @@ def test_a_run_where_nothing_changed_never_reads_the_items(tmp_path: Path, setup
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     """Every feed 304 (or failing): the items file is not even read, the output stays as it was,
     and the health feed and metrics are still current."""
-    from aggregator.store.store import Store
+    from aggregator.store import Store
 
     config, urls = setup
     assert invoke(config, "run").exit_code == 0
@@ -219,7 +219,7 @@ def test_a_feed_whose_only_change_is_its_build_date_reads_no_item(tmp_path: Path
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """Many feeds rewrite <lastBuildDate> on every request: the items are all known, so the run
     neither parses them again nor reads the store's items."""
-    from aggregator.store.store import Store
+    from aggregator.store import Store
 
     body = (FEEDS / "rss2.xml").read_bytes()
     url = server.add("/built.xml", body, content_type="application/rss+xml")

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import feedparser
 
-from aggregator.config import load as configuration
-from aggregator.pipeline import run as pipeline
+from aggregator import config as configuration
+from aggregator import pipeline
 from feedserver import FeedServer
 from hostile import LoopbackTransport, install_catalogue, rss
 

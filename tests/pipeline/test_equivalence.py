@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from aggregator.config import load as configuration
-from aggregator.pipeline import run as pipeline
-from aggregator.store.store import Store
+from aggregator import config as configuration
+from aggregator import pipeline
+from aggregator.store import Store
 from feedserver import FeedServer
 
 sys.path.insert(0, str(ROOT))

@@ -10,8 +10,8 @@ from pathlib import Path
 import feedparser
 from lxml import etree
 
-from aggregator.config import load as configuration
-from aggregator.pipeline import run as pipeline
+from aggregator import config as configuration
+from aggregator import pipeline
 from feedserver import FeedServer
 
 SECRET = "TOP-SECRET-MARKER-e2e-41c7"

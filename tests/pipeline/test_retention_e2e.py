@@ -9,9 +9,9 @@ from pathlib import Path
 
 import feedparser
 
-from aggregator.config import load as configuration
-from aggregator.pipeline import run as pipeline
-from aggregator.store.store import Store
+from aggregator import config as configuration
+from aggregator import pipeline
+from aggregator.store import Store
 from feedserver import FeedServer
 
 NOW = datetime(2026, 11, 29, 12, tzinfo=timezone.utc)

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from aggregator.publish import feeds as pub
-from aggregator.publish.serve import make_server
+from aggregator.publish.server import make_server
 from pubdata import NOW, config, snapshot
 
 pytestmark = pytest.mark.browser

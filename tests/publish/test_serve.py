@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from aggregator.publish import feeds as pub
-from aggregator.publish.serve import FeedPages, accepts_gzip, make_server, resolve, wants_page
+from aggregator.publish.server import FeedPages, accepts_gzip, make_server, resolve, wants_page
 from pubdata import NOW, config, snapshot
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from aggregator.publish import feeds as pub
 from aggregator.publish import websub
+from aggregator.fetch import hub as hub_mod
 from pubdata import BASE, NOW, T0, config, item, snapshot
 
 
@@ -70,7 +71,7 @@ def test_changed_feed_urls_only_written_feeds(tmp_path):
 
 def test_ping_posts_publish_for_each_url(hub):
     urls = [BASE + "nato.rss", BASE + "nato.atom", BASE + "nato.rss"]
-    results = websub.ping(hub.url, urls)
+    results = hub_mod.ping(hub.url, urls)
     assert [r.url for r in results] == urls[:2] and all(r.ok and r.status == 204 for r in results)
     assert hub.bodies == [[("hub.mode", "publish"), ("hub.url", u)] for u in urls[:2]]
     assert all(ct.startswith("application/x-www-form-urlencoded") for ct in hub.content_types)
@@ -78,8 +79,8 @@ def test_ping_posts_publish_for_each_url(hub):
 
 def test_ping_with_given_client_and_nothing_to_do(hub):
     with httpx.Client() as client:
-        assert websub.ping(hub.url, [], client=client) == ()
-        (r,) = websub.ping(hub.url, [BASE + "all.json"], client=client)
+        assert hub_mod.ping(hub.url, [], client=client) == ()
+        (r,) = hub_mod.ping(hub.url, [BASE + "all.json"], client=client)
         assert r.ok and not client.is_closed  # a caller's client is not closed
     assert hub.bodies == [[("hub.mode", "publish"), ("hub.url", BASE + "all.json")]]
 
@@ -87,9 +88,9 @@ def test_ping_with_given_client_and_nothing_to_do(hub):
 def test_ping_reports_hub_errors_without_raising():
     bad = HubStub(status=500)
     try:
-        (r,) = websub.ping(bad.url, [BASE + "all.rss"])
+        (r,) = hub_mod.ping(bad.url, [BASE + "all.rss"])
         assert r.status == 500 and not r.ok and bad.url in r.error and "\n" not in r.error
     finally:
         bad.close()
-    (r,) = websub.ping("http://127.0.0.1:9/hub", [BASE + "all.rss"], timeout=2)
+    (r,) = hub_mod.ping("http://127.0.0.1:9/hub", [BASE + "all.rss"], timeout=2)
     assert r.status is None and r.error.startswith("http://127.0.0.1:9/hub: ")

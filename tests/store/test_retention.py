@@ -9,7 +9,7 @@ import pytest
 
 from aggregator.records import Item, Settings, Snapshot, SourceRef
 from aggregator.store.retention import apply_prune, expire_tombstones, over_cap, plan_prune, tombstone_ttl
-from aggregator.store.store import Store
+from aggregator.store import Store
 
 NOW = datetime(2024, 3, 1, tzinfo=timezone.utc)
 

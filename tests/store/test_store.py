@@ -27,7 +27,9 @@ from aggregator import errors
 from aggregator.dedup.similarity import TOKENS_VERSION, title_tokens
 from aggregator.records import Enclosure, FeedState, Item, Match, Merge, Snapshot, SourceRef
 from recordcodec import from_dict, to_dict
-from aggregator.store.store import SCHEMA_VERSION, Store, decode, feeds_path
+from aggregator.store import SCHEMA_VERSION, Store
+from aggregator.store.files import feeds_path
+from aggregator.store.format import decode
 
 NOW = datetime(2024, 3, 1, 12, 0, tzinfo=timezone.utc)
 CEST = timezone(timedelta(hours=2))

@@ -19,7 +19,8 @@ import pytest
 
 from aggregator import errors
 from aggregator.records import FeedState, Snapshot
-from aggregator.store.store import SCHEMA_VERSION, OrjsonStorage, Store, feeds_path, journal_path
+from aggregator.store import SCHEMA_VERSION, Store
+from aggregator.store.files import OrjsonStorage, feeds_path, journal_path
 from tests.store.test_store import DATA, NOW, leftovers, make_item, make_snapshot, saved
 
 FEED = "https://a.example/rss"

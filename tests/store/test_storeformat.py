@@ -15,7 +15,7 @@ import pytest
 from aggregator import errors
 from aggregator.records import Enclosure, FeedState, Item, Match, Merge, Snapshot, SourceRef
 from recordcodec import from_dict, to_dict
-from aggregator.store.store import Store
+from aggregator.store import Store
 from aggregator.store.format import SCHEMA_VERSION, NotAStore, decode, decode_feeds, decode_items, decode_snapshot, decoder, encode_feeds, encode_items
 
 NOW = datetime(2024, 3, 1, 12, 0, tzinfo=timezone.utc)

@@ -17,7 +17,9 @@ import orjson
 import pytest
 
 from aggregator import errors
-from aggregator.store.store import JOURNAL_SHARE, Store, journal_path
+from aggregator.store import Store
+from aggregator.store.files import journal_path
+from aggregator.store.store import JOURNAL_SHARE
 from tests.store.test_store import make_item, make_snapshot, saved
 
 N = 40  # items in the store; JOURNAL_SHARE of them is 5

@@ -17,7 +17,7 @@ import pytest
 from aggregator import errors
 from aggregator.records import Snapshot
 from aggregator.dedup.similarity import TOKENS_VERSION, title_tokens
-from aggregator.store.store import Store
+from aggregator.store import Store
 from aggregator.store.format import NotAStore
 from aggregator.store.lines import ItemHead, ItemTable, head_of, head_of_row, read_lines, row_of, write_lines
 from tests.store.test_store import NOW, make_item, make_snapshot, saved
@@ -231,8 +231,9 @@ def test_save_streams_in_bounded_writes(path: Path, monkeypatch) -> None:
 
 
 def test_a_warm_poll_over_http_decodes_only_the_items_it_merges_and_publishes(tmp_path: Path, server) -> None:
-    from aggregator.config import load as configuration
-    from aggregator.pipeline import run as pipeline
+    from aggregator import config as configuration
+    from aggregator import publish as publisher
+    from aggregator import pipeline
     from clihelpers import write_config
     from tests.pipeline.test_crash import rss
 
@@ -246,7 +247,7 @@ def test_a_warm_poll_over_http_decodes_only_the_items_it_merges_and_publishes(tm
         assert report.new_items == 1 and isinstance(snap.items, ItemTable) and len(snap.items) == 181
         merged = snap.items.decoded
         store.save(snap)
-        pipeline.publisher.publish(cfg, snap, now=pipeline.utcnow(), topics=set(report.changed_topics))
+        publisher.publish(cfg, snap, now=pipeline.utcnow(), topics=set(report.changed_topics))
         published = snap.items.decoded
     # The new item, plus near-duplicate candidates compared in full; then each topic's 5 newest.
     assert merged <= 1 + 16 and published <= merged + 5 * (len(cfg.topics) + 1)

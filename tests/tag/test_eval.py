@@ -25,7 +25,7 @@ REQUIRED_SLUGS = {"nato", "baltic-defence", "ukraine"}
 
 def shipped_topics() -> tuple[Topic, ...]:
     try:
-        from aggregator.config.load import load
+        from aggregator.config import load
     except ImportError:  # config.py not there yet: read the topics ourselves
         doc = YAML(typ="safe").load(FEEDS.read_text(encoding="utf-8"))
         return tuple(Topic(slug=slug, title=body["title"],

@@ -17,18 +17,12 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any
 
-from ..dedup import identity as dedup
-from ..fetch import poll as fetch, schedule
-from .. import gcpolicy
-from ..publish import health, feeds as publisher
-from ..parse import feeds as parse
-from ..tag import rules as tag
-from ..errors import ParseError, StoreError
-from ..records import (
-    Config, FeedOutcome, FeedState, FetchResult, Item, ParsedFeed, PublishReport, RunReport, Snapshot,
-    SourceRef,
-)
-from ..store.store import Store
+from .. import fetch, gcpolicy, parse
+from .. import publish as publisher
+from ..fetch import schedule
+from ..records import Config, FeedOutcome, FeedState, FetchResult, PublishReport, RunReport, Snapshot
+from ..store import Store
+from .merge import Merger
 
 log = logging.getLogger(__name__)
 OnResult = Callable[[FetchResult], None]
@@ -81,13 +75,13 @@ def _poll(config: Config, *, publish: bool, now: datetime | None, **kwargs: Any)
         report = poll_snapshot(config, snap, now=now, **kwargs)
         report = _prune(config, snap, now, report)
         if snap.items_loaded:  # counts for the metrics of runs that will not read the items
-            snap.meta["item_counts"] = health.item_counts(snap.heads())
+            snap.meta["item_counts"] = publisher.item_counts(snap.heads())
         store.save(snap)  # saved before publishing: a failed publish loses no item
         if publish:
             pub = _publish_after_poll(config, snap, now, report)
         report = dataclasses.replace(report, publish=pub, duration=time.monotonic() - started)
         if publish:  # metrics change every run by nature (durations, times); they are not a feed
-            metrics = health.metrics_text(snap, config.sources, report, now, snap.meta.get("item_counts"))
+            metrics = publisher.metrics_text(snap, config.sources, report, now, snap.meta.get("item_counts"))
             publisher.write_atomic(config.settings.output_dir / "metrics.prom", metrics.encode("utf-8"))
     if pub is not None:
         _ping_hub(config, pub)
@@ -133,7 +127,7 @@ def poll_snapshot(config: Config, snap: Snapshot, *, client: Any = None, transpo
     before = {key: state.current_url for key, state in snap.feeds.items()}
     # A pool costs process start-up: worth it only when there is a lot to parse.
     workers = settings.parse_workers if len(jobs) >= POOL_MIN_JOBS else 1
-    merger = _Merger(config, snap, now, outcomes)
+    merger = Merger(config, snap, now, outcomes)
     order = [source.key for source, _state in jobs]
     arrived: dict[str, tuple[FetchResult, Future | None]] = {}
     done = 0  # jobs merged so far, in config order
@@ -177,107 +171,11 @@ def poll_snapshot(config: Config, snap: Snapshot, *, client: Any = None, transpo
     )
 
 
-class _Merger:
-    """Folds each polled feed into the snapshot: its state, its outcome, its entries (tagged)."""
-
-    def __init__(self, config: Config, snap: Snapshot, now: datetime, outcomes: dict[str, FeedOutcome]):
-        self.config, self.snap, self.now, self.outcomes = config, snap, now, outcomes
-        # The items are read (and indexed) only once some feed has something new to merge:
-        # a run where every feed answers 304 never reads them.
-        self.index: dedup.ItemIndex | None = None
-        self.rules: tag.Rules | None = None  # compiled when the first item changes
-        self.changed: set[str] = set()
-        self.new = self.updated = 0
-
-    def handle(self, res: FetchResult, parsed: ParsedFeed | ParseError | None) -> None:
-        key, settings, now = res.source.key, self.config.settings, self.now
-        state = self.snap.feeds.get(key)
-        if parsed is None:
-            self.outcomes[key] = _outcome(res)
-            self.snap.feeds[key] = schedule.after_poll(res.source, state, res, now, settings)
-            return
-        if isinstance(parsed, ParseError):
-            self.snap.feeds[key] = schedule.after_poll(res.source, state, res, now, settings, error=parsed)
-            self.outcomes[key] = FeedOutcome(key, "failed", res.status, error=str(parsed))
-            return
-        n_new = n_upd = 0
-        if parsed.entries:  # none: e.g. only <lastBuildDate> moved, every item was known
-            if self.index is None:  # updates snap.items in place
-                self.index = dedup.ItemIndex(self.snap.items, self.snap.tombstones, settings.near_duplicates)
-            changed: set[str] = set()
-            try:
-                n_new, n_upd = _merge(self.index, parsed, res.source.name, now, changed)
-            except StoreError:
-                raise  # the items file itself is damaged: stop before saving anything
-            except Exception as exc:  # noqa: BLE001 - a bug met by one feed must not cost the others
-                log.debug("merging %s failed", key, exc_info=True)
-                error = f"{key}: internal error while merging its entries: {type(exc).__name__}: {exc}"
-                self.outcomes[key] = FeedOutcome(key, "failed", res.status, error=_one_line_text(error))
-                self._tag(changed)  # it may have changed some items before it failed
-                return
-            self._tag(changed)
-        self.snap.feeds[key] = schedule.after_poll(res.source, state, res, now, settings, parsed=parsed)
-        self.new, self.updated = self.new + n_new, self.updated + n_upd
-        self.outcomes[key] = FeedOutcome(key, "fetched", res.status, new=n_new, updated=n_upd)
-
-    def _tag(self, ids: set[str]) -> None:
-        """Tag what one feed changed, now (an item a later feed changes again is tagged again):
-        the topics depend on nothing but the item itself."""
-        if ids and self.rules is None:
-            self.rules = tag.Rules.compile(self.config.topics, self.config.sources)
-        items = self.snap.items
-        for item_id in ids:
-            items[item_id] = self.rules.tag(items[item_id])  # type: ignore[union-attr]
-        self.changed |= ids
-
-    def changed_topics(self) -> tuple[str, ...]:
-        """Topics of the changed items, as they are and as they were."""
-        if self.index is None:
-            return ()
-        topics: set[str] = set()
-        heads = self.snap.heads()
-        for item_id in self.changed:
-            topics.update(heads[item_id].topics)
-            before = self.index.before.get(item_id)
-            if before is not None:
-                topics.update(before.topics)
-        return tuple(sorted(topics))
-
-
 def _needs_parse(res: FetchResult, state: FeedState | None) -> bool:
     """A body that arrived and differs from the last one parsed (same bytes: nothing to do)."""
     if res.deferred or res.error is not None or res.not_modified:
         return False
     return state is None or state.body_hash != schedule.body_hash(res.body or b"")
-
-
-def _outcome(res: FetchResult) -> FeedOutcome:
-    """The outcome of a poll whose body was not parsed."""
-    key = res.source.key
-    if res.deferred:
-        return FeedOutcome(key, "deferred", error=_one_line(res.error))
-    if res.error is not None:
-        return FeedOutcome(key, "failed", res.status, error=str(res.error))
-    if res.not_modified:
-        return FeedOutcome(key, "not_modified", 304)
-    return FeedOutcome(key, "unchanged", res.status)  # the same bytes as last time
-
-
-def _merge(index: "dedup.ItemIndex", parsed: ParsedFeed, name: str, now: datetime,
-           changed: set[str]) -> tuple[int, int]:
-    base = SourceRef(feed_url=parsed.url, name=name or parsed.title, feed_title=parsed.title,
-                     feed_link=parsed.link, seen=now)
-    new = updated = 0
-    for entry in parsed.entries:
-        item, status = index.upsert(entry, dataclasses.replace(base, link=entry.link, guid=entry.guid), now)
-        if item is None or status in ("unchanged", "tombstoned"):
-            continue
-        changed.add(item.id)
-        if status == "new":
-            new += 1
-        else:
-            updated += 1
-    return new, updated
 
 
 def _prune(config: Config, snap: Snapshot, now: datetime, report: RunReport) -> RunReport:
@@ -295,67 +193,8 @@ def _ping_hub(config: Config, report: PublishReport) -> None:
     hub = config.settings.websub_hub
     if not hub or not report.written:
         return
-    from ..publish import websub
-
-    urls = websub.changed_feed_urls(config, report)
+    urls = publisher.changed_feed_urls(config, report)
     if urls:
-        for result in websub.ping(hub, urls):  # a hub outage never fails the run
+        for result in fetch.hub.ping(hub, urls, settings=config.settings):  # a hub outage never fails the run
             if not result.ok:
                 log.warning("%s", result.error)
-
-
-def _one_line(err: Exception | None) -> str | None:
-    return None if err is None else _one_line_text(str(err))
-
-
-def _one_line_text(text: str) -> str:
-    return " ".join(text.split())
-
-
-# ----------------------------------------------------------------------------- maintenance
-
-
-def retag(config: Config) -> tuple[int, int]:
-    """Re-apply the topic rules to every stored item. Returns (items, items whose topics changed)."""
-    with session(config) as (store, snap):
-        rules = tag.Rules.compile(config.topics, config.sources)
-        changed = 0
-        for item_id, item in list(snap.items.items()):
-            tagged = rules.tag(item)
-            if tagged.topics != item.topics or tagged.reasons != item.reasons:
-                changed += 1
-                snap.items[item_id] = tagged
-        if changed:
-            store.save(snap)
-    return len(snap.items), changed
-
-
-def load_snapshot(config: Config) -> Snapshot:
-    """The store as it is, read under the lock (for stats and explain)."""
-    with session(config) as (_store, snap):
-        return snap
-
-
-def feed_state(snap: Snapshot, key: str) -> FeedState | None:
-    return snap.feeds.get(key)
-
-
-def items_by_source(snap: Snapshot) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for item in snap.items.values():
-        for ref in item.sources:
-            counts[ref.feed_url] = counts.get(ref.feed_url, 0) + 1
-    return counts
-
-
-def find_item(snap: Snapshot, needle: str) -> Item | None:
-    """An item by id, by link (as given or canonical) or by identity key."""
-    if needle in snap.items:
-        return snap.items[needle]
-    canon = dedup.canonical_url(needle) if "://" in needle else None
-    for item in snap.items.values():
-        if needle == item.link or (canon and canon == item.canonical_url) or needle in item.keys:
-            return item
-        if any(needle == ref.link for ref in item.sources):
-            return item
-    return None

@@ -22,8 +22,7 @@ from typing import Any, Callable
 import click
 
 from .. import __version__
-from ..config import load as configuration
-from ..pipeline import run as pipeline
+from .. import config as configuration, pipeline
 from .base import App, guarded
 from ..records import FetchResult, RunReport
 

@@ -20,6 +20,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from ..errors import ConfigError
+from ..tag import check_pattern
 from ..records import Config, NearDupSettings, Settings, Source, Topic
 
 DEFAULT_PATH = "feeds.yaml"
@@ -294,9 +295,7 @@ def _topics(ctx: _Ctx, node: Any) -> tuple[Topic, ...]:
 
 
 def _check_pattern(kind: str, pattern: str) -> str | None:
-    from ..tag.rules import check_pattern  # tag compiles the rules; config only asks whether they compile
-
-    return check_pattern(kind, pattern)
+    return check_pattern(kind, pattern)  # tag compiles the rules; config only asks whether they compile
 
 
 def _feeds(ctx: _Ctx, node: Any, slugs: set[str], path: Path) -> tuple[Source, ...]:

@@ -1,0 +1,123 @@
+"""Fold each polled feed into the snapshot: its feed state, its outcome, its entries (merged
+by ``dedup`` and tagged by ``tag``). The decisions are the stages'; this module only
+applies them in order and counts what happened.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from datetime import datetime
+
+from .. import dedup, tag
+from ..errors import ParseError, StoreError
+from ..fetch import schedule
+from ..records import Config, FeedOutcome, FetchResult, ParsedFeed, Snapshot, SourceRef
+
+log = logging.getLogger("aggregator.pipeline")
+
+
+class Merger:
+    """Folds each polled feed into the snapshot: its state, its outcome, its entries (tagged)."""
+
+    def __init__(self, config: Config, snap: Snapshot, now: datetime, outcomes: dict[str, FeedOutcome]):
+        self.config, self.snap, self.now, self.outcomes = config, snap, now, outcomes
+        # The items are read (and indexed) only once some feed has something new to merge:
+        # a run where every feed answers 304 never reads them.
+        self.index: dedup.ItemIndex | None = None
+        self.rules: tag.Rules | None = None  # compiled when the first item changes
+        self.changed: set[str] = set()
+        self.new = self.updated = 0
+
+    def handle(self, res: FetchResult, parsed: ParsedFeed | ParseError | None) -> None:
+        key, settings, now = res.source.key, self.config.settings, self.now
+        state = self.snap.feeds.get(key)
+        if parsed is None:
+            self.outcomes[key] = outcome(res)
+            self.snap.feeds[key] = schedule.after_poll(res.source, state, res, now, settings)
+            return
+        if isinstance(parsed, ParseError):
+            self.snap.feeds[key] = schedule.after_poll(res.source, state, res, now, settings, error=parsed)
+            self.outcomes[key] = FeedOutcome(key, "failed", res.status, error=str(parsed))
+            return
+        n_new = n_upd = 0
+        if parsed.entries:  # none: e.g. only <lastBuildDate> moved, every item was known
+            if self.index is None:  # updates snap.items in place
+                self.index = dedup.ItemIndex(self.snap.items, self.snap.tombstones, settings.near_duplicates)
+            changed: set[str] = set()
+            try:
+                n_new, n_upd = _merge(self.index, parsed, res.source.name, now, changed)
+            except StoreError:
+                raise  # the items file itself is damaged: stop before saving anything
+            except Exception as exc:  # noqa: BLE001 - a bug met by one feed must not cost the others
+                log.debug("merging %s failed", key, exc_info=True)
+                error = f"{key}: internal error while merging its entries: {type(exc).__name__}: {exc}"
+                self.outcomes[key] = FeedOutcome(key, "failed", res.status, error=_one_line_text(error))
+                self._tag(changed)  # it may have changed some items before it failed
+                return
+            self._tag(changed)
+        self.snap.feeds[key] = schedule.after_poll(res.source, state, res, now, settings, parsed=parsed)
+        self.new, self.updated = self.new + n_new, self.updated + n_upd
+        self.outcomes[key] = FeedOutcome(key, "fetched", res.status, new=n_new, updated=n_upd)
+
+    def _tag(self, ids: set[str]) -> None:
+        """Tag what one feed changed, now (an item a later feed changes again is tagged again):
+        the topics depend on nothing but the item itself."""
+        if ids and self.rules is None:
+            self.rules = tag.Rules.compile(self.config.topics, self.config.sources)
+        items = self.snap.items
+        for item_id in ids:
+            items[item_id] = self.rules.tag(items[item_id])  # type: ignore[union-attr]
+        self.changed |= ids
+
+    def changed_topics(self) -> tuple[str, ...]:
+        """Topics of the changed items, as they are and as they were."""
+        if self.index is None:
+            return ()
+        topics: set[str] = set()
+        heads = self.snap.heads()
+        for item_id in self.changed:
+            topics.update(heads[item_id].topics)
+            before = self.index.before.get(item_id)
+            if before is not None:
+                topics.update(before.topics)
+        return tuple(sorted(topics))
+
+
+def outcome(res: FetchResult) -> FeedOutcome:
+    """The outcome of a poll whose body was not parsed."""
+    key = res.source.key
+    if res.deferred:
+        return FeedOutcome(key, "deferred", error=_one_line(res.error))
+    if res.error is not None:
+        return FeedOutcome(key, "failed", res.status, error=str(res.error))
+    if res.not_modified:
+        return FeedOutcome(key, "not_modified", 304)
+    return FeedOutcome(key, "unchanged", res.status)  # the same bytes as last time
+
+
+def _merge(index: "dedup.ItemIndex", parsed: ParsedFeed, name: str, now: datetime,
+           changed: set[str]) -> tuple[int, int]:
+    base = SourceRef(feed_url=parsed.url, name=name or parsed.title, feed_title=parsed.title,
+                     feed_link=parsed.link, seen=now)
+    new = updated = 0
+    for entry in parsed.entries:
+        item, status = index.upsert(entry, dataclasses.replace(base, link=entry.link, guid=entry.guid), now)
+        if item is None or status in ("unchanged", "tombstoned"):
+            continue
+        changed.add(item.id)
+        if status == "new":
+            new += 1
+        else:
+            updated += 1
+    return new, updated
+
+
+
+
+def _one_line(err: Exception | None) -> str | None:
+    return None if err is None else _one_line_text(str(err))
+
+
+def _one_line_text(text: str) -> str:
+    return " ".join(text.split())
