@@ -8,8 +8,11 @@
     store  ─► Snapshot(items, feeds: FeedState, tombstones)
     publish◄─ Snapshot + Config
 
+What a run reports back to its caller (RunReport, FeedOutcome, PublishReport) is in
+:mod:`aggregator.reports`.
+
 Times are timezone-aware UTC ``datetime``s everywhere. The store turns them into
-JSON and back (``storeformat``).
+JSON and back (``store.format``).
 """
 
 from __future__ import annotations
@@ -348,54 +351,3 @@ class Snapshot:
     def __repr__(self) -> str:
         items = f"{len(self._items)} items" if self._items is not None else "items not loaded"
         return f"<Snapshot {items}, {len(self.feeds)} feeds>"
-
-
-# ----------------------------------------------------------------------------- reports
-
-
-@dataclass(frozen=True)
-class FeedOutcome:
-    url: str
-    status: str  # "fetched" | "not_modified" | "unchanged" | "failed" | "deferred" | "skipped" | "gone"
-    http_status: int | None = None
-    new: int = 0
-    updated: int = 0
-    error: str | None = None
-    redirected_to: str | None = None  # an adopted permanent redirect
-
-
-@dataclass(frozen=True)
-class PublishReport:
-    written: tuple[Path, ...] = ()
-    unchanged: tuple[Path, ...] = ()
-    topics_rendered: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class RunReport:
-    outcomes: tuple[FeedOutcome, ...] = ()
-    new_items: int = 0
-    updated_items: int = 0
-    pruned_items: int = 0
-    changed_topics: tuple[str, ...] = ()
-    publish: PublishReport | None = None
-    duration: float = 0.0
-
-    def count(self, status: str) -> int:
-        return sum(1 for o in self.outcomes if o.status == status)
-
-    def summary(self) -> str:
-        parts = [
-            f"{self.count('fetched')} fetched",
-            f"{self.count('not_modified')} not modified",
-            f"{self.count('unchanged')} unchanged",
-            f"{self.count('failed')} failed",
-            f"{self.count('deferred')} deferred",
-        ]
-        if self.count("skipped"):
-            parts.append(f"{self.count('skipped')} not due")
-        text = f"{len(self.outcomes)} feeds: " + ", ".join(parts)
-        text += f"; {self.new_items} new, {self.updated_items} updated items"
-        if self.publish is not None:
-            text += f"; {len(self.publish.written)} files written"
-        return text + f" in {self.duration:.1f}s"

@@ -24,7 +24,8 @@ import click
 from .. import __version__
 from .. import config as configuration, pipeline
 from .base import App, guarded
-from ..records import FetchResult, RunReport
+from ..records import FetchResult
+from ..reports import RunReport
 
 log = logging.getLogger("aggregator")
 

@@ -14,17 +14,16 @@ import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from io import StringIO
 from pathlib import Path
 from typing import Iterator
 
-from ruamel.yaml import YAML
 
 from .. import config as config_mod
 from ..errors import ConfigError
 from ..config import atomic_write
 from ..fetch import direct_transport
-from ..records import Config, RunReport
+from ..records import Config
+from ..reports import RunReport
 
 DEMO_DIR = Path(__file__).with_name("samples")
 TEMPLATE = DEMO_DIR / "demo.yaml"
@@ -72,18 +71,13 @@ def sample_server() -> Iterator[str]:
 
 def demo_config_text(feeds_base: str, *, port: int = 8000) -> str:
     """The demo template with feed URLs under *feeds_base* and base_url on *port* (comments kept)."""
-    yaml = YAML(typ="rt")
-    yaml.indent(mapping=2, sequence=4, offset=2)
-    yaml.width = 4096
-    doc = yaml.load(TEMPLATE.read_text(encoding="utf-8"))
-    doc["settings"]["base_url"] = f"http://127.0.0.1:{port}/"
     base = feeds_base.rstrip("/") + "/"
-    for feed in doc["feeds"]:
-        if str(feed.get("url", "")).startswith(PLACEHOLDER):
-            feed["url"] = base + feed["url"][len(PLACEHOLDER):].lstrip("/")
-    buf = StringIO()
-    yaml.dump(doc, buf)
-    return buf.getvalue()
+
+    def local(url: str) -> str:
+        return base + url[len(PLACEHOLDER):].lstrip("/") if url.startswith(PLACEHOLDER) else url
+
+    return config_mod.rewrite_text(TEMPLATE.read_text(encoding="utf-8"),
+                                   base_url=f"http://127.0.0.1:{port}/", feed_url=local)
 
 
 def write_config(directory: Path, feeds_base: str, *, port: int = 8000) -> Path:

@@ -10,12 +10,12 @@ Start reading at ``load.py``.
 """
 
 from .edit import (FeedEntry, FeedsFile, atomic_write, check_tags, entry_of, feed_entries, find_duplicate, new_node,
-                   normalize_url)
+                   normalize_url, rewrite_text)
 from .loader import DEFAULT_PATH, default_path, duration, load, loads, replace_settings, summary
 from .manage import ImportReport, export_opml, import_opml, list_feeds, read_opml, remove_feed
 
 __all__ = [
     "DEFAULT_PATH", "FeedEntry", "FeedsFile", "ImportReport", "atomic_write", "check_tags", "default_path", "duration",
     "entry_of", "export_opml", "feed_entries", "find_duplicate", "import_opml", "list_feeds", "load",
-    "loads", "new_node", "normalize_url", "read_opml", "remove_feed", "replace_settings", "summary",
+    "loads", "new_node", "normalize_url", "read_opml", "remove_feed", "replace_settings", "rewrite_text", "summary",
 ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 from urllib.parse import urlsplit, urlunsplit
 
 from ruamel.yaml import YAML
@@ -165,6 +165,22 @@ def _tail_comment(node: Any) -> tuple[list, int] | None:
             return None
         if slots and len(slots) > i and slots[i] is not None:
             return slots, i
+
+
+def rewrite_text(text: str, *, base_url: str | None = None,
+                 feed_url: Callable[[str], str] | None = None) -> str:
+    """*text* (a whole feeds.yaml) with ``settings.base_url`` set and every feed ``url:``
+    passed through *feed_url*; comments and layout kept. Used by the demo's template."""
+    y, doc = _load_round_trip(text)
+    if base_url is not None:
+        doc["settings"]["base_url"] = base_url
+    if feed_url is not None:
+        for feed in doc.get(FEEDS_KEY) or ():
+            if isinstance(feed, Mapping) and isinstance(feed.get("url"), str):
+                feed["url"] = feed_url(feed["url"])
+    buf = io.StringIO()
+    y.dump(doc, buf)
+    return buf.getvalue()
 
 
 def atomic_write(path: Path, text: str) -> None:

@@ -11,7 +11,7 @@ import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Awaitable, Callable, Iterable
+from typing import Any, Awaitable, Callable, Iterable
 
 from .. import config
 from ..config import FeedEntry, FeedsFile, check_tags, entry_of, feed_entries, find_duplicate, list_feeds, new_node
@@ -19,9 +19,6 @@ from ..errors import ConfigError, FetchError, ParseError
 from ..fetch import discover, fetch_all
 from ..parse import parse as parse_feed
 from ..records import FetchResult, ParsedFeed, Source
-
-if TYPE_CHECKING:  # only fetch/ imports httpx at run time
-    import httpx
 
 Parser = Callable[..., ParsedFeed]
 
@@ -37,7 +34,7 @@ class Added:
 
 
 def add_feed(path: Path | str, url: str, name: str | None = None, tags: Iterable[str] = (), *,
-             transport: httpx.AsyncBaseTransport | None = None, client: httpx.AsyncClient | None = None,
+             transport: Any = None, client: Any = None,
              parser: Parser | None = None, now: datetime | None = None) -> Added:
     """Fetch *url* once, make sure it is a feed (or an HTML page announcing one), and append it.
 

@@ -20,7 +20,8 @@ from typing import Any
 from .. import fetch, gcpolicy, parse
 from .. import publish as publisher
 from ..fetch import schedule
-from ..records import Config, FeedOutcome, FeedState, FetchResult, PublishReport, RunReport, Snapshot
+from ..records import Config, FeedState, FetchResult, Snapshot
+from ..reports import FeedOutcome, PublishReport, RunReport
 from ..store import Store
 from .merge import Merger
 

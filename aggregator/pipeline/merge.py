@@ -12,7 +12,8 @@ from datetime import datetime
 from .. import dedup, tag
 from ..errors import ParseError, StoreError
 from ..fetch import schedule
-from ..records import Config, FeedOutcome, FetchResult, ParsedFeed, Snapshot, SourceRef
+from ..records import Config, FetchResult, ParsedFeed, Snapshot, SourceRef
+from ..reports import FeedOutcome
 
 log = logging.getLogger("aggregator.pipeline")
 

@@ -34,7 +34,8 @@ from .model import (
     site_url,
 )
 from .healthfeed import HealthView, health_view
-from ..records import Config, FeedState, PublishReport, Snapshot, utc
+from ..records import Config, FeedState, Snapshot, utc
+from ..reports import PublishReport
 
 __all__ = ["publish", "publish_health", "outputs_complete", "select", "render_rss", "render_atom", "render_feeds", "render_health",
            "write_atomic", "remove_stale_temps", "stylesheet"]

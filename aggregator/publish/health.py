@@ -12,7 +12,8 @@ from collections import Counter
 from datetime import datetime
 from typing import Any, Iterable, Mapping
 
-from ..records import FeedState, Item, RunReport, Snapshot, Source, utc
+from ..records import FeedState, Item, Snapshot, Source, utc
+from ..reports import RunReport
 
 
 def is_failing(state: FeedState | None) -> bool:

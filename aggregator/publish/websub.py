@@ -9,7 +9,8 @@ files whose bytes changed are in ``report.written``, so an unchanged feed is nev
 from __future__ import annotations
 
 from .model import file_url
-from ..records import Config, PublishReport
+from ..records import Config
+from ..reports import PublishReport
 
 FEED_SUFFIXES = (".rss", ".atom", ".json")
 

@@ -10,6 +10,7 @@ Start reading at ``store.py`` (``Store.load`` and ``Store.save``).
 """
 
 from .files import StoreFiles
-from .store import SCHEMA_VERSION, Store
+from .format import SCHEMA_VERSION
+from .store import Store
 
 __all__ = ["SCHEMA_VERSION", "Store", "StoreFiles"]

@@ -34,8 +34,8 @@ from ..records import Item, Settings, Snapshot, utc
 from . import check as checking
 from .files import OrjsonStorage, StoreFiles, _dumps, _snapshot_of_feeds, atomic_write, read_file
 from .format import (
-    _DATES, SCHEMA_VERSION, NotAStore, decode, decode_feeds, decode_items, decode_snapshot,
-    encode_feeds, encode_items, migrate_v1, schema_version,
+    _DATES, NotAStore, decode_feeds, decode_items, decode_snapshot,
+    encode_feeds, encode_items, schema_version,
 )
 from .lines import ItemTable, read_lines, write_lines
 from .retention import apply_prune

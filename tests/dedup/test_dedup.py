@@ -5,7 +5,6 @@ from __future__ import annotations
 from paths import DATA
 from datetime import datetime, timedelta, timezone
 from itertools import zip_longest
-from pathlib import Path
 from urllib.parse import parse_qsl
 
 import pytest

@@ -6,7 +6,6 @@ from __future__ import annotations
 from paths import ROOT, FEEDS
 import sys
 from datetime import datetime, timezone
-from pathlib import Path
 
 from aggregator.parse import feeds as parse_mod
 from aggregator.parse import speedups as parse_speedups

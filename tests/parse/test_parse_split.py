@@ -12,7 +12,6 @@ from paths import ROOT, FEEDS
 import sys
 from datetime import datetime, timezone
 from functools import lru_cache
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st

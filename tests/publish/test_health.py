@@ -8,7 +8,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from aggregator.publish.health import escape_label, health_verdict, is_failing, metrics_text
-from aggregator.records import FeedOutcome, FeedState, Item, RunReport, Snapshot, Source
+from aggregator.records import FeedState, Item, Snapshot, Source
+from aggregator.reports import FeedOutcome, RunReport
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=timezone.utc)
 A, B, C, D = (Source(url=f"https://{x}.example/feed") for x in "abcd")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from paths import ROOT, DATA
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from ruamel.yaml import YAML
