@@ -1,7 +1,9 @@
 """aggregator: poll RSS/Atom feeds, deduplicate and tag their items by topic, publish per-topic feeds.
 
-The flow, one module per stage: config → fetch → parse → dedup → tag → store → publish
-(see docs/architecture.md). ``pipeline`` runs it; ``cli`` is a thin layer over it.
+The flow, one package per stage: config → fetch → parse → dedup → tag → store → publish
+(see docs/architecture.md). ``pipeline`` runs it; ``cli`` is a thin layer over it. At this
+level sit only what every stage shares: records, reports, errors, text hygiene, atomic
+file writes and the run's garbage-collector policy.
 """
 
 from importlib.metadata import PackageNotFoundError, version

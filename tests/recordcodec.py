@@ -1,5 +1,5 @@
 """A plain reference codec for the stored records, which the store's fast codec
-(aggregator/storeformat.py, orjson) must agree with."""
+(aggregator/store/format.py, orjson) must agree with."""
 
 from __future__ import annotations
 

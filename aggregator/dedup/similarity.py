@@ -60,7 +60,7 @@ def _words(text: str) -> list[str]:
 
 
 # Bump whenever title_tokens' answer changes: the store keeps each item's tokens (see
-# storelines), and a store written with another version has them recomputed.
+# store.lines), and a store written with another version has them recomputed.
 TOKENS_VERSION = 1
 
 

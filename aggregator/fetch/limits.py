@@ -4,7 +4,7 @@ httpx's own decoders inflate each network chunk in one go, so 64 KB of a gzip
 bomb becomes 64 MB in memory and a few hundred bytes of brotli can become a
 gigabyte. Here every decompression step is asked for at most the bytes still
 allowed (plus one, to notice the overflow), so memory stays near the limit
-whatever the server sends. No httpx here: fetch.py feeds the raw chunks in.
+whatever the server sends. No httpx here: poll.py feeds the raw chunks in.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Feed bytes + response headers -> ``ParsedFeed`` of clean ``Entry``s; many feeds in processes.
 
-The only module that imports feedparser (with ``parse_speedups``, which patches two of its hot
+The only module that imports feedparser (with ``speedups``, which patches two of its hot
 paths while we parse). Three rules keep it safe and fast:
 
 * feedparser gets an ``io.BytesIO``, never the bytes: given ``str``/``bytes`` it first tries
@@ -11,7 +11,7 @@ paths while we parse). Three rules keep it safe and fast:
 * feedparser strips unsafe ``<!ENTITY>`` declarations and runs expat with external entities
   off; nothing reads files or the network. ``tests/test_hostile_input.py`` proves each rule.
 
-Items already stored need not go through feedparser at all (issue 8): ``parse_split`` cuts the
+Items already stored need not go through feedparser at all (issue 8): ``split`` cuts the
 body into items and fingerprints each (``ParsedFeed.item_hashes``); items whose fingerprint
 the caller passes in ``skip`` are cut out before feedparser runs (counted in ``skipped``).
 The entries left are exactly those a full parse gives for the same items.
@@ -111,7 +111,7 @@ def _parse(body: bytes, url: str, headers: Mapping[str, str], key: str,
 
 
 def _feedparser(body: bytes, sent: Mapping[str, str]) -> Any:
-    with speedups():  # same results, less CPU (issue 8): see parse_speedups
+    with speedups():  # same results, less CPU (issue 8): see speedups.py
         return feedparser.parse(io.BytesIO(body), response_headers=dict(sent), sanitize_html=False,
                                 resolve_relative_uris=False)
 

@@ -1,7 +1,7 @@
 """Pure helpers that turn raw feed values into clean ``Entry`` fields (no feedparser here).
 
-Shared by the feedparser path (``parse.py``) and the JSON Feed path
-(``parse_json.py``), so both formats are cleaned by the same rules.
+Shared by the feedparser path (``feeds.py``) and the JSON Feed path
+(``jsonfeed.py``), so both formats are cleaned by the same rules.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ metadata, entry id, title, dates, link, summary, content); the rest is added to 
 tree it returns, because feedgen drops entry link rel/type, writes ``length="None"`` for
 enclosures, gives Atom <source> no id/updated and cannot write dc:creator, hubs or
 several categories with our schemes. Every value reaching feedgen was cleaned by
-``feedmodel`` (feedgen/lxml raise ValueError on control characters).
+``model`` (feedgen/lxml raise ValueError on control characters).
 
 Also health.atom, the operator's feed of failing sources (content: ``healthfeed``).
 Only the topics that changed are rendered; the rest cost their counts and headlines.

@@ -40,7 +40,7 @@ class OrjsonStorage(Storage):
         return None if raw is None else orjson.loads(raw)  # raises orjson.JSONDecodeError (a ValueError)
 
     def read_bytes(self) -> bytes | None:
-        """The file as it is (None: no file); :mod:`storelines` reads the items file from these."""
+        """The file as it is (None: no file); :mod:`.lines` reads the items file from these."""
         try:
             return self.path.read_bytes()
         except FileNotFoundError:

@@ -172,7 +172,7 @@ def decoder(cls: type) -> Callable[[Any], Any]:
     body += ["    d = {}" if via_class else "    obj = new(cls)\n    d = obj.__dict__", *build,
              "    return cls(**d)" if via_class else "    return obj"]
     source = f"def decode_{cls.__name__}(doc):\n" + "\n".join(body) + "\n"
-    exec(compile(source, f"<storeformat decoder for {cls.__name__}>", "exec"), env)
+    exec(compile(source, f"<store.format decoder for {cls.__name__}>", "exec"), env)
     fn = env[f"decode_{cls.__name__}"]
     fn.source = source  # for reading and debugging
     return fn

@@ -151,7 +151,7 @@ class Store:
         return self._unreadable
 
     def _read_items(self) -> tuple[MutableMapping[str, Item], dict[str, datetime]] | None:
-        """(items, tombstones): line by line (:mod:`storelines`) and brought up to date by the
+        """(items, tombstones): line by line (:mod:`.lines`) and brought up to date by the
         journal, or parsed whole if the file is in another layout; None if there is no file."""
         self._generation = None
         with gcpolicy.long_lived():  # the heads live until the run ends

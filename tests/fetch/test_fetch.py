@@ -1,4 +1,4 @@
-"""fetch.py against a real local server that misbehaves on purpose, and against MockTransport."""
+"""fetch/poll.py against a real local server that misbehaves on purpose, and against MockTransport."""
 
 from __future__ import annotations
 

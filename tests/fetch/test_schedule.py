@@ -1,4 +1,4 @@
-"""schedule.py: every decision as a table."""
+"""fetch/schedule.py: every decision as a table."""
 
 from __future__ import annotations
 

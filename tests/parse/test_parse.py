@@ -1,4 +1,4 @@
-"""parse.py: every fixture format, encodings, relative links, bozo feeds, not-a-feed, sanitising,
+"""parse/feeds.py: every fixture format, encodings, relative links, bozo feeds, not-a-feed, sanitising,
 and parse_many giving the same records in one process or many."""
 
 from __future__ import annotations

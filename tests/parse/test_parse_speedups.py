@@ -1,4 +1,4 @@
-"""parse_speedups: feedparser patched for speed (issue 8) gives exactly what it gives as shipped,
+"""parse/speedups.py: feedparser patched for speed (issue 8) gives exactly what it gives as shipped,
 and the patches are in place only while one of our parses runs."""
 
 from __future__ import annotations

@@ -120,7 +120,7 @@ def test_file_is_tinydb_tables_in_the_records_codec_format(path: Path) -> None:
     assert [r[8] for r in rows] == [" ".join(sorted(title_tokens(d["title"]))) for d in raw["items"].values()]
     assert raw["meta"]["1"]["schema_version"] == SCHEMA_VERSION
     assert raw["meta"]["1"]["title_tokens"] == TOKENS_VERSION
-    # One document per line: the layout the store reads line by line (storelines).
+    # One document per line: the layout the store reads line by line (store/lines.py).
     lines = path.read_bytes().split(b"\n")
     assert len(lines) == 4 + len(docs) + 2 and lines[3] == b'"items":{' and lines[-2:] == [b"}}", b""]
     assert list(raw["tombstones"].values()) == [{"key": "guid:x 9", "at": "2024-02-28T12:00:00+00:00"}]
