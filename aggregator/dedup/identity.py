@@ -24,8 +24,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from w3lib.url import canonicalize_url
 
 from ..records import Entry, Item, Merge, NearDupSettings, SourceRef, utc
-from .similarity import NearDupIndex, Shingles, Verdict, text_shingles, title_tokens
-from ..text import safe_uri
+from .stories import StoryMatcher, Verdict, index_terms
+from .wording import Profile, profile
+from ..text import plain_text, safe_uri
 
 # Query parameters that only say who sent the reader, never which page it is.
 TRACKING_PARAMS = frozenset("""
@@ -156,6 +157,10 @@ def _content_hash(entry: Entry, canon: str | None) -> str:
     return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def _profile(title: str, html: str, link: str | None) -> Profile:
+    return profile(title, plain_text(html, limit=4_000)[:600], link)
+
+
 def _earliest(*dates: datetime | None) -> datetime | None:
     known = [d for d in dates if d is not None]
     return min(known) if known else None
@@ -178,8 +183,9 @@ class ItemIndex:
         self._heads: Mapping[str, Any] = heads() if heads is not None else items
         self.before: dict[str, Item | None] = {}  # the items this run changed, as they were (None: new)
         self._by_key: dict[str, str] = {}
-        self._shingles: dict[str, Shingles] = {}  # item id -> text shingles, built once
-        self._near = NearDupIndex(settings, self._text_of, self._title_of)
+        self._profiles: dict[str, Profile] = {}  # item id -> its text as the story matcher reads it
+        self._near = StoryMatcher(settings, self._profile_of, self._title_of,
+                                  lambda i: self._heads[i].feed_urls, lambda i: self.items[i].apart)
         # (item id, source) -> (own key, url key of the link) of the entry of that source that touched
         # the item this run: spots a feed giving several entries one guid, or several guids one
         # link, in one document. Per source: another feed's entry merged in is no such thing.
@@ -200,20 +206,20 @@ class ItemIndex:
             return
         if before is None or (before.title, before.summary, before.content) != (item.title, item.summary,
                                                                                  item.content):
-            self._shingles.pop(item.id, None)
+            self._profiles.pop(item.id, None)
         if before is None or before.title != item.title or before.date != item.date:
-            self._near.add(item.id, title_tokens(item.title) if tokens is None else tokens, item.date)
+            self._near.add(item.id, index_terms(item.title) if tokens is None else tokens, item.date)
 
     def _title_of(self, item_id: str) -> tuple[frozenset[str], datetime | None]:
         head = self._heads[item_id]
         stored = getattr(head, "tokens", None)  # kept by the store: no tokenising 100k titles a run
-        return (title_tokens(head.title) if stored is None else frozenset(stored.split())), head.date
+        return (index_terms(head.title) if stored is None else frozenset(stored.split())), head.date
 
-    def _text_of(self, item_id: str) -> Shingles:
-        found = self._shingles.get(item_id)
+    def _profile_of(self, item_id: str) -> Profile:
+        found = self._profiles.get(item_id)
         if found is None:
             item = self.items[item_id]
-            found = self._shingles[item_id] = text_shingles(item.title, item.summary or item.content)
+            found = self._profiles[item_id] = _profile(item.title, item.summary or item.content, item.link)
         return found
 
     def _put(self, item: Item, tokens: frozenset[str] | None = None) -> Item:
@@ -249,17 +255,19 @@ class ItemIndex:
             return self._existing(item, entry, ref, keys, canon, now)
         if any(k in self.tombstones for k in keys):
             return None, "tombstoned"
-        tokens = shingles = None
+        tokens = report = None
         if self.settings.enabled:
-            tokens = title_tokens(entry.title)
-            near, shingles = self._near_duplicate(entry, tokens, ref, now)
+            tokens = index_terms(entry.title)
+            report = _profile(entry.title, entry.summary or entry.content, entry.link)
+            near = self._near_duplicate(entry, report, tokens, ref, keys, now)
             if near is not None:
                 other, verdict = near
-                reason = verdict.reason(other.id)
-                return self._credit(other, ref, keys, entry, Merge(keys[0], reason, now)), "merged"
+                self._near.joined(other.id, report)
+                return self._credit(other, ref, keys, entry, Merge(keys[0], verdict.reason(other.id), now)), \
+                    "merged"
         item = self._put(self._new_item(entry, ref, keys, canon, now), tokens)
-        if shingles is not None:  # built for the comparison: keep them for the next one
-            self._shingles[item.id] = shingles
+        if report is not None:  # read for the comparison: keep it for the next one
+            self._profiles[item.id] = report
         self._touched[(item.id, ref.feed_url)] = (keys[0], canon and url_key(canon))
         return item, "new"
 
@@ -301,29 +309,20 @@ class ItemIndex:
     def _credit(self, item: Item, ref: SourceRef, keys: tuple[str, ...], entry: Entry,
                 merge: Merge) -> Item:
         new_keys = tuple(k for k in keys if k not in self._by_key)
+        if entry.title and not ref.title:  # each outlet's own headline, for the feeds and explain
+            ref = dataclasses.replace(ref, title=entry.title)
         return self._put(dataclasses.replace(
             item, keys=item.keys + new_keys, sources=item.sources + (ref,),
             merges=item.merges + (merge,), published=_earliest(item.published, entry.published),
+            updated=max(d for d in (item.updated, merge.at) if d is not None) if merge.at else item.updated,
         ))
 
-    def _near_duplicate(self, entry: Entry, tokens: frozenset[str], ref: SourceRef, now: datetime
-                        ) -> tuple[tuple[Item, Verdict] | None, Shingles | None]:
-        """The best near duplicate of *entry* from another source, and the entry's shingles if
-        the search had to build them."""
+    def _near_duplicate(self, entry: Entry, report: Profile, tokens: frozenset[str], ref: SourceRef,
+                        keys: tuple[str, ...], now: datetime) -> tuple[Item, Verdict] | None:
+        """The stored item telling the same story as *entry*, and why (see dedup.stories)."""
         when = utc(entry.published or entry.updated) or now
-        cache: list[Shingles] = []
-
-        def text() -> Shingles:
-            if not cache:
-                cache.append(text_shingles(entry.title, entry.summary or entry.content))
-            return cache[0]
-
-        def other_source(item_id: str) -> bool:
-            # Never fold two entries of one feed together: the feed says they differ.
-            return ref.feed_url not in self._heads[item_id].feed_urls
-
-        found = self._near.best(tokens, when, text, other_source)
-        return (self.items[found[0]], found[1]) if found else None, (cache[0] if cache else None)
+        found = self._near.best(report, tokens, when, ref.feed_url, keys)
+        return (self.items[found[0]], found[1]) if found else None
 
     @staticmethod
     def _fields(entry: Entry, canon: str | None) -> dict:

@@ -1,0 +1,104 @@
+"""Same story in other words: a score over rare content words, then the vetoes, then time.
+
+The score is a weighted overlap coefficient: the rarity-weighted mass of the terms two
+reports share over the mass of the smaller one. It does not punish a short headline
+for being short ("Estonia expels Russian diplomat" is wholly inside a longer one), and
+names spelled two ways (Zelensky/Zelenskyy) count as shared.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from .vetoes import first_conflict, same_name
+from .wording import Profile
+
+
+@dataclass(frozen=True)
+class Comparison:
+    score: float
+    shared: tuple[str, ...]  # the terms both reports use, heaviest first
+    veto: str | None  # the first conflicting fact, if any
+
+    @property
+    def passes(self) -> bool:
+        return self.veto is None
+
+
+def _shared(a: dict[str, float], b: dict[str, float]) -> dict[str, float]:
+    common = {t: min(a[t], b[t]) for t in a.keys() & b.keys()}
+    rest_b = [t for t in b if t not in common and b[t] >= 1.5 and t.isalpha()]
+    for t in a:
+        if t not in common and a[t] >= 1.5 and t.isalpha():
+            hit = next((o for o in rest_b if same_name(t, o)), None)
+            if hit is not None:
+                common[f"{t}~{hit}"] = min(a[t], b[hit])
+                rest_b.remove(hit)
+    return common
+
+
+def overlap(a: dict[str, float], b: dict[str, float]) -> tuple[float, dict[str, float]]:
+    """(weighted overlap coefficient, shared terms and their weights)."""
+    if not a or not b:
+        return 0.0, {}
+    common = _shared(a, b)
+    least = min(sum(a.values()), sum(b.values()))
+    return (sum(common.values()) / least if least else 0.0), common
+
+
+def coverage(head: dict[str, float], text: dict[str, float]) -> tuple[float, dict[str, float]]:
+    """The share of a headline's weight found anywhere in the other report."""
+    total = sum(head.values())
+    if not total:
+        return 0.0, {}
+    common = _shared(head, text)
+    return min(1.0, sum(common.values()) / total), common
+
+
+def _damped(terms: dict[str, float], damp: Callable[[str], float] | None) -> dict[str, float]:
+    return terms if damp is None else {t: w * damp(t) for t, w in terms.items()}
+
+
+def compare(a: Profile, b: Profile, damp: Callable[[str], float] | None = None) -> Comparison:
+    """How alike two reports are, and the first fact they conflict on.
+
+    The score is the smaller of the two coverages: each headline's words must be found in
+    the other report (its headline and summary). *damp(term)* scales a term's weight down
+    when many reports of the time share it: on a busy day "Narva" names no one story.
+    """
+    ta, tb = _damped(a.title_terms, damp), _damped(b.title_terms, damp)
+    ca, shared_a = coverage(ta, _damped(b.text_terms, damp))
+    cb, shared_b = coverage(tb, _damped(a.text_terms, damp))
+    shared = shared_a | shared_b
+    if a.has_summary and b.has_summary:
+        score = min(ca, cb)
+    else:
+        # A headline alone: a short one wholly inside a longer one is the same story.
+        title, _common = overlap(ta, tb)
+        score = max(title, ca if not a.has_summary else 0.0, cb if not b.has_summary else 0.0)
+    terms = tuple(t for t, _w in sorted(shared.items(), key=lambda kv: (-kv[1], kv[0])))
+    return Comparison(round(score, 4), terms, first_conflict(a, b))
+
+
+# A same-story report arrives within hours of the others; a look-alike a day or more
+# later is usually the next installment (a daily report, a repeat event, a development).
+# Until FRESH of the window the base threshold holds; it then rises to be unreachable at
+# HORIZON of the window: with the default 72 h window, 12 h and 24 h.
+FRESH = 1 / 6
+HORIZON = 1 / 3
+
+
+def needed(base: float, hours: float, window_hours: float) -> float:
+    """The score two reports *hours* apart must reach (above 1: they never merge)."""
+    fresh, horizon = FRESH * window_hours, HORIZON * window_hours
+    if hours <= fresh:
+        return base
+    return base + (1.0 - base) * (hours - fresh) / max(horizon - fresh, 1e-9) + 1e-9
+
+
+def one_feed(a: Profile, b: Profile) -> str | None:
+    """Why two items of one feed may not merge: only an article and its video may."""
+    if (a.kind == "video") != (b.kind == "video"):
+        return None
+    return "one feed's items are different stories unless one is the other's video"

@@ -1,0 +1,163 @@
+"""Which stored item, if any, tells the same story as a new report: retrieval, then the decision.
+
+Retrieval: :class:`~.similarity.NearDupIndex`, an inverted index of each item's headline
+terms (:func:`index_terms`: stems, countries, names, numbers) bucketed by publication
+time, so a lookup costs the same whatever the number of stored items. It returns at most
+MAX_CANDIDATES items that share the rarest terms in the time window.
+
+Decision (:meth:`StoryMatcher.best`), for each candidate:
+
+1. never two items of one feed, unless one is the other's video (:func:`~.paraphrase.one_feed`),
+   and never a pair an operator split (``Item.apart``);
+2. no conflicting fact with the item or any report already merged into it (:mod:`.vetoes`);
+3. a score (:func:`~.paraphrase.compare`) at least ``min_score``, raised with the time
+   between the two (:func:`~.paraphrase.needed`). A term shared by many items of the
+   window weighs less (``damp``): on a busy day "Narva" names no one story.
+
+The best candidate that passes wins; ties go to the smaller id.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable, Iterable
+
+from ..records import Item, NearDupSettings, SourceRef
+from .paraphrase import compare, needed, one_feed, overlap
+from .similarity import TITLE_SLACK, NearDupIndex
+from .vetoes import CHECKS
+from .wording import Profile, profile
+
+# Bump whenever index_terms' answer changes: the store keeps each item's terms (see
+# store.lines), and a store written with another version has them recomputed.
+TOKENS_VERSION = 2
+DAMP_SCALE = 4.0  # a term on this many more items of the window weighs about half
+
+
+@functools.lru_cache(maxsize=1 << 17)  # a new item's headline is read for dedup, then for the store
+def index_terms(title: str) -> frozenset[str]:
+    """The terms of a headline the candidate index is keyed on: its weighted terms."""
+    return frozenset(profile(title).title_terms)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Why a report joined an item: what ``aggregator explain`` shows."""
+
+    title: float  # weighted overlap of the two headlines' terms
+    text: float  # and of headline + summary
+    score: float  # what decided (paraphrase.compare)
+    needed: float
+    hours: float
+    shared: tuple[str, ...]
+    against: int  # how many of the item's reports were checked for conflicts
+
+    def reason(self, other_id: str) -> str:
+        names = ", ".join(name for name, _check in CHECKS)
+        shared = ", ".join(t.lstrip("#") for t in self.shared[:8]) or "nothing"
+        return (f"near duplicate of {other_id}: title {self.title:.2f}, text {self.text:.2f}, "
+                f"score {self.score:.2f} (needed {self.needed:.2f}), published {self.hours:.1f}h apart; "
+                f"shared: {shared}; vetoes checked against its {self.against} report(s), none fired: {names}")
+
+
+class StoryMatcher:
+    """The candidate index and the decision, over the items it is told about.
+
+    *profile_of(item_id)* gives a stored item's profile (decoding it), *load(item_id)* its
+    index terms and date without decoding it, *feeds_of(item_id)* the feeds that carry it,
+    *apart_of(item_id)* the identity keys an operator split from it.
+    """
+
+    def __init__(self, settings: NearDupSettings, profile_of: Callable[[str], Profile],
+                 load: Callable[[str], tuple[frozenset[str], datetime | None]],
+                 feeds_of: Callable[[str], Iterable[str]], apart_of: Callable[[str], Iterable[str]]):
+        self.settings = settings
+        self._profile_of = profile_of
+        self._feeds_of = feeds_of
+        self._apart_of = apart_of
+        # Any shared term makes a candidate: the score, not the index, decides.
+        self._near = NearDupIndex(dataclasses.replace(settings, title_similarity=TITLE_SLACK),
+                                  lambda _id: frozenset(), load)
+        self._members: dict[str, list[Profile]] = {}  # item id -> reports merged into it this run
+
+    def defer(self, item_id: str, when: datetime | None) -> None:
+        self._near.defer(item_id, when)
+
+    def add(self, item_id: str, terms: frozenset[str], when: datetime | None) -> None:
+        self._near.add(item_id, terms, when)
+
+    def joined(self, item_id: str, report: Profile) -> None:
+        """*report* was merged into *item_id*: later reports are compared with it too."""
+        self._members.setdefault(item_id, []).append(report)
+
+    def _damp(self, when: datetime) -> Callable[[str], float]:
+        count = self._near.frequency
+
+        @functools.lru_cache(maxsize=256)
+        def damp(term: str) -> float:
+            return 1.0 / (1.0 + math.log1p(max(0, count(term, when) - 1) / DAMP_SCALE))
+        return damp
+
+    def best(self, report: Profile, terms: frozenset[str], when: datetime, feed_url: str,
+             keys: Iterable[str]) -> tuple[str, Verdict] | None:
+        """The item telling the same story as *report* (published *when* in *feed_url*), if any."""
+        found = self._near.candidates(terms, when)
+        if not found:
+            return None
+        keys = frozenset(keys)
+        damp = self._damp(when)
+        best: tuple[str, Verdict] | None = None
+        for cid in found:
+            other_when = self._near.when_of(cid)
+            if other_when is None:
+                continue
+            hours = abs((when - other_when).total_seconds()) / 3600
+            need = needed(self.settings.min_score, hours, self.settings.window_hours)
+            if need > 1.0 or keys & frozenset(self._apart_of(cid)):
+                continue
+            members = [self._profile_of(cid), *self._members.get(cid, ())]
+            if feed_url in self._feeds_of(cid) and one_feed(report, members[0]):
+                continue
+            scores = [compare(report, m, damp) for m in members]
+            top = max(scores, key=lambda c: c.score)
+            if top.score < need or any(c.veto for c in scores):
+                continue
+            title = overlap(report.title_terms, members[0].title_terms)[0]
+            text = overlap(report.text_terms, members[0].text_terms)[0]
+            verdict = Verdict(title, text, top.score, round(need, 2), round(hours, 1), top.shared, len(members))
+            if best is None or (verdict.score, best[0]) > (best[1].score, cid):
+                best = (cid, verdict)
+        return best
+
+
+def split_report(item: Item, link: str) -> tuple[Item, SourceRef]:
+    """*item* without the merged report whose link is *link*, and that report's credit.
+
+    The report's identity keys leave the item and go to ``Item.apart``, so the matcher
+    never merges it in again: the next time its feed carries it, it becomes an item of its
+    own. Raises LookupError with a one-line reason when no merged report has that link.
+    """
+    from .identity import canonical_url, url_key  # identity imports this module
+    want = canonical_url(link) or link
+    for n, ref in enumerate(item.sources):
+        if (canonical_url(ref.link) or ref.link) != want:
+            continue
+        if n == 0:
+            raise LookupError(f"{link} is the first report of item {item.id} (its text); split the others")
+        if any(other.feed_url == ref.feed_url and (canonical_url(other.link) or other.link) != want
+               for other in item.sources[:n]) and not ref.guid:
+            raise LookupError(f"{link}: its feed's other report in item {item.id} cannot be told apart")
+        own = {f"guid:{ref.feed_url} {ref.guid}" if ref.guid else f"link:{ref.feed_url} {want}"}
+        own.add(f"link:{ref.feed_url} {want}")
+        if item.sources[0].feed_url != ref.feed_url or canonical_url(item.link) != want:
+            own.add(url_key(want))
+        keys = tuple(k for k in item.keys if k not in own)
+        merges = tuple(m for m in item.merges if m.key not in own)
+        apart = tuple(dict.fromkeys(item.apart + tuple(sorted(own))))
+        sources = item.sources[:n] + item.sources[n + 1:]
+        return dataclasses.replace(item, keys=keys, merges=merges, apart=apart, sources=sources), ref
+    raise LookupError(f"item {item.id} has no merged report with the link {link}")

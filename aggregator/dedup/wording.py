@@ -1,0 +1,358 @@
+"""A report's words as the story matcher sees them: repaired, normalised, weighted, with its facts.
+
+``profile(title, summary, link)`` is the one entry point; it returns a frozen
+:class:`Profile`, cached by its arguments. The steps, in order:
+
+1. repair: HTML entities (twice: feeds escape them twice), mojibake and curly quotes
+   (``ftfy``), Unicode NFC;
+2. form: affixes that say how a report is published ("UPDATE 2-", "EXCLUSIVE:",
+   "Watch:", "– video", "| Reuters", "– live updates") are cut off, and what they say is
+   kept as ``kind`` (news, video, live page, or a feature: analysis, explainer, opinion);
+3. short forms folded into one token (U.S. → us, NATO Secretary General → nato chief);
+4. tokens: numbers parsed ($2.5bn, 2,500, two, 3 pct, 100k), countries named by their
+   name, adjective or capital folded to one key (Warsaw, Polish → poland), British and
+   American spellings, plurals and tenses stemmed (Snowball), synonyms folded;
+5. weights: how rare each word is in English (``wordfreq``): "expels" says more than "says".
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from . import lexicon as lx
+from .rarity import rarity, stem
+
+_AFFIX_PREFIX = re.compile(
+    r"^\s*(?:(?:update|updated)\s*\d*\s*[-:]|exclusive\s*[-:]|breaking(?:\s+news)?\s*[-:]|"
+    r"(?P<live_video>live\s+video)\s*:|(?P<video>watch|video|photos|pictures|listen)\s*:|"
+    r"(?P<live>live)\s*:|(?P<feature>analysis|opinion|explainer|comment|editorial|fact[- ]check|"
+    r"maps?|in pictures|explained|review|interview|podcast)\s*:)\s*", re.IGNORECASE)
+_AFFIX_SUFFIX = re.compile(
+    r"\s*(?:[|–—-]+\s*(?:reuters|ap news|ap|afp|bbc news|bbc|cnn|the guardian|dw|euronews|yle|err|lrt|lsm)"
+    r"|\(\s*(?P<video2>video|watch|photos)\s*\)|[–—-]+\s*(?P<video>video|watch)"
+    r"|[–—-]+\s*(?P<live>live(?:\s+updates)?|as it happened|live blog)"
+    r"|[–—-]{2}\s*\w+)\s*$", re.IGNORECASE)
+# "Baltic war live: ...", "... live updates" anywhere: a live page.
+_LIVE = re.compile(r"\blive(?:\s+updates|\s+blog)?\s*[:–-]|\blive updates\b|\bas it happened\b", re.IGNORECASE)
+# A question or a "how/why/what" piece after an optional rubric: a feature, not a report.
+_FEATURE = re.compile(r"^(?:[^:]{1,40}:\s*)?(?:what|why|how|who|where|when|inside|the \w+ view)\b|\?\s*$",
+                      re.IGNORECASE)
+_VIDEO_LINK = re.compile(r"/(?:videos?|av|watch|live-video)/", re.IGNORECASE)
+_LIVE_LINK = re.compile(r"/live/|/live-news/|liveblog", re.IGNORECASE)
+# ", officials say", " - minister says", "– Nausėda": who said it, not what happened.
+_TAIL = re.compile(r"(?:,|\s[–—-])\s+((?:[\w'’.-]+\s+){0,4}?(?:says?|said|reports?|reported|claims?|"
+                   r"confirms?|according to [\w\s]+))\s*$|\s[–—]\s+([\w'’.\s-]{2,40})$", re.IGNORECASE)
+
+_SHORT = [(re.compile(rf"(?<![\w.]){pattern}(?!\w)", re.IGNORECASE), repl) for pattern, repl in lx.SHORT_FORMS]
+_TOKEN = re.compile(r"[$€£]?[^\W_]+(?:[-.,'’][^\W_]+)*%?")
+_NUMBER = re.compile(r"[$€£]?(\d+(?:,\d{3})*(?:\.\d+)?)(k|m|bn|b|mln|bln|tn|s)?(%)?", re.IGNORECASE)
+_ORDINAL = re.compile(r"(\d+)(?:st|nd|rd|th)")
+_POSSESSIVE = re.compile(r"['’](?:s)?$")
+_ATTRIBUTION = frozenset("say says said tell tells told report reports reported according claim claims "
+                         "confirm confirms".split())
+NUMBER_WEIGHT = 3.0
+MIN_WEIGHT = 0.25  # words commoner than this say nothing of which story it is
+
+
+@dataclass(frozen=True)
+class Count:
+    value: float
+    soft: bool  # "over 30", "at least five": a bound, not the count
+    noun: str | None  # the stem counted: "two children" -> child
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What a headline asserts that another report of the same story cannot contradict."""
+
+    numbers: tuple[Count, ...] = ()
+    ordinals: frozenset[int] = frozenset()
+    weekdays: frozenset[str] = frozenset()
+    months: frozenset[str] = frozenset()
+    entities: frozenset[str] = frozenset()  # names and places, canonical ("vilnius" -> lithuania)
+    singular: frozenset[str] = frozenset()  # nouns said once without a count: one, implicitly
+    stems: frozenset[str] = frozenset()  # every stem, for opposite developments
+    negated: bool = False
+    repeat: bool = False
+    lead: str | None = None  # the headline's first word when capitalised and telling: its subject, often
+
+
+@dataclass(frozen=True)
+class Profile:
+    kind: str  # "news" | "video" | "live" | "feature"
+    title: str  # the repaired headline, affixes cut
+    title_terms: dict[str, float]  # term -> weight
+    text_terms: dict[str, float]  # title and summary
+    facts: Facts  # of the headline
+    text_numbers: tuple[Count, ...]  # every number of title and summary
+    text_entities: frozenset[str]
+    has_summary: bool  # the summary says more than the headline
+    summary_terms: dict[str, float]  # the summary's own (empty without one)
+    quoted: frozenset[str] = frozenset()  # offices its summary quotes (attribution)
+    dayparts: frozenset[str] = frozenset()  # morning, evening, night... in headline or summary
+
+    def __hash__(self) -> int:  # dict fields: hash by identity is enough for caches
+        return id(self)
+
+
+_OFFICES = r"mayor|governor|president|(?:prime |foreign |defen[cs]e |interior )?minister|ministry|police|" \
+    r"prosecutors?|court|spokes(?:man|woman|person)|army|navy|military|border guard|coast guard|administration"
+_SAID_BY = re.compile(rf"\b({_OFFICES})\b[^.;]{{0,40}}?\b(?:said|says|told|reported|announced)\b|"
+                      rf"\b(?:said|says|told|reported|according to)\b[^.;]{{0,30}}?\b({_OFFICES})\b", re.IGNORECASE)
+_DAYPART = re.compile(r"\b(morning|afternoon|evening|overnight|night)\b", re.IGNORECASE)
+_DAYPARTS = {"overnight": "night"}
+
+
+def attribution(summary: str) -> frozenset[str]:
+    """The offices a summary quotes: "the mayor said", "according to police"."""
+    return frozenset(re.sub(r"^(?:prime|foreign|defen[cs]e|interior) ", "", (a or b).lower())
+                     for a, b in _SAID_BY.findall(summary))
+
+
+def dayparts(text: str) -> frozenset[str]:
+    return frozenset(_DAYPARTS.get(w.lower(), w.lower()) for w in _DAYPART.findall(text))
+
+
+def repair(text: str) -> str:
+    """Entities decoded, mojibake and curly quotes fixed, NFC."""
+    if "&" in text:
+        text = html.unescape(html.unescape(text))
+    if not text.isascii():
+        from ftfy import fix_text  # imported once a text needs it: most ASCII titles never do
+        text = fix_text(text, normalization="NFC")
+    return text
+
+
+def form_of(title: str, link: str | None) -> tuple[str, str]:
+    """(kind, title without its format affixes)."""
+    kind = "news"
+    for _ in range(3):
+        m = _AFFIX_PREFIX.match(title)
+        if not m or m.end() == 0:
+            break
+        if m.group("video") or m.group("live_video"):
+            kind = "video"
+        elif m.group("live"):
+            kind = "live"
+        elif m.group("feature"):
+            kind = "feature"
+        title = title[m.end():]
+    for _ in range(3):
+        m = _AFFIX_SUFFIX.search(title)
+        if not m or m.start() == 0:
+            break
+        if m.group("video") or m.group("video2"):
+            kind = "video"
+        elif m.group("live"):
+            kind = "live"
+        title = title[:m.start()]
+    if kind == "news":
+        if _LIVE.search(title) or (link and _LIVE_LINK.search(link)):
+            kind = "live"
+        elif _FEATURE.search(title):
+            kind = "feature"
+        elif link and _VIDEO_LINK.search(link):
+            kind = "video"
+    return kind, title.strip()
+
+
+def _fold(word: str) -> str:
+    """Lower case, accents off: Nausėda and Nauseda are one name."""
+    word = word.lower()
+    if word.isascii():
+        return word
+    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
+
+
+def _british(word: str) -> str:
+    """One spelling for British and American forms (both sides get the same)."""
+    if len(word) > 5:
+        word = re.sub(r"(?<=\w{3})is(ation|e|es|ed|ing)$", r"iz\1", word)
+        word = re.sub(r"(?<=\w{3})our(s|ed|ing)?$", r"or\1", word)
+        word = re.sub(r"(?<=\w{3})tre(s)?$", r"ter\1", word)
+        word = re.sub(r"mme(s)?$", r"m\1", word)
+    return word.replace("defence", "defense").replace("offence", "offense").replace("licence", "license")
+
+
+def _number(token: str) -> float | None:
+    m = _NUMBER.fullmatch(token)
+    if not m:
+        return None
+    value = float(m.group(1).replace(",", ""))
+    scale = (m.group(2) or "").lower()
+    return value * lx.SCALES.get(scale, 1.0) if scale != "s" else value
+
+
+@functools.lru_cache(maxsize=1 << 15)
+def term_of(word: str) -> tuple[str, str]:
+    """(term, kind) of one lower-case token: kind "place" for countries and known places."""
+    word = _POSSESSIVE.sub("", _fold(word))
+    place = lx.ALIASES.get(word)
+    if place is not None:
+        return place, "place"
+    base = lx.IRREGULAR.get(word, word)
+    return _SYNSTEM.get(stem(_british(base)), stem(_british(base))), "word"
+
+
+_SYNSTEM: dict[str, str] = {}
+for _group in lx.SYNONYM_GROUPS:
+    for _w in _group:
+        _SYNSTEM.setdefault(stem(_british(_w)), stem(_british(_group[0])))
+OPPOSITE_STEMS = tuple((frozenset(stem(w) for w in a), frozenset(stem(w) for w in b)) for a, b in lx.OPPOSITES)
+
+
+def _title_case(words: list[str]) -> bool:
+    long = [w for w in words if len(w) > 3 and w[0].isalpha()]
+    return len(long) >= 3 and sum(w[0].isupper() for w in long) >= 0.8 * len(long)
+
+
+def _scan(text: str, weights: dict[str, float], tail_from: int | None = None):
+    """Tokens of *text* into *weights*; returns (numbers, entities, singular nouns, ordinals, words)."""
+    for pattern, repl in _SHORT:
+        text = pattern.sub(repl, text)
+    raw = [(m.group(), m.start()) for m in _TOKEN.finditer(text)]
+    titled = _title_case([w for w, _ in raw])
+    numbers: list[Count] = []
+    entities: set[str] = set()
+    singular: set[str] = set()
+    ordinals: set[int] = set()
+    words: list[str] = []
+    verbs: set[str] = set()  # plain stems (no synonyms): "hospitalised" is not "hospital"
+    lead: list[str] = []
+    pending: list[float] = []  # number words being summed: "forty four", "three billion"
+    soft = False
+    after_number = 0
+
+    def close() -> None:
+        nonlocal soft
+        if pending:
+            numbers.append(Count(sum(pending), soft, None))
+            pending.clear()
+        soft = False
+
+    for i, (token, start) in enumerate(raw):
+        low = token.lower().lstrip("$€£")
+        if "-" in low and not any(c.isdigit() for c in low) and all(p in lx.NUMBER_WORDS for p in low.split("-")):
+            low = low.replace("-", "")  # forty-four: summed below as one run of number words
+            value = float(sum(lx.NUMBER_WORDS[p] for p in token.lower().split("-")))
+        else:
+            value = None
+        in_tail = tail_from is not None and start >= tail_from
+        if value is None:
+            value = _number(low)
+        if value is None and low in lx.NUMBER_WORDS and (low not in ("a", "an") or pending):
+            value = float(lx.NUMBER_WORDS[low])
+        if value is None and pending and low in lx.SCALES and len(low) > 2:
+            pending[-1] *= lx.SCALES[low]
+            continue
+        if value is not None:
+            if pending and value < 10 and pending[-1] >= 20 and pending[-1] % 10 == 0:
+                pending[-1] += value  # forty four
+            else:
+                close()
+                prev = " ".join(w for w, _ in raw[max(0, i - 2):i]).lower()
+                soft = any(p in lx.APPROXIMATE for p in prev.split()[-2:]) or prev.endswith("up to")
+                pending.append(value)
+            weights[f"#{value:g}"] = NUMBER_WEIGHT
+            after_number = 0 if low.endswith("%") or value != int(value) else 2
+            continue
+        if pending and low in ("%", "percent"):
+            after_number = 0  # a share, not a count of things
+            continue
+        if token.endswith("%") and value is None:
+            after_number = 0
+        if pending:
+            close()
+        if after_number:
+            # "two Ukrainian pilots": the count names what it counts, a word or two on
+            after_number -= 1
+            term, kind = term_of(low)
+            plural = low in lx.IRREGULAR or (low.endswith("s") and not low.endswith("ss"))
+            if kind == "word" and plural and not token[0].isupper() and rarity(_fold(low)) >= 0.5 \
+                    and numbers and numbers[-1].noun is None and numbers[-1].value < 1000:
+                numbers[-1] = Count(numbers[-1].value, numbers[-1].soft, term)
+                after_number = 0
+        m = _ORDINAL.fullmatch(low)
+        if m or low in lx.ORDINALS:
+            ordinals.add(int(m.group(1)) if m else lx.ORDINALS[low])
+            weights[f"ord:{low}"] = 1.0
+            continue
+        if low in lx.WEEKDAYS or low in lx.MONTHS and (token[0].isupper() or titled):
+            weights[low] = 1.0
+            words.append(low)
+            continue
+        parts = [token] if any(c.isdigit() for c in token) else re.split(r"[-.]", token)
+        for part in parts:
+            if not part:
+                continue
+            low = part.lower()
+            term, kind = term_of(low)
+            if not term:
+                continue
+            folded = _fold(_POSSESSIVE.sub("", part))
+            w = rarity(folded) if kind == "word" else 2.5
+            code = any(c.isdigit() for c in part) and any(c.isalpha() for c in part)
+            if folded in _ATTRIBUTION:
+                w = 0.0
+            if code:
+                w = max(w, NUMBER_WEIGHT)
+            name = kind == "place" or code or (
+                part[0].isupper() and rarity(folded) >= (3.5 if titled else 2.5 if i == 0 else 2.0)
+                and folded not in lx.WEEKDAYS and folded not in lx.MONTHS and folded not in lx.REGIONS)
+            if name and kind == "word" and not code and folded.isalpha():
+                term = folded  # a name is not stemmed: "Rutte" is not "rutt"
+            if in_tail:
+                w *= 0.3
+            elif name:
+                entities.add(term)
+                w = max(w, 2.0)
+            if w >= MIN_WEIGHT:
+                weights[term] = max(weights.get(term, 0.0), w)
+            words.append(term)
+            if i == 0 and not lead and part[0].isupper() and (kind == "place" or rarity(folded) >= 0.8):
+                lead.append(term)
+            if kind == "word" and low.isalpha() and (low == term or not low.endswith("s")) \
+                    and low not in lx.IRREGULAR and (i == 0 or raw[i - 1][0].lower() not in lx.NUMBER_WORDS):
+                singular.add(term)
+            verbs.add(stem(folded))
+    close()
+    return numbers, entities, singular, ordinals, words, verbs, lead[0] if lead else None
+
+
+@functools.lru_cache(maxsize=4096)
+def profile(title: str, summary: str = "", link: str | None = None) -> Profile:
+    """The matcher's view of one report (*summary* is plain text)."""
+    kind, head = form_of(repair(title), link)
+    tail = _TAIL.search(head)
+    title_terms: dict[str, float] = {}
+    numbers, entities, singular, ordinals, words, verbs, lead = _scan(head, title_terms, tail.start() if tail else None)
+    low = [w for w in words]
+    facts = Facts(
+        numbers=tuple(numbers), ordinals=frozenset(ordinals),
+        weekdays=frozenset(w for w in low if w in lx.WEEKDAYS),
+        months=frozenset(w for w in low if w in lx.MONTHS),
+        entities=frozenset(entities), singular=frozenset(singular) - {c.noun for c in numbers},
+        stems=frozenset(verbs), negated=any(w in _NEG for w in low), repeat=any(w in _REPEAT for w in low),
+        lead=lead)
+    text_terms = dict(title_terms)
+    summary = repair(summary).strip()
+    has_summary = bool(summary) and _fold(summary).rstrip(". ") not in _fold(title)
+    text_numbers, text_entities = tuple(numbers), frozenset(entities)
+    more: dict[str, float] = {}
+    if has_summary:
+        n2, e2, *_rest = _scan(summary, more)
+        for term, w in more.items():
+            text_terms[term] = max(text_terms.get(term, 0.0), w)
+        text_numbers += tuple(n2)
+        text_entities |= e2
+    return Profile(kind, head, title_terms, text_terms, facts, text_numbers, text_entities, has_summary, more,
+                   attribution(summary) if has_summary else frozenset(),
+                   dayparts(head + " " + summary if has_summary else head))
+
+
+_NEG = frozenset(term_of(w)[0] for w in lx.NEGATION)
+_REPEAT = frozenset(term_of(w)[0] for w in lx.REPEAT)
