@@ -285,6 +285,38 @@ class Item:
         return tuple(dict.fromkeys(ref.feed_url for ref in self.sources))
 
 
+# ----------------------------------------------------------------------------- evaluation
+
+
+@dataclass(frozen=True)
+class EvalReport:
+    """One report of a labelled merge set (``aggregator eval``)."""
+
+    ref: str  # its label within the set: "g3.1", "b12"
+    source: str  # the outlet: one feed per outlet
+    title: str
+    summary: str = ""
+    link: str | None = None
+    published: datetime | None = None
+
+
+@dataclass(frozen=True)
+class MergeSet:
+    """Reports and which pairs of them are one story; ``lookalikes`` None: every other pair."""
+
+    name: str  # "stories" | "headlines" | "busyday"
+    reports: tuple[EvalReport, ...]
+    same: frozenset[frozenset[str]]
+    lookalikes: frozenset[frozenset[str]] | None = None
+
+
+@dataclass(frozen=True)
+class TagCase:
+    title: str
+    summary: str
+    topics: frozenset[str]
+
+
 class Snapshot:
     """The whole store in memory: loaded once per run, saved once per run.
 
