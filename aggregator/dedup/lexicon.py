@@ -143,6 +143,14 @@ SCALES = {"hundred": 1e2, "thousand": 1e3, "k": 1e3, "million": 1e6, "mln": 1e6,
           "billion": 1e9, "bln": 1e9, "bn": 1e9, "b": 1e9, "trillion": 1e12, "tn": 1e12}
 ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
             "eighth": 8, "ninth": 9, "tenth": 10, "last": -1, "final": -1}
+CURRENCIES = {w: code for code, words in (
+    ("eur", "eur euro euros"), ("usd", "usd dollar dollars"), ("gbp", "gbp pound pounds sterling"),
+    ("pln", "zloty zlotys zlotych"), ("rub", "rouble roubles ruble rubles"), ("uah", "hryvnia hryvnias"),
+    ("jpy", "yen"), ("cny", "yuan"), ("sek", "krona kronor kroner crowns")) for w in words.split()}
+CURRENCY_SIGNS = {"$": "usd", "€": "eur", "£": "gbp"}
+# "Hungary drops veto", "lifts block": the next word is undone, not done.
+REVERSAL = frozenset("drop drops dropped lift lifts lifted end ends ended abandon abandons abandoned withdraw "
+                     "withdraws withdrew scrap scraps scrapped".split())
 # A number after these is a bound, not a count: "over 30" agrees with "34".
 APPROXIMATE = frozenset("over more least nearly almost about around some roughly approximately "
                         "under fewer less".split())  # and "up to"
@@ -151,7 +159,7 @@ MONTHS = frozenset("january february march april may june july august september 
                    "december jan feb mar apr jun jul aug sep sept oct nov dec".split())
 # Said of a new event of the same kind: "Balloons close Vilnius airport again".
 REPEAT = frozenset("again another fresh renewed resumed".split())
-NEGATION = frozenset("not no never fail fails failed won't cannot can't refuse refuses refused".split())
+NEGATION = frozenset("not never fail fails failed won't cannot can't refuse refuses refused".split())
 
 # Verbs (as stems) of opposite development of one event: a report using one side and not
 # the other is a different development ("Hungary approves" / "Hungary delays").
@@ -162,7 +170,8 @@ _OPPOSITES = (
     ("hospitalised hospitalized admitted", "discharged"),
     ("rises climbs jumps gains higher up edges soars surges rebounds", "falls slips drops slides lower "
      "down sinks tumbles plunges slumps"),
-    ("opens begins starts launches resumes", "ends finishes completes halts closes"),
+    ("opens reopens", "closes shuts"),
+    ("begins starts launches resumes", "ends finishes completes halts"),
     ("leads", "lags"),
     ("curbs restricts limits", "restores expands"),
     ("blocks", "lifts unblocks"),

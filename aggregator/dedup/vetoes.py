@@ -42,7 +42,10 @@ def same_name(a: str, b: str) -> bool:
     return JaroWinkler.similarity(_translit(a), _translit(b)) >= NAME_SIMILARITY
 
 
-def _known(value: float, others: Iterable[Count]) -> bool:
+def _known(value: float, others: Iterable[Count], unit: str | None = None) -> bool:
+    others = list(others)
+    if unit and not any(o.unit == unit for o in others):
+        return True  # "10 bln zlotys" against "$2.5B": amounts in two currencies are not compared
     for o in others:
         if abs(o.value - value) <= 1e-6 * max(1.0, abs(value)):
             return True
@@ -52,7 +55,7 @@ def _known(value: float, others: Iterable[Count]) -> bool:
 
 
 def _unmatched_numbers(a: Profile, b: Profile) -> list[str]:
-    return [f"{c.value:g}" for c in a.facts.numbers if not c.soft and not _known(c.value, b.text_numbers)]
+    return [f"{c.value:g}" for c in a.facts.numbers if not c.soft and not _known(c.value, b.text_numbers, c.unit)]
 
 
 def numbers(a: Profile, b: Profile) -> str | None:
@@ -109,8 +112,8 @@ def entities(a: Profile, b: Profile) -> str | None:
     "Hungary", or a company against the country it is in, is a detail, not a conflict."""
     ua, ub = _unmatched_entities(a, b), _unmatched_entities(b, a)
     la, lb = a.facts.lead, b.facts.lead
-    if la and lb and (la in a.facts.entities or lb in b.facts.entities) and _absent(la, b) and _absent(lb, a):
-        return f"subjects differ: {la} against {lb}"
+    if la and lb and la[1] == lb[1] and la[0] != lb[0] and _absent(la[0], b) and _absent(lb[0], a):
+        return f"subjects differ: {la[0]} against {lb[0]} ({la[1]})"
     for keep in (lambda e: e in COUNTRY_KEYS, lambda e: e not in COUNTRY_KEYS):
         xa, xb = [e for e in ua if keep(e)], [e for e in ub if keep(e)]
         if xa and xb:
@@ -154,18 +157,36 @@ def dayparts(a: Profile, b: Profile) -> str | None:
     return _disjoint("times of day", a.dayparts, b.dayparts)
 
 
+def _year(value: float) -> bool:
+    return value == int(value) and 1900 <= value <= 2100
+
+
+def text_numbers(a: Profile, b: Profile) -> str | None:
+    """Both reports give figures, and not one of them agrees: a different event's."""
+    if not (a.has_summary and b.has_summary):
+        return None
+    xa = [c for c in a.text_numbers if not c.soft and not c.unit and not _year(c.value)]
+    xb = [c for c in b.text_numbers if not c.soft and not c.unit and not _year(c.value)]
+    if xa and xb and not any(_known(c.value, b.text_numbers) for c in xa) \
+            and not any(_known(c.value, a.text_numbers) for c in xb):
+        return (f"figures differ: {', '.join(f'{c.value:g}' for c in xa)} against "
+                f"{', '.join(f'{c.value:g}' for c in xb)}")
+    return None
+
+
 def summaries(a: Profile, b: Profile) -> str | None:
-    """Two summaries of one event share at least one telling word; a follow-up's does not."""
+    """Each summary shares a telling word with the other report: another story's does not."""
     if a.has_summary and b.has_summary:
-        if not any(min(w, b.summary_terms[t]) >= 1.0 for t, w in a.summary_terms.items() if t in b.summary_terms):
-            return "the summaries share no telling word"
+        for x, y in ((a, b), (b, a)):
+            if not any(w >= 1.0 and y.text_terms.get(t, 0.0) >= 1.0 for t, w in x.summary_terms.items()):
+                return "a summary shares no telling word with the other report"
     return None
 
 
 CHECKS: tuple[tuple[str, Callable[[Profile, Profile], str | None]], ...] = (
     ("form", form), ("numbers", numbers), ("count", implicit_count), ("ordinals", ordinals),
     ("dates", dates), ("names", entities), ("development", development), ("polarity", polarity),
-    ("sources", attribution), ("times of day", dayparts), ("summaries", summaries),
+    ("sources", attribution), ("times of day", dayparts), ("figures", text_numbers), ("summaries", summaries),
 )
 
 

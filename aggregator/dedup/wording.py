@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import html
 import re
@@ -63,6 +64,7 @@ class Count:
     value: float
     soft: bool  # "over 30", "at least five": a bound, not the count
     noun: str | None  # the stem counted: "two children" -> child
+    unit: str | None = None  # a currency: "$2.5bn" and "10 bln zlotys" cannot be compared
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,7 @@ class Facts:
     stems: frozenset[str] = frozenset()  # every stem, for opposite developments
     negated: bool = False
     repeat: bool = False
-    lead: str | None = None  # the headline's first word when capitalised and telling: its subject, often
+    lead: tuple[str, str] | None = None  # the headline's first two terms: its subject, often, and its verb
 
 
 @dataclass(frozen=True)
@@ -227,10 +229,14 @@ def _scan(text: str, weights: dict[str, float], tail_from: int | None = None):
     soft = False
     after_number = 0
 
+    unit: list[str | None] = [None]
+
     def close() -> None:
         nonlocal soft
         if pending:
-            numbers.append(Count(sum(pending), soft, None))
+            value = sum(pending)
+            numbers.append(Count(value, soft, None, unit[0]))
+            weights[f"#{value:g}"] = NUMBER_WEIGHT
             pending.clear()
         soft = False
 
@@ -254,10 +260,11 @@ def _scan(text: str, weights: dict[str, float], tail_from: int | None = None):
                 pending[-1] += value  # forty four
             else:
                 close()
+                before = raw[i - 1][0].lower() if i else ""
+                unit[0] = lx.CURRENCY_SIGNS.get(token[0]) or (before if before in ("usd", "eur", "gbp") else None)
                 prev = " ".join(w for w, _ in raw[max(0, i - 2):i]).lower()
                 soft = any(p in lx.APPROXIMATE for p in prev.split()[-2:]) or prev.endswith("up to")
                 pending.append(value)
-            weights[f"#{value:g}"] = NUMBER_WEIGHT
             after_number = 0 if low.endswith("%") or value != int(value) else 2
             continue
         if pending and low in ("%", "percent"):
@@ -267,6 +274,11 @@ def _scan(text: str, weights: dict[str, float], tail_from: int | None = None):
             after_number = 0
         if pending:
             close()
+        if low in lx.CURRENCIES and numbers and i and _number(raw[i - 1][0].lower().lstrip("$€£")) is not None \
+                or low in lx.CURRENCIES and numbers and i and raw[i - 1][0].lower() in lx.SCALES:
+            numbers[-1] = dataclasses.replace(numbers[-1], unit=lx.CURRENCIES[low])
+        if after_number and any(p in text[raw[i - 1][1]:start] for p in ",;:()"):
+            after_number = 0  # "kills 5, injures": the count stops at the comma
         if after_number:
             # "two Ukrainian pilots": the count names what it counts, a word or two on
             after_number -= 1
@@ -274,7 +286,7 @@ def _scan(text: str, weights: dict[str, float], tail_from: int | None = None):
             plural = low in lx.IRREGULAR or (low.endswith("s") and not low.endswith("ss"))
             if kind == "word" and plural and not token[0].isupper() and rarity(_fold(low)) >= 0.5 \
                     and numbers and numbers[-1].noun is None and numbers[-1].value < 1000:
-                numbers[-1] = Count(numbers[-1].value, numbers[-1].soft, term)
+                numbers[-1] = dataclasses.replace(numbers[-1], noun=term)
                 after_number = 0
         m = _ORDINAL.fullmatch(low)
         if m or low in lx.ORDINALS:
@@ -298,9 +310,11 @@ def _scan(text: str, weights: dict[str, float], tail_from: int | None = None):
             code = any(c.isdigit() for c in part) and any(c.isalpha() for c in part)
             if folded in _ATTRIBUTION:
                 w = 0.0
+            elif folded in lx.CURRENCIES:
+                w = min(w, 0.5)  # "3 bln euros" and "EUR 3B": the amount is the fact
             if code:
                 w = max(w, NUMBER_WEIGHT)
-            name = kind == "place" or code or (
+            name = kind == "place" or code or folded not in lx.CURRENCIES and (
                 part[0].isupper() and rarity(folded) >= (3.5 if titled else 2.5 if i == 0 else 2.0)
                 and folded not in lx.WEEKDAYS and folded not in lx.MONTHS and folded not in lx.REGIONS)
             if name and kind == "word" and not code and folded.isalpha():
@@ -315,12 +329,18 @@ def _scan(text: str, weights: dict[str, float], tail_from: int | None = None):
             words.append(term)
             if i == 0 and not lead and part[0].isupper() and (kind == "place" or rarity(folded) >= 0.8):
                 lead.append(term)
+            elif len(lead) == 1:
+                lead.append(term)  # what the lead does: "Rutte hails" and "Trump hails"
+            nxt = raw[i + 1][0].lower() if i + 1 < len(raw) else ""
+            # "pilot killed", "kills child": one, implicitly; "tank contract" is no count
             if kind == "word" and low.isalpha() and (low == term or not low.endswith("s")) \
-                    and low not in lx.IRREGULAR and (i == 0 or raw[i - 1][0].lower() not in lx.NUMBER_WORDS):
+                    and low not in lx.IRREGULAR and (i == 0 or raw[i - 1][0].lower() not in lx.NUMBER_WORDS) \
+                    and (not nxt or nxt.endswith(("ed", "s")) or rarity(_fold(nxt)) < 0.5):
                 singular.add(term)
-            verbs.add(stem(folded))
+            if not i or raw[i - 1][0].lower() not in lx.REVERSAL:  # "drops veto" is no veto
+                verbs.add(stem(folded))
     close()
-    return numbers, entities, singular, ordinals, words, verbs, lead[0] if lead else None
+    return numbers, entities, singular, ordinals, words, verbs, tuple(lead) if len(lead) == 2 else None
 
 
 @functools.lru_cache(maxsize=4096)
