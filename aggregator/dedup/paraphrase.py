@@ -15,6 +15,10 @@ from .vetoes import first_conflict, same_name
 from .wording import Profile
 
 
+TEXT_WEIGHT = 0.9  # the reports' words at large count a little less than each headline's
+HEADLINE_FLOOR = 0.35
+
+
 @dataclass(frozen=True)
 class Comparison:
     score: float
@@ -72,7 +76,11 @@ def compare(a: Profile, b: Profile, damp: Callable[[str], float] | None = None) 
     cb, shared_b = coverage(tb, _damped(a.text_terms, damp))
     shared = shared_a | shared_b
     if a.has_summary and b.has_summary:
+        # Each headline found in the other report, or the two reports' words at large.
+        text, shared_text = overlap(_damped(a.text_terms, damp), _damped(b.text_terms, damp))
         score = min(ca, cb)
+        if score >= HEADLINE_FLOOR:  # a headline the other report hardly tells is another story's
+            score = max(score, TEXT_WEIGHT * text)
     else:
         # A headline alone: a short one wholly inside a longer one is the same story.
         title, _common = overlap(ta, tb)
@@ -84,14 +92,16 @@ def compare(a: Profile, b: Profile, damp: Callable[[str], float] | None = None) 
 # A same-story report arrives within hours of the others; a look-alike a day or more
 # later is usually the next installment (a daily report, a repeat event, a development).
 # Until FRESH of the window the base threshold holds; it then rises to be unreachable at
-# HORIZON of the window: with the default 72 h window, 12 h and 24 h.
+# HORIZON of the window: with the default 72 h window, 12 h and 24 h for two reports with
+# summaries, half that for a headline alone, which has less to tell a repeat apart.
 FRESH = 1 / 6
 HORIZON = 1 / 3
 
 
-def needed(base: float, hours: float, window_hours: float) -> float:
+def needed(base: float, hours: float, window_hours: float, headline_only: bool = False) -> float:
     """The score two reports *hours* apart must reach (above 1: they never merge)."""
-    fresh, horizon = FRESH * window_hours, HORIZON * window_hours
+    scale = 0.5 if headline_only else 1.0
+    fresh, horizon = FRESH * window_hours * scale, HORIZON * window_hours * scale
     if hours <= fresh:
         return base
     return base + (1.0 - base) * (hours - fresh) / max(horizon - fresh, 1e-9) + 1e-9

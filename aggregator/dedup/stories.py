@@ -116,10 +116,14 @@ class StoryMatcher:
             if other_when is None:
                 continue
             hours = abs((when - other_when).total_seconds()) / 3600
-            need = needed(self.settings.min_score, hours, self.settings.window_hours)
-            if need > 1.0 or keys & frozenset(self._apart_of(cid)):
+            if needed(self.settings.min_score, hours, self.settings.window_hours) > 1.0 \
+                    or keys & frozenset(self._apart_of(cid)):
                 continue
             members = [self._profile_of(cid), *self._members.get(cid, ())]
+            alone = not (report.has_summary and members[0].has_summary)
+            need = needed(self.settings.min_score, hours, self.settings.window_hours, alone)
+            if need > 1.0:
+                continue
             if feed_url in self._feeds_of(cid) and one_feed(report, members[0]):
                 continue
             scores = [compare(report, m, damp) for m in members]
