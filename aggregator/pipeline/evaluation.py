@@ -134,3 +134,22 @@ def evaluate(config: Config, data: Path, split: str = "dev") -> tuple[list[Merge
             scores.append(score_merges(configuration.load_merge_set(path), config.settings.near_duplicates))
     tags = data / f"tagging_{split}.yaml"
     return scores, (score_tags(config, configuration.load_tag_cases(tags)) if tags.exists() else None)
+
+
+def evaluation_data(split: str, merges: list[MergeScore], tags: TagScore | None, details: bool = False) -> dict:
+    """What ``aggregator eval --json`` prints."""
+    out: dict = {"split": split, "merging": {}, "tagging": None}
+    for m in merges:
+        row = {"recall": round(m.recall, 4), "merged_pairs": m.merged, "possible_pairs": m.possible,
+               "false_merges": m.false, "lookalike_pairs": m.lookalikes, "lookalikes_merged": m.false_lookalikes,
+               "false_share": round(m.false_share, 4)}
+        if details:
+            row.update(missed=[list(p) for p in m.missed], wrong=[list(p) for p in m.wrong])
+        out["merging"][m.name] = row
+    if tags is not None:
+        out["tagging"] = {"cases": tags.cases, "topics": {
+            t.slug: {"precision": round(t.precision, 4), "recall": round(t.recall, 4), "f1": round(t.f1, 4),
+                     "tp": t.tp, "fp": t.fp, "fn": t.fn} for t in tags.topics}}
+        if details:
+            out["tagging"]["wrong"] = [{"title": t, "expected": list(e), "got": list(g)} for t, e, g in tags.wrong]
+    return out

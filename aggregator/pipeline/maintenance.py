@@ -1,9 +1,11 @@
-"""Maintenance over the stored items: retag them, find one, count them per source."""
+"""Maintenance over the stored items: retag them, find one, count them per source, split a merge."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from .. import dedup, tag
-from ..records import Config, FeedState, Item, Snapshot
+from ..records import Config, FeedState, Item, Snapshot, SourceRef
 from .flow import session
 
 
@@ -52,3 +54,26 @@ def find_item(snap: Snapshot, needle: str) -> Item | None:
         if any(needle == ref.link for ref in item.sources):
             return item
     return None
+
+
+def unmerge(config: Config, item_id: str, link: str) -> tuple[Item, SourceRef]:
+    """Split the report of *link* off the item *item_id* (an id, link or key), for good.
+
+    The item loses that report's credit and keys and records them as never to be merged in
+    again (``Item.apart``); it is re-tagged, as its sources changed. The report's feed is
+    parsed afresh on its next poll (no validators, no known items), so the report comes back
+    as an item of its own. Raises LookupError with a one-line reason.
+    """
+    with session(config) as (store, snap):
+        item = find_item(snap, item_id)
+        if item is None:
+            raise LookupError(f"no stored item has the id, link or key {item_id!r}")
+        split, ref = dedup.split_report(item, link)
+        split = tag.Rules.compile(config.topics, config.sources).tag(split)
+        snap.items[split.id] = split
+        state = snap.feeds.get(ref.feed_url)
+        if state is not None:
+            snap.feeds[ref.feed_url] = dataclasses.replace(state, etag=None, last_modified=None, body_hash=None,
+                                                           item_hashes=())
+        store.save(snap)
+    return split, ref
