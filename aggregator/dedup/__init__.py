@@ -12,7 +12,8 @@ Start reading at ``identity.py`` (``ItemIndex.upsert``), then ``stories.py``.
 """
 
 from .identity import STATUSES, ItemIndex, canonical_url, content_hash, identity_keys, url_key
-from .stories import TOKENS_VERSION, index_terms, split_report
+from .split import split_report
+from .stories import TOKENS_VERSION, index_terms
 from .vetoes import conflicts
 from .wording import profile
 

@@ -152,6 +152,9 @@ CURRENCY_SIGNS = {"$": "usd", "€": "eur", "£": "gbp"}
 # "Hungary drops veto", "lifts block": the next word is undone, not done.
 REVERSAL = frozenset("drop drops dropped lift lifts lifted end ends ended abandon abandons abandoned withdraw "
                      "withdraws withdrew scrap scraps scrapped".split())
+# A number after these names something ("day 1,320", "Article 5"), as does one after a name.
+LABELS = frozenset("day week item article feed round stage group phase part chapter episode flight route "
+                   "unit no number section block gate lane line".split())
 # A number after these is a bound, not a count: "over 30" agrees with "34".
 APPROXIMATE = frozenset("over more least nearly almost about around some roughly approximately "
                         "under fewer less".split())  # and "up to"

@@ -17,6 +17,8 @@ from .wording import Profile
 
 TEXT_WEIGHT = 0.9  # the reports' words at large count a little less than each headline's
 HEADLINE_FLOOR = 0.35
+MIN_SHARED_TERMS = 2  # telling terms the two headlines share with the other report, at least
+MIN_SHARED_WEIGHT = 4.0  # and their weight: two rare words, or a name and a number
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,10 @@ def compare(a: Profile, b: Profile, damp: Callable[[str], float] | None = None) 
         title, _common = overlap(ta, tb)
         score = max(title, ca if not a.has_summary else 0.0, cb if not b.has_summary else 0.0)
     terms = tuple(t for t, _w in sorted(shared.items(), key=lambda kv: (-kv[1], kv[0])))
+    # Evidence, not just a ratio: a headline of common words shares one of them with anything.
+    undamped = _shared(a.title_terms, b.text_terms) | _shared(b.title_terms, a.text_terms)
+    if len(undamped) < MIN_SHARED_TERMS or sum(undamped.values()) < MIN_SHARED_WEIGHT:
+        score = 0.0
     return Comparison(round(score, 4), terms, first_conflict(a, b))
 
 

@@ -37,7 +37,8 @@ def same_name(a: str, b: str) -> bool:
     """Two spellings of one name (never of two places: Latvia and Lithuania are close too)."""
     if a == b:
         return True
-    if len(a) < 5 or len(b) < 5 or a[0] != b[0] or a in COUNTRY_KEYS or b in COUNTRY_KEYS:
+    if len(a) < 5 or len(b) < 5 or a[0] != b[0] or a in COUNTRY_KEYS or b in COUNTRY_KEYS \
+            or not a.isalpha() or not b.isalpha():  # "F-16" and "F-35" are two things
         return False
     return JaroWinkler.similarity(_translit(a), _translit(b)) >= NAME_SIMILARITY
 
@@ -55,7 +56,19 @@ def _known(value: float, others: Iterable[Count], unit: str | None = None) -> bo
 
 
 def _unmatched_numbers(a: Profile, b: Profile) -> list[str]:
-    return [f"{c.value:g}" for c in a.facts.numbers if not c.soft and not _known(c.value, b.text_numbers, c.unit)]
+    """A's headline figures that B nowhere gives; each of B's figures answers one ("feed 1 item 1")."""
+    left = list(b.text_numbers)
+    out = []
+    for c in a.facts.numbers:
+        if c.soft:
+            continue
+        hit = next((o for o in left if _known(c.value, [o], c.unit)), None)
+        if hit is None:
+            if not _known(c.value, left, c.unit):  # amounts in another currency, say
+                out.append(f"{c.value:g}")
+        else:
+            left.remove(hit)
+    return out
 
 
 def numbers(a: Profile, b: Profile) -> str | None:

@@ -52,6 +52,7 @@ _SHORT = [(re.compile(rf"(?<![\w.]){pattern}(?!\w)", re.IGNORECASE), repl) for p
 _TOKEN = re.compile(r"[$€£]?[^\W_]+(?:[-.,'’][^\W_]+)*%?")
 _NUMBER = re.compile(r"[$€£]?(\d+(?:,\d{3})*(?:\.\d+)?)(k|m|bn|b|mln|bln|tn|s)?(%)?", re.IGNORECASE)
 _ORDINAL = re.compile(r"(\d+)(?:st|nd|rd|th)")
+_LABEL_BREAK = re.compile(r"[,;:()]")
 _POSSESSIVE = re.compile(r"['’](?:s)?$")
 _ATTRIBUTION = frozenset("say says said tell tells told report reports reported according claim claims "
                          "confirm confirms".split())
@@ -265,6 +266,13 @@ def _scan(text: str, weights: dict[str, float], tail_from: int | None = None):
                 prev = " ".join(w for w, _ in raw[max(0, i - 2):i]).lower()
                 soft = any(p in lx.APPROXIMATE for p in prev.split()[-2:]) or prev.endswith("up to")
                 pending.append(value)
+                label = raw[i - 1][0] if i else ""
+                if label.isalpha() and (label.lower() in lx.LABELS or label[0].isupper() and i > 1) \
+                        and token.isdigit() and not _LABEL_BREAK.search(text[raw[i - 1][1]:start]):
+                    # "Article 4", "Estlink 2", "feed 1 item 0": a number that names, like a code
+                    term = f"{term_of(label.lower())[0]}-{token}"
+                    entities.add(term)
+                    weights[term] = NUMBER_WEIGHT
             after_number = 0 if low.endswith("%") or value != int(value) else 2
             continue
         if pending and low in ("%", "percent"):
@@ -324,6 +332,8 @@ def _scan(text: str, weights: dict[str, float], tail_from: int | None = None):
             elif name:
                 entities.add(term)
                 w = max(w, 2.0)
+            elif part[0].isupper() and i > 0 and not titled and rarity(folded) >= 0.8:
+                w = max(w, 2.0)  # "Spring Storm", "National Guard": a name, though of common words
             if w >= MIN_WEIGHT:
                 weights[term] = max(weights.get(term, 0.0), w)
             words.append(term)
