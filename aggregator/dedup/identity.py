@@ -157,8 +157,11 @@ def _content_hash(entry: Entry, canon: str | None) -> str:
     return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
 
 
+SUMMARY_CHARS = 320  # of the summary the story matcher reads: its lede, a sentence or two
+
+
 def _profile(title: str, html: str, link: str | None) -> Profile:
-    return profile(title, plain_text(html, limit=4_000)[:600], link)
+    return profile(title, plain_text(html, limit=4_000)[:SUMMARY_CHARS], link)
 
 
 def _earliest(*dates: datetime | None) -> datetime | None:

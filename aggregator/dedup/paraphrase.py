@@ -8,6 +8,7 @@ names spelled two ways (Zelensky/Zelenskyy) count as shared.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Callable
 
@@ -17,6 +18,7 @@ from .wording import Profile
 
 TEXT_WEIGHT = 0.9  # the reports' words at large count a little less than each headline's
 HEADLINE_FLOOR = 0.35
+NAME_WEIGHT = 2.0  # names weigh at least this (wording): only they are compared by spelling
 MIN_SHARED_TERMS = 2  # telling terms the two headlines share with the other report, at least
 MIN_SHARED_WEIGHT = 4.0  # and their weight: two rare words, or a name and a number
 
@@ -33,14 +35,20 @@ class Comparison:
 
 
 def _shared(a: dict[str, float], b: dict[str, float]) -> dict[str, float]:
+    """Terms in both (the smaller weight), and names spelled two ways ("zelensky~zelenskyy")."""
     common = {t: min(a[t], b[t]) for t in a.keys() & b.keys()}
-    rest_b = [t for t in b if t not in common and b[t] >= 1.5 and t.isalpha()]
-    for t in a:
-        if t not in common and a[t] >= 1.5 and t.isalpha():
-            hit = next((o for o in rest_b if same_name(t, o)), None)
-            if hit is not None:
-                common[f"{t}~{hit}"] = min(a[t], b[hit])
-                rest_b.remove(hit)
+    names = {}  # first letter -> b's unmatched names: only names are spelled two ways
+    for t, w in b.items():
+        if w >= NAME_WEIGHT and t not in common and t.isalpha() and len(t) >= 5:
+            names.setdefault(t[0], []).append(t)
+    if names:
+        for t, w in a.items():
+            if w >= NAME_WEIGHT and t not in common and t.isalpha() and len(t) >= 5 and t[0] in names:
+                rest = names[t[0]]
+                hit = next((o for o in rest if same_name(t, o)), None)
+                if hit is not None:
+                    common[f"{t}~{hit}"] = min(w, b[hit])
+                    rest.remove(hit)
     return common
 
 
@@ -63,11 +71,27 @@ def coverage(head: dict[str, float], text: dict[str, float]) -> tuple[float, dic
 
 
 def _damped(terms: dict[str, float], damp: Callable[[str], float] | None) -> dict[str, float]:
-    return terms if damp is None else {t: w * damp(t) for t, w in terms.items()}
+    if damp is None:
+        return terms
+    cache = getattr(damp, "cache", None)  # StoryMatcher's: each profile's terms damped once a lookup
+    if cache is not None:
+        found = cache.get(id(terms))
+        if found is not None and found[0] is terms:
+            return found[1]
+    out = {t: w * damp(t) for t, w in terms.items()}
+    if cache is not None:
+        cache[id(terms)] = (terms, out)
+    return out
 
 
 def compare(a: Profile, b: Profile, damp: Callable[[str], float] | None = None) -> Comparison:
-    """How alike two reports are, and the first fact they conflict on.
+    """:func:`score` and the first conflicting fact (:func:`~.vetoes.first_conflict`)."""
+    found = score(a, b, damp)
+    return dataclasses.replace(found, veto=first_conflict(a, b))
+
+
+def score(a: Profile, b: Profile, damp: Callable[[str], float] | None = None) -> Comparison:
+    """How alike two reports are (the vetoes are not checked: ``veto`` is None).
 
     The score is the smaller of the two coverages: each headline's words must be found in
     the other report (its headline and summary). *damp(term)* scales a term's weight down
@@ -80,19 +104,19 @@ def compare(a: Profile, b: Profile, damp: Callable[[str], float] | None = None) 
     if a.has_summary and b.has_summary:
         # Each headline found in the other report, or the two reports' words at large.
         text, shared_text = overlap(_damped(a.text_terms, damp), _damped(b.text_terms, damp))
-        score = min(ca, cb)
-        if score >= HEADLINE_FLOOR:  # a headline the other report hardly tells is another story's
-            score = max(score, TEXT_WEIGHT * text)
+        value = min(ca, cb)
+        if value >= HEADLINE_FLOOR:  # a headline the other report hardly tells is another story's
+            value = max(value, TEXT_WEIGHT * text)
     else:
         # A headline alone: a short one wholly inside a longer one is the same story.
         title, _common = overlap(ta, tb)
-        score = max(title, ca if not a.has_summary else 0.0, cb if not b.has_summary else 0.0)
+        value = max(title, ca if not a.has_summary else 0.0, cb if not b.has_summary else 0.0)
     terms = tuple(t for t, _w in sorted(shared.items(), key=lambda kv: (-kv[1], kv[0])))
     # Evidence, not just a ratio: a headline of common words shares one of them with anything.
     undamped = _shared(a.title_terms, b.text_terms) | _shared(b.title_terms, a.text_terms)
     if len(undamped) < MIN_SHARED_TERMS or sum(undamped.values()) < MIN_SHARED_WEIGHT:
-        score = 0.0
-    return Comparison(round(score, 4), terms, first_conflict(a, b))
+        value = 0.0
+    return Comparison(round(value, 4), terms, None)
 
 
 # A same-story report arrives within hours of the others; a look-alike a day or more

@@ -211,6 +211,11 @@ class NearDupIndex:
                 else:
                     ids.append(item_id)
 
+    def terms_of(self, item_id: str) -> frozenset[str]:
+        """The title tokens an indexed item was indexed with."""
+        meta = self._meta.get(item_id)
+        return meta[0] if meta else frozenset()
+
     def when_of(self, item_id: str) -> datetime | None:
         """The publication time an indexed item was indexed with."""
         meta = self._meta.get(item_id)

@@ -27,15 +27,17 @@ from datetime import datetime
 from typing import Callable, Iterable
 
 from ..records import NearDupSettings
-from .paraphrase import compare, needed, one_feed, overlap
+from .paraphrase import needed, one_feed, overlap, score
 from .similarity import TITLE_SLACK, NearDupIndex
-from .vetoes import CHECKS
-from .wording import Profile, profile
+from .vetoes import CHECKS, first_conflict
+from .wording import Profile, profile, rarity_of
 
 # Bump whenever index_terms' answer changes: the store keeps each item's terms (see
 # store.lines), and a store written with another version has them recomputed.
 TOKENS_VERSION = 2
-DAMP_SCALE = 4.0  # a term on this many more items of the window weighs about half
+DAMP_SCALE = 4.0
+PRESCREEN = 0.2  # headline overlap below which a candidate is not read (dev: none merged below 0.25)
+CANDIDATE_FLOOR = 0.34  # NearDupIndex: 2 shared terms of a headline of 3 or more  # a term on this many more items of the window weighs about half
 
 
 @functools.lru_cache(maxsize=1 << 17)  # a new item's headline is read for dedup, then for the store
@@ -79,8 +81,9 @@ class StoryMatcher:
         self._profile_of = profile_of
         self._feeds_of = feeds_of
         self._apart_of = apart_of
-        # Any shared term makes a candidate: the score, not the index, decides.
-        self._near = NearDupIndex(dataclasses.replace(settings, title_similarity=TITLE_SLACK),
+        # Two shared headline terms make a candidate (one, for a headline of one or two terms):
+        # a merge needs two (paraphrase.MIN_SHARED_TERMS), and the rest are never compared.
+        self._near = NearDupIndex(dataclasses.replace(settings, title_similarity=TITLE_SLACK + CANDIDATE_FLOOR),
                                   lambda _id: frozenset(), load)
         self._members: dict[str, list[Profile]] = {}  # item id -> reports merged into it this run
 
@@ -97,9 +100,10 @@ class StoryMatcher:
     def _damp(self, when: datetime) -> Callable[[str], float]:
         count = self._near.frequency
 
-        @functools.lru_cache(maxsize=256)
+        @functools.lru_cache(maxsize=1024)
         def damp(term: str) -> float:
             return 1.0 / (1.0 + math.log1p(max(0, count(term, when) - 1) / DAMP_SCALE))
+        damp.cache = {}  # type: ignore[attr-defined]  # paraphrase._damped keeps damped terms here
         return damp
 
     def best(self, report: Profile, terms: frozenset[str], when: datetime, feed_url: str,
@@ -116,8 +120,16 @@ class StoryMatcher:
             if other_when is None:
                 continue
             hours = abs((when - other_when).total_seconds()) / 3600
-            if needed(self.settings.min_score, hours, self.settings.window_hours) > 1.0 \
-                    or keys & frozenset(self._apart_of(cid)):
+            if needed(self.settings.min_score, hours, self.settings.window_hours) > 1.0:
+                continue
+            # Headlines that share few of their rare terms are not read in full (decoding the
+            # item and reading its summary is what a comparison costs).
+            theirs = self._near.terms_of(cid)
+            shared = sum(rarity_of(t) for t in terms & theirs)
+            least = min(sum(map(rarity_of, terms)), sum(map(rarity_of, theirs))) or 1.0
+            if shared / least < PRESCREEN:
+                continue
+            if keys & frozenset(self._apart_of(cid)):
                 continue
             members = [self._profile_of(cid), *self._members.get(cid, ())]
             alone = not (report.has_summary and members[0].has_summary)
@@ -126,9 +138,9 @@ class StoryMatcher:
                 continue
             if feed_url in self._feeds_of(cid) and one_feed(report, members[0]):
                 continue
-            scores = [compare(report, m, damp) for m in members]
-            top = max(scores, key=lambda c: c.score)
-            if top.score < need or any(c.veto for c in scores):
+            top = max((score(report, m, damp) for m in members), key=lambda c: c.score)
+            # The vetoes only for a candidate that scores: they cost more than the score.
+            if top.score < need or any(first_conflict(report, m) for m in members):
                 continue
             title = overlap(report.title_terms, members[0].title_terms)[0]
             text = overlap(report.text_terms, members[0].text_terms)[0]

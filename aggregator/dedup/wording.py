@@ -48,11 +48,17 @@ _LIVE_LINK = re.compile(r"/live/|/live-news/|liveblog", re.IGNORECASE)
 _TAIL = re.compile(r"(?:,|\s[–—-])\s+((?:[\w'’.-]+\s+){0,4}?(?:says?|said|reports?|reported|claims?|"
                    r"confirms?|according to [\w\s]+))\s*$|\s[–—]\s+([\w'’.\s-]{2,40})$", re.IGNORECASE)
 
-_SHORT = [(re.compile(rf"(?<![\w.]){pattern}(?!\w)", re.IGNORECASE), repl) for pattern, repl in lx.SHORT_FORMS]
+# Every short form in one pass: the first alternative that matches at a place wins, as the
+# list's order says (longer phrases first).
+_SHORT = re.compile("|".join(f"(?P<s{n}>(?<![\\w.]){pattern}(?!\\w))" for n, (pattern, _r) in
+                             enumerate(lx.SHORT_FORMS)), re.IGNORECASE)
+_SHORT_REPL = {f"s{n}": repl for n, (_p, repl) in enumerate(lx.SHORT_FORMS)}
 _TOKEN = re.compile(r"[$€£]?[^\W_]+(?:[-.,'’][^\W_]+)*%?")
 _NUMBER = re.compile(r"[$€£]?(\d+(?:,\d{3})*(?:\.\d+)?)(k|m|bn|b|mln|bln|tn|s)?(%)?", re.IGNORECASE)
 _ORDINAL = re.compile(r"(\d+)(?:st|nd|rd|th)")
 _LABEL_BREAK = re.compile(r"[,;:()]")
+_DIGIT = re.compile(r"\d")
+_SPLIT = re.compile(r"[-.]")
 _POSSESSIVE = re.compile(r"['’](?:s)?$")
 _ATTRIBUTION = frozenset("say says said tell tells told report reports reported according claim claims "
                          "confirm confirms".split())
@@ -120,6 +126,16 @@ def dayparts(text: str) -> frozenset[str]:
     return frozenset(_DAYPARTS.get(w.lower(), w.lower()) for w in _DAYPART.findall(text))
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def rarity_of(term: str) -> float:
+    """A stored term's weight, roughly (numbers and places weigh what wording gives them)."""
+    if term.startswith("#") or any(c.isdigit() for c in term):
+        return NUMBER_WEIGHT
+    if term in lx.COUNTRY_KEYS or "-" in term:
+        return 2.5
+    return max(rarity(term), MIN_WEIGHT)
+
+
 def repair(text: str) -> str:
     """Entities decoded, mojibake and curly quotes fixed, NFC."""
     if "&" in text:
@@ -171,6 +187,12 @@ def _fold(word: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _plain(word: str) -> str:
+    """The word as names are compared: possessive off, lower case, accents off."""
+    return _fold(_POSSESSIVE.sub("", word) if "'" in word or "’" in word or "ʼ" in word else word)
+
+
 def _british(word: str) -> str:
     """One spelling for British and American forms (both sides get the same)."""
     if len(word) > 5:
@@ -215,8 +237,7 @@ def _title_case(words: list[str]) -> bool:
 
 def _scan(text: str, weights: dict[str, float], tail_from: int | None = None):
     """Tokens of *text* into *weights*; returns (numbers, entities, singular nouns, ordinals, words)."""
-    for pattern, repl in _SHORT:
-        text = pattern.sub(repl, text)
+    text = _SHORT.sub(lambda m: _SHORT_REPL[m.lastgroup], text)
     raw = [(m.group(), m.start()) for m in _TOKEN.finditer(text)]
     titled = _title_case([w for w, _ in raw])
     numbers: list[Count] = []
@@ -249,7 +270,7 @@ def _scan(text: str, weights: dict[str, float], tail_from: int | None = None):
         else:
             value = None
         in_tail = tail_from is not None and start >= tail_from
-        if value is None:
+        if value is None and (low[:1].isdigit() or token[:1] in "$€£"):
             value = _number(low)
         if value is None and low in lx.NUMBER_WORDS and (low not in ("a", "an") or pending):
             value = float(lx.NUMBER_WORDS[low])
@@ -296,7 +317,7 @@ def _scan(text: str, weights: dict[str, float], tail_from: int | None = None):
                     and numbers and numbers[-1].noun is None and numbers[-1].value < 1000:
                 numbers[-1] = dataclasses.replace(numbers[-1], noun=term)
                 after_number = 0
-        m = _ORDINAL.fullmatch(low)
+        m = _ORDINAL.fullmatch(low) if low[:1].isdigit() else None
         if m or low in lx.ORDINALS:
             ordinals.add(int(m.group(1)) if m else lx.ORDINALS[low])
             weights[f"ord:{low}"] = 1.0
@@ -305,7 +326,7 @@ def _scan(text: str, weights: dict[str, float], tail_from: int | None = None):
             weights[low] = 1.0
             words.append(low)
             continue
-        parts = [token] if any(c.isdigit() for c in token) else re.split(r"[-.]", token)
+        parts = [token] if token.isalpha() or _DIGIT.search(token) else _SPLIT.split(token)
         for part in parts:
             if not part:
                 continue
@@ -313,9 +334,9 @@ def _scan(text: str, weights: dict[str, float], tail_from: int | None = None):
             term, kind = term_of(low)
             if not term:
                 continue
-            folded = _fold(_POSSESSIVE.sub("", part))
+            folded = _plain(part)
             w = rarity(folded) if kind == "word" else 2.5
-            code = any(c.isdigit() for c in part) and any(c.isalpha() for c in part)
+            code = not part.isalpha() and not part.isdigit() and _DIGIT.search(part) is not None
             if folded in _ATTRIBUTION:
                 w = 0.0
             elif folded in lx.CURRENCIES:
