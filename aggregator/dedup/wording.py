@@ -227,7 +227,12 @@ _SYNSTEM: dict[str, str] = {}
 for _group in lx.SYNONYM_GROUPS:
     for _w in _group:
         _SYNSTEM.setdefault(stem(_british(_w)), stem(_british(_group[0])))
-OPPOSITE_STEMS = tuple((frozenset(stem(w) for w in a), frozenset(stem(w) for w in b)) for a, b in lx.OPPOSITES)
+def verb_stem(word: str) -> str:
+    """A stem that keeps "hospitalised" (and "hospitalized") apart from "hospital"."""
+    return stem(word.replace("iz", "is"))
+
+
+OPPOSITE_STEMS = tuple((frozenset(map(verb_stem, a)), frozenset(map(verb_stem, b))) for a, b in lx.OPPOSITES)
 
 
 def _title_case(words: list[str]) -> bool:
@@ -369,7 +374,7 @@ def _scan(text: str, weights: dict[str, float], tail_from: int | None = None):
                     and (not nxt or nxt.endswith(("ed", "s")) or rarity(_fold(nxt)) < 0.5):
                 singular.add(term)
             if not i or raw[i - 1][0].lower() not in lx.REVERSAL:  # "drops veto" is no veto
-                verbs.add(stem(folded))
+                verbs.add(verb_stem(folded))
     close()
     return numbers, entities, singular, ordinals, words, verbs, tuple(lead) if len(lead) == 2 else None
 
