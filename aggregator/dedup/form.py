@@ -29,8 +29,9 @@ _FEATURE = re.compile(r"^(?:[^:]{1,40}:\s*)?(?:what|why|how|who|where|when|insid
                       re.IGNORECASE)
 _VIDEO_LINK = re.compile(r"/(?:videos?|av|watch|live-video)/", re.IGNORECASE)
 _LIVE_LINK = re.compile(r"/live/|/live-news/|liveblog", re.IGNORECASE)
-_OFFICES = r"mayor|governor|president|(?:prime |foreign |defen[cs]e |interior )?minister|ministry|police|" \
-    r"prosecutors?|court|spokes(?:man|woman|person)|army|navy|military|border guard|coast guard|administration"
+_OFFICES = r"mayor|governor|(?:regional |oblast )?(?:military )?administration|president|" \
+    r"(?:prime |foreign |defen[cs]e |interior )?minister|ministry|police|" \
+    r"prosecutors?|court|spokes(?:man|woman|person)|army|navy|military|border guard|coast guard"
 _SAID_BY = re.compile(rf"\b({_OFFICES})\b[^.;]{{0,40}}?\b(?:said|says|told|reported|announced)\b|"
                       rf"\b(?:said|says|told|reported|according to)\b[^.;]{{0,30}}?\b({_OFFICES})\b", re.IGNORECASE)
 _DAYPART = re.compile(r"\b(morning|afternoon|evening|overnight|night)\b", re.IGNORECASE)
@@ -39,8 +40,13 @@ _DAYPARTS = {"overnight": "night"}
 
 def attribution(summary: str) -> frozenset[str]:
     """The offices a summary quotes: "the mayor said", "according to police"."""
-    return frozenset(re.sub(r"^(?:prime|foreign|defen[cs]e|interior) ", "", (a or b).lower())
-                     for a, b in _SAID_BY.findall(summary))
+    return frozenset(_office(a or b) for a, b in _SAID_BY.findall(summary))
+
+
+def _office(name: str) -> str:
+    name = re.sub(r"^(?:prime|foreign|defen[cs]e|interior) ", "", name.lower())
+    # A region's (military) administration is its governor's office (Ukraine's oblasts).
+    return "governor" if name.endswith("administration") else name
 
 
 def dayparts(text: str) -> frozenset[str]:

@@ -113,6 +113,8 @@ _SYNONYM_GROUPS = (
     "plant factory",
     "deal contract agreement pact accord treaty",
     "talks negotiations",
+    "ceasefire truce armistice",
+    "reject rebuff spurn",
     "jet aircraft plane warplane fighter",
     "ammo ammunition munitions shells",
     "invest spend allocate",

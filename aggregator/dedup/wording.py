@@ -46,6 +46,7 @@ _POSSESSIVE = re.compile(r"['’](?:s)?$")
 _ATTRIBUTION = frozenset("say says said tell tells told report reports reported according claim claims "
                          "confirm confirms".split())
 NUMBER_WEIGHT = 3.0
+PLACE_WEIGHT = 2.5  # a country by name or adjective, a known place
 MIN_WEIGHT = 0.25  # words commoner than this say nothing of which story it is
 
 
@@ -262,7 +263,7 @@ def _scan(text: str, weights: dict[str, float], tail_from: int | None = None):
             if not term:
                 continue
             folded = _plain(part)
-            w = rarity(folded) if kind == "word" else 2.5
+            w = rarity(folded) if kind == "word" else PLACE_WEIGHT
             code = not part.isalpha() and not part.isdigit() and _DIGIT.search(part) is not None
             if folded in _ATTRIBUTION:
                 w = 0.0
