@@ -18,7 +18,7 @@ import functools
 import hashlib
 import re
 from datetime import datetime
-from typing import Any, Mapping, MutableMapping
+from typing import Any, Callable, Mapping, MutableMapping
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url
@@ -258,19 +258,24 @@ class ItemIndex:
             return self._existing(item, entry, ref, keys, canon, now)
         if any(k in self.tombstones for k in keys):
             return None, "tombstoned"
-        tokens = report = None
+        tokens = None
+        read: list[Profile] = []  # the entry as the matcher reads it, once a candidate needs it
+
+        def report() -> Profile:
+            if not read:
+                read.append(_profile(entry.title, entry.summary or entry.content, entry.link))
+            return read[0]
         if self.settings.enabled:
             tokens = index_terms(entry.title)
-            report = _profile(entry.title, entry.summary or entry.content, entry.link)
             near = self._near_duplicate(entry, report, tokens, ref, keys, now)
             if near is not None:
                 other, verdict = near
-                self._near.joined(other.id, report)
+                self._near.joined(other.id, report())
                 return self._credit(other, ref, keys, entry, Merge(keys[0], verdict.reason(other.id), now)), \
                     "merged"
         item = self._put(self._new_item(entry, ref, keys, canon, now), tokens)
-        if report is not None:  # read for the comparison: keep it for the next one
-            self._profiles[item.id] = report
+        if read:  # read for a comparison: keep it for the next one
+            self._profiles[item.id] = read[0]
         self._touched[(item.id, ref.feed_url)] = (keys[0], canon and url_key(canon))
         return item, "new"
 
@@ -320,7 +325,7 @@ class ItemIndex:
             updated=max(d for d in (item.updated, merge.at) if d is not None) if merge.at else item.updated,
         ))
 
-    def _near_duplicate(self, entry: Entry, report: Profile, tokens: frozenset[str], ref: SourceRef,
+    def _near_duplicate(self, entry: Entry, report: Callable[[], Profile], tokens: frozenset[str], ref: SourceRef,
                         keys: tuple[str, ...], now: datetime) -> tuple[Item, Verdict] | None:
         """The stored item telling the same story as *entry*, and why (see dedup.stories)."""
         when = utc(entry.published or entry.updated) or now

@@ -106,9 +106,11 @@ class StoryMatcher:
         damp.cache = {}  # type: ignore[attr-defined]  # paraphrase._damped keeps damped terms here
         return damp
 
-    def best(self, report: Profile, terms: frozenset[str], when: datetime, feed_url: str,
+    def best(self, read: Callable[[], Profile], terms: frozenset[str], when: datetime, feed_url: str,
              keys: Iterable[str]) -> tuple[str, Verdict] | None:
-        """The item telling the same story as *report* (published *when* in *feed_url*), if any."""
+        """The item telling the same story as the report *read()* gives (published *when* in
+        *feed_url*, its headline's index *terms*), if any. *read* is called only when a
+        candidate passes the prescreen: most entries have none."""
         found = self._near.candidates(terms, when)
         if not found:
             return None
@@ -131,6 +133,7 @@ class StoryMatcher:
                 continue
             if keys & frozenset(self._apart_of(cid)):
                 continue
+            report = read()
             members = [self._profile_of(cid), *self._members.get(cid, ())]
             alone = not (report.has_summary and members[0].has_summary)
             need = needed(self.settings.min_score, hours, self.settings.window_hours, alone)
