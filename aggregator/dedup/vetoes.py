@@ -15,7 +15,7 @@ from typing import Callable, Iterable
 from rapidfuzz.distance import JaroWinkler
 
 from .lexicon import COUNTRY_KEYS
-from .wording import OPPOSITE_STEMS, Count, Profile
+from .wording import OPPOSITE_STEMS, Count, Profile, term_of
 
 NAME_SIMILARITY = 0.88  # Jaro-Winkler: Zelensky/Zelenskyy, Lukashenka/Lukashenko, Shmyhal/Shmygal
 
@@ -134,6 +134,21 @@ def entities(a: Profile, b: Profile) -> str | None:
     return None
 
 
+_SAY = frozenset(term_of(w)[0] for w in "says claims warns insists accuses vows tells threatens condemns denies "
+                                          "slams hails welcomes".split())
+
+
+def reaction(a: Profile, b: Profile) -> str | None:
+    """"Kremlin says NATO's decision is war" is not "NATO invokes Article 5": a reaction is news
+    of its own, unless both headlines are the same speaker's words."""
+    for x, y in ((a, b), (b, a)):
+        lx, ly = x.facts.lead, y.facts.lead
+        if lx and ly and lx[1] in _SAY and ly[1] not in _SAY and ly[0] in y.facts.entities \
+                and lx[0] != ly[0] and not same_name(lx[0], ly[0]):
+            return f"a statement by {lx[0]} against {ly[0]}'s own news"
+    return None
+
+
 def development(a: Profile, b: Profile) -> str | None:
     """Opposite developments of one subject: approves/delays, charged/acquitted, rise/slip."""
     sa, sb = a.facts.stems, b.facts.stems
@@ -198,7 +213,8 @@ def summaries(a: Profile, b: Profile) -> str | None:
 
 CHECKS: tuple[tuple[str, Callable[[Profile, Profile], str | None]], ...] = (
     ("form", form), ("numbers", numbers), ("count", implicit_count), ("ordinals", ordinals),
-    ("dates", dates), ("names", entities), ("development", development), ("polarity", polarity),
+    ("dates", dates), ("names", entities), ("reaction", reaction), ("development", development),
+    ("polarity", polarity),
     ("sources", attribution), ("times of day", dayparts), ("figures", text_numbers), ("summaries", summaries),
 )
 

@@ -89,6 +89,7 @@ def test_name_spellings(a, b, same):
     ("Parliament fails to appoint defence minister", "Parliament appoints defence minister", "negated"),
     ("NATO's Article 4 invoked", "NATO's Article 5 invoked", "names"),
     ("Russia attacks Estonia – live updates", "Russia attacks Estonia", "live"),
+    ("Kremlin says Nato's article 5 decision is war", "Nato invokes Article 5 after Russian attack", "statement"),
 ])
 def test_conflicting_facts_veto(a, b, veto):
     found = conflicts(profile(a), profile(b))
@@ -102,6 +103,8 @@ def test_conflicting_facts_veto(a, b, veto):
     ("Russian attack on Kharkov kills 5, injures over 30", "Russian bombs hit Kharkiv: five killed, 34 injured"),
     ("Lithuania to spend 1 billion euros on ammunition", "Lithuania sets aside €1bn for ammo"),
     ("EU agrees aid after Hungary drops veto", "EU approves aid as Orban backs down"),
+    ("Kremlin says language of ultimatums is unacceptable", "Moscow dismisses truce demand as 'ultimatum'"),
+    ("Putin says war goals unchanged", "War goals unchanged, Putin says"),
 ])
 def test_details_added_or_dropped_are_no_conflict(a, b):
     assert conflicts(profile(a), profile(b)) == []
