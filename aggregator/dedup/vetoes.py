@@ -15,7 +15,7 @@ from typing import Callable, Iterable
 from rapidfuzz.distance import JaroWinkler
 
 from .lexicon import COUNTRY_KEYS
-from .wording import OPPOSITE_STEMS, Count, Profile, term_of
+from .wording import OPPOSITE_STEMS, Count, Profile, rarity_of, term_of
 
 NAME_SIMILARITY = 0.88  # Jaro-Winkler: Zelensky/Zelenskyy, Lukashenka/Lukashenko, Shmyhal/Shmygal
 
@@ -143,7 +143,8 @@ def reaction(a: Profile, b: Profile) -> str | None:
     of its own, unless both headlines are the same speaker's words."""
     for x, y in ((a, b), (b, a)):
         lx, ly = x.facts.lead, y.facts.lead
-        if lx and ly and lx[1] in _SAY and ly[1] not in _SAY and ly[0] in y.facts.entities \
+        # y's lead must be a subject doing something ("Nato invokes"), not "Goals of ...".
+        if lx and ly and lx[1] in _SAY and ly[1] not in _SAY and rarity_of(ly[1]) >= 0.5 \
                 and lx[0] != ly[0] and not same_name(lx[0], ly[0]):
             return f"a statement by {lx[0]} against {ly[0]}'s own news"
     return None
