@@ -123,3 +123,16 @@ def test_shipped_config_is_valid_and_keeps_subscriber_slugs() -> None:
     assert {"nato", "baltic-defence", "ukraine"} <= slugs
     assert 10 <= len(conf.sources) <= 20
     assert all(s.url.startswith("https://") for s in conf.sources)
+
+
+@pytest.mark.parametrize("value, ok", [("0.6", True), ("1.5", False), ("high", False)])
+def test_near_duplicates_min_score_is_a_fraction(tmp_path: Path, value: str, ok: bool) -> None:
+    path = tmp_path / "feeds.yaml"
+    path.write_text(GOOD.replace("    title_similarity: 0.95", f"    min_score: {value}\n    window_hours: 36"),
+                    encoding="utf-8")
+    if ok:
+        near = config.load(path).settings.near_duplicates
+        assert (near.min_score, near.window_hours) == (0.6, 36.0)
+    else:
+        with pytest.raises(ConfigError, match="min_score"):
+            config.load(path)
