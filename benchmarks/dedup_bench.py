@@ -169,6 +169,7 @@ def stored_vs_new(stored_sizes: list[int], new: int) -> list[dict]:
             if r.feed_url in old_feeds:
                 first.upsert(e, r, NOW)
         items = first.items
+        stored = len(items)  # before the new entries join them (the index updates items in place)
         built: list[ItemIndex] = []
         t_build = _timed(lambda: built.append(ItemIndex(items, {})))
         statuses: dict[str, int] = {}
@@ -179,7 +180,7 @@ def stored_vs_new(stored_sizes: list[int], new: int) -> list[dict]:
                 statuses[status] = statuses.get(status, 0) + 1
 
         t_new = _timed(upsert_new)
-        out.append(dict(stored=len(items), new=len(incoming), statuses=statuses, build_ms=t_build * 1e3,
+        out.append(dict(stored=stored, new=len(incoming), statuses=statuses, build_ms=t_build * 1e3,
                         new_us=t_new / len(incoming) * 1e6))
     return out
 
