@@ -8,6 +8,8 @@ Exit codes (documented in the README):
   4  another run holds the lock (overlapping cron jobs)
   5  an output file could not be written (disk full, read-only folder)
   6  ``stats --health``: too many feeds are failing
+ 10-14  ``feeds probe``: a feed is not ok (10 moved, 11 failing, 12 blocked, 13 not a feed,
+        14 gone; the highest when several; see ``cli/probe.py``)
 """
 
 from __future__ import annotations

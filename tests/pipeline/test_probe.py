@@ -291,3 +291,16 @@ def test_library_call_with_a_deferred_host(tmp_path: Path, server: FeedServer) -
     probes = probe_feeds(conf)
     assert [p.verdict.kind for p in probes] == ["failing", "failing"]
     assert "429" in probes[0].verdict.reason and "asked us to wait" in probes[1].verdict.reason
+
+
+def test_readme_and_cli_docstring_list_the_probe_exit_codes() -> None:
+    from aggregator.cli import commands
+    from paths import ROOT
+
+    rows = {line.split(" | ")[0].strip("| "): line for line in (ROOT / "README.md").read_text(encoding="utf-8")
+            .splitlines() if line.startswith("| ") and "`feeds probe`:" in line.split(" | ")[1]}
+    assert {int(code) for code in rows} == {c for c in EXIT_CODES.values() if c}
+    for kind, code in EXIT_CODES.items():
+        if code:
+            assert kind in rows[str(code)], (kind, rows[str(code)])
+    assert "10 moved, 11 failing, 12 blocked, 13 not a feed,\n        14 gone" in commands.__doc__
