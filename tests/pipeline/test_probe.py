@@ -304,3 +304,23 @@ def test_readme_and_cli_docstring_list_the_probe_exit_codes() -> None:
         if code:
             assert kind in rows[str(code)], (kind, rows[str(code)])
     assert "10 moved, 11 failing, 12 blocked, 13 not a feed,\n        14 gone" in commands.__doc__
+
+
+def test_offline_the_shipped_sources_probe_as_failing_one_line_each(tmp_path: Path) -> None:
+    """What a newcomer without network sees: every shipped source failing, one line each, exit 11."""
+    import re
+
+    from paths import ROOT
+
+    text = (ROOT / "feeds.yaml").read_text(encoding="utf-8")
+    text = re.sub(r"url: https?://\S+", lambda m: f"url: http://127.0.0.1:9/{abs(hash(m.group()))}", text)
+    text = text.replace("settings:", "settings:\n  timeout: 3", 1) if "timeout:" not in text else text
+    cfg = tmp_path / "feeds.yaml"
+    cfg.write_text(text, encoding="utf-8")
+    shipped = configuration.load(ROOT / "feeds.yaml").sources
+    result = invoke(cfg, "feeds", "probe")
+    assert result.exit_code == 11
+    lines = result.stdout.splitlines()
+    assert len(lines) == len(shipped) and all(" -> failing: " in ln and "no answer" in ln for ln in lines)
+    assert result.stderr.strip() == f"{len(shipped)} feeds: {len(shipped)} failing"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["feeds.yaml"]
