@@ -205,6 +205,7 @@ class ParsedFeed:
     bozo: str | None = None  # feedparser's complaint, if it had one but still found entries
     item_hashes: tuple[str, ...] = ()  # fingerprints of every raw item in the body, in order
     skipped: int = 0  # raw items left out of ``entries`` because their fingerprint was known
+    format: str = ""  # what the body is, e.g. "RSS 2.0", "Atom 1.0", "JSON Feed 1.1" (parse.fields.format_name)
 
 
 # ----------------------------------------------------------------------------- dedup, tag, store

@@ -8,6 +8,8 @@ Exit codes (documented in the README):
   4  another run holds the lock (overlapping cron jobs)
   5  an output file could not be written (disk full, read-only folder)
   6  ``stats --health``: too many feeds are failing
+ 10-14  ``feeds probe``: a feed is not ok (10 moved, 11 failing, 12 blocked, 13 not a feed,
+        14 gone; the highest when several; see ``cli/probe.py``)
 """
 
 from __future__ import annotations
@@ -17,14 +19,13 @@ import logging
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 import click
 
 from .. import __version__
 from .. import config as configuration, pipeline
-from .base import App, guarded
-from ..records import FetchResult
+from .base import App, Progress, guarded
 from ..reports import RunReport
 
 log = logging.getLogger("aggregator")
@@ -81,36 +82,6 @@ def main(ctx: click.Context, config_path: Path | None, quiet: bool, verbose: int
 # ----------------------------------------------------------------------------- the run
 
 
-class _Progress:
-    """A rich progress bar when a person is watching (stdout is a TTY), nothing otherwise."""
-
-    def __init__(self, enabled: bool):
-        self.bar = None
-        if enabled:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-            self.bar = Progress(TextColumn("polling"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                                transient=True)
-        self.task: Any = None
-
-    def __enter__(self) -> "_Progress":
-        if self.bar:
-            self.bar.__enter__()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.bar:
-            self.bar.__exit__(*exc)
-
-    def start(self, total: int) -> None:
-        if self.bar:
-            self.task = self.bar.add_task("poll", total=total)
-
-    def advance(self, _result: FetchResult) -> None:
-        if self.bar and self.task is not None:
-            self.bar.advance(self.task)
-
-
 def _report(app: App, report: RunReport) -> None:
     for outcome in report.outcomes:
         if outcome.status == "failed":
@@ -129,7 +100,7 @@ def _poll_command(name: str, action: Callable[..., RunReport], help_text: str) -
     @guarded
     def command(app: App, force: bool) -> None:
         conf = app.config()
-        with _Progress(sys.stdout.isatty() and not app.quiet) as progress:
+        with Progress(sys.stdout.isatty() and not app.quiet) as progress:
             report = action(conf, force=force, on_result=progress.advance, on_start=progress.start)
         _report(app, report)
 

@@ -1,7 +1,8 @@
-"""Commands that edit feeds.yaml (the ``feeds`` group) and the offline ``demo``.
+"""Commands that edit or check feeds.yaml (the ``feeds`` group) and the offline ``demo``.
 
-Both get the config path from ``ctx.obj.config_path``; formatting only, the work
-is in :mod:`aggregator.manage` and :mod:`aggregator.demo`.
+Both get the config path from ``ctx.obj.config_path``; formatting only, the work is in
+:mod:`aggregator.config`, :mod:`aggregator.pipeline` and :mod:`aggregator.cli.demo`.
+``feeds probe`` lives in :mod:`aggregator.cli.probe`.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from pathlib import Path
 import click
 
 from .base import guarded
+from .probe import probe_cmd
 
 
 def _config_path(ctx: click.Context) -> Path:
@@ -26,10 +28,13 @@ def _split_tags(value: str | None) -> tuple[str, ...]:
 
 @click.group()
 def feeds() -> None:
-    """List, add, remove, import and export the feeds in feeds.yaml (comments are kept).
+    """List, add, remove, probe, import and export the feeds in feeds.yaml (comments are kept).
 
     Example: aggregator feeds add https://example.org/ --tags nato
     """
+
+
+feeds.add_command(probe_cmd)
 
 
 @feeds.command("list")

@@ -35,8 +35,8 @@ from feedparser.datetimes import _parse_date  # RFC 822 / W3CDTF / … -> UTC st
 
 from ..errors import ParseError
 from .fields import (
-    date_from_struct, enclosure, guid_text, html_field, person, person_from_string, title_text, unique,
-    unique_enclosures,
+    date_from_struct, enclosure, format_name, guid_text, html_field, person, person_from_string, title_text,
+    unique, unique_enclosures,
 )
 from .jsonfeed import looks_like_json, parse_jsonfeed
 from .speedups import speedups
@@ -188,6 +188,7 @@ def _feed(d: Any, version: str, base: str, key: str, hashes: tuple[str, ...] = (
         bozo=bozo,
         item_hashes=hashes,
         skipped=skipped,
+        format=format_name(version),
     )
 
 

@@ -1,15 +1,19 @@
 """The pipeline: one run, config → fetch → parse → dedup → tag → store → publish.
 
 Owns: the order of the stages, the clock, the store's lock for a whole run, and the
-operations that span stages (``feeds``: add a feed; ``maintenance``: retag, find).
-Must not: hold business rules. Every decision belongs to a stage.
+operations that span stages (``feeds``: add a feed; ``probe``: check feeds before trusting
+them; ``maintenance``: retag, find).
+Must not: hold business rules. Every decision belongs to a stage; only the verdict of an
+operation across stages is decided here (``probe.decide``, pure).
 
-Start reading at ``run.py`` (``run``), then ``merge.py``.
+Start reading at ``flow.py`` (``run``), then ``merge.py``.
 """
 
 from .feeds import Added, add_feed
 from .maintenance import feed_state, find_item, items_by_source, load_snapshot, retag
 from .flow import poll, poll_snapshot, publish, run, session, utcnow
+from .probe import VERDICTS, FeedFacts, Probe, Seen, Verdict, decide, probe_feeds
 
-__all__ = ["Added", "add_feed", "feed_state", "find_item", "items_by_source", "load_snapshot", "poll",
-           "poll_snapshot", "publish", "retag", "run", "session", "utcnow"]
+__all__ = ["VERDICTS", "Added", "FeedFacts", "Probe", "Seen", "Verdict", "add_feed", "decide", "feed_state",
+           "find_item", "items_by_source", "load_snapshot", "poll", "poll_snapshot", "probe_feeds", "publish",
+           "retag", "run", "session", "utcnow"]

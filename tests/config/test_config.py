@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from paths import ROOT
 from pathlib import Path
 
@@ -123,3 +125,27 @@ def test_shipped_config_is_valid_and_keeps_subscriber_slugs() -> None:
     assert {"nato", "baltic-defence", "ukraine"} <= slugs
     assert 10 <= len(conf.sources) <= 20
     assert all(s.url.startswith("https://") for s in conf.sources)
+
+
+# Addresses that public probes of 2026 report dead or moved (issue 20): none may come back.
+DEAD_OR_MOVED = (
+    "https://kyivindependent.com/rss/",  # 404; the feed is /news-archive/rss/
+    "https://kyivindependent.com/feed/",  # 404
+    "https://www.understandingwar.org/rss.xml",  # 403 or HTML to automated readers
+    "https://understandingwar.org/rss.xml",
+    "https://www.defense.gov/",  # 301 to www.war.gov: ship the final address
+    "https://www.nato.int/cps/rss/en/natolive/",  # 404 while NATO rebuilt its site
+)
+
+
+def test_shipped_feeds_are_not_known_dead_and_each_says_where_it_was_confirmed() -> None:
+    text = (ROOT / "feeds.yaml").read_text(encoding="utf-8")
+    conf = config.load(ROOT / "feeds.yaml")
+    assert not [s.url for s in conf.sources if s.url.startswith(DEAD_OR_MOVED)]
+    entries = text.split("\nfeeds:\n", 1)[1].split("\n  - url: ")[1:]
+    assert len(entries) == len(conf.sources)
+    for entry in entries:
+        url = entry.split("\n", 1)[0]
+        # where, and when (a year and month), or an honest "undated" when no dated report exists
+        assert re.search(r"# confirmed: .*?(20\d\d-\d\d|undated)", entry, re.S), \
+            f"{url}: no '# confirmed: <where>, <when>' comment"
