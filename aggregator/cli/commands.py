@@ -111,27 +111,34 @@ class _Progress:
             self.bar.advance(self.task)
 
 
-def _report(app: App, report: RunReport) -> None:
+def _report(app: App, report: RunReport, as_json: bool = False) -> None:
     for outcome in report.outcomes:
         if outcome.status == "failed":
             log.warning("%s", outcome.error)
+        elif outcome.status == "deferred" and outcome.error:  # the run in which the host said "wait"
+            log.warning("%s; every feed on its host waits until then, --force included", outcome.error)
         elif outcome.redirected_to:
             log.warning("%s: moved permanently to %s; now polled there (update feeds.yaml)",
                         outcome.url, outcome.redirected_to)
-    if not app.quiet:
+    if as_json:
+        click.echo(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
+    elif not app.quiet:
         click.echo(report.summary())
 
 
 def _poll_command(name: str, action: Callable[..., RunReport], help_text: str) -> None:
     @main.command(name=name, help=help_text)
-    @click.option("--force", is_flag=True, help="Poll every feed now, even those not yet due.")
+    @click.option("--force", is_flag=True,
+                  help="Poll every feed now, even those not yet due (never one its server asked us to leave: "
+                       "Retry-After, 410).")
+    @click.option("--json", "as_json", is_flag=True, help="Print the run's report as one JSON object.")
     @click.pass_obj
     @guarded
-    def command(app: App, force: bool) -> None:
+    def command(app: App, force: bool, as_json: bool) -> None:
         conf = app.config()
-        with _Progress(sys.stdout.isatty() and not app.quiet) as progress:
+        with _Progress(sys.stdout.isatty() and not app.quiet and not as_json) as progress:
             report = action(conf, force=force, on_result=progress.advance, on_start=progress.start)
-        _report(app, report)
+        _report(app, report, as_json)
 
 
 _poll_command("run", pipeline.run, """Poll the due feeds, save the store, publish changed topics (the cron job).

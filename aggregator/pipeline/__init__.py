@@ -4,12 +4,12 @@ Owns: the order of the stages, the clock, the store's lock for a whole run, and 
 operations that span stages (``feeds``: add a feed; ``maintenance``: retag, find).
 Must not: hold business rules. Every decision belongs to a stage.
 
-Start reading at ``run.py`` (``run``), then ``merge.py``.
+Start reading at ``flow.py`` (``run``), then ``merge.py``.
 """
 
 from .feeds import Added, add_feed
-from .maintenance import feed_state, find_item, items_by_source, load_snapshot, retag
+from .maintenance import feed_state, feed_states, find_item, items_by_source, load_snapshot, reset_feeds, retag
 from .flow import poll, poll_snapshot, publish, run, session, utcnow
 
-__all__ = ["Added", "add_feed", "feed_state", "find_item", "items_by_source", "load_snapshot", "poll",
-           "poll_snapshot", "publish", "retag", "run", "session", "utcnow"]
+__all__ = ["Added", "add_feed", "feed_state", "feed_states", "find_item", "items_by_source", "load_snapshot",
+           "poll", "poll_snapshot", "publish", "reset_feeds", "retag", "run", "session", "utcnow"]

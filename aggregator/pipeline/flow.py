@@ -23,7 +23,7 @@ from ..fetch import schedule
 from ..records import Config, FeedState, FetchResult, Snapshot
 from ..reports import FeedOutcome, PublishReport, RunReport
 from ..store import Store
-from .merge import Merger
+from .merge import Merger, not_due
 
 log = logging.getLogger(__name__)
 OnResult = Callable[[FetchResult], None]
@@ -114,15 +114,14 @@ def poll_snapshot(config: Config, snap: Snapshot, *, client: Any = None, transpo
     settings = config.settings
     outcomes: dict[str, FeedOutcome] = {}
     jobs = []
+    # A host that asked us to wait holds every feed on it, also one added since.
+    snap.feeds.update(schedule.spread_host_deferrals(snap.feeds, config.sources, now))
     for source in config.sources:
         state = snap.feeds.get(source.key)
         if schedule.is_due(source, state, now, force=force):
             jobs.append((source, state))
         else:
-            gone = state is not None and state.gone
-            outcomes[source.key] = FeedOutcome(source.key, "gone" if gone else "skipped",
-                                               http_status=state.last_status if state else None,
-                                               error=state.last_error if gone and state else None)
+            outcomes[source.key] = not_due(source.key, state, now)
     if on_start:
         on_start(len(jobs))
     before = {key: state.current_url for key, state in snap.feeds.items()}
@@ -160,15 +159,15 @@ def poll_snapshot(config: Config, snap: Snapshot, *, client: Any = None, transpo
                                               on_result=fetched)) if jobs else []
         advance(wait=True)
 
-    deferrals = [r for r in results if r.retry_after is not None]
-    snap.feeds.update(schedule.spread_host_deferrals(snap.feeds, config.sources, deferrals))
+    snap.feeds.update(schedule.spread_host_deferrals(snap.feeds, config.sources, now))
     for key, outcome in outcomes.items():  # report adopted permanent redirects
         state = snap.feeds.get(key)
         if state is not None and state.current_url and state.current_url != before.get(key):
             outcomes[key] = dataclasses.replace(outcome, redirected_to=state.current_url)
     return RunReport(
         outcomes=tuple(outcomes[s.key] for s in config.sources),
-        new_items=merger.new, updated_items=merger.updated, changed_topics=merger.changed_topics(),
+        new_items=merger.new, updated_items=merger.updated, merged_items=merger.merged,
+        changed_topics=merger.changed_topics(),
     )
 
 

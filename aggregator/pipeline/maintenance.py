@@ -1,11 +1,15 @@
-"""Maintenance over the stored items: retag them, find one, count them per source."""
+"""Maintenance over the store: retag the items, find one, count them per source; read and
+reset the feed states (``feeds list``, ``feeds reset``)."""
 
 from __future__ import annotations
 
-from .. import dedup, tag
-from ..records import Config, FeedState, Item, Snapshot
-from .flow import session
+from collections.abc import Iterable
 
+from .. import dedup, tag
+from ..fetch import schedule
+from ..records import Config, FeedState, Item, Snapshot
+from ..store import Store
+from .flow import session
 
 
 def retag(config: Config) -> tuple[int, int]:
@@ -31,6 +35,28 @@ def load_snapshot(config: Config) -> Snapshot:
 
 def feed_state(snap: Snapshot, key: str) -> FeedState | None:
     return snap.feeds.get(key)
+
+
+def feed_states(config: Config) -> dict[str, FeedState]:
+    """The feed states as last saved, without the lock (every file is whole at every instant,
+    so a reader never waits for a run): ``feeds list`` shows them. Raises StoreError."""
+    return Store(config.settings.store).load().feeds
+
+
+def reset_feeds(config: Config, keys: Iterable[str]) -> dict[str, FeedState | None]:
+    """The operator's word: each feed of *keys* is no longer gone nor backing off, and is polled
+    at the next run (``schedule.reset``; a host's Retry-After still holds). Returns key -> its
+    new state (None: nothing stored). Saves the feed states only, under the run lock."""
+    out: dict[str, FeedState | None] = {}
+    with session(config) as (store, snap):
+        for key in keys:
+            state = snap.feeds.get(key)
+            if state is not None:
+                snap.feeds[key] = schedule.reset(state)
+            out[key] = snap.feeds.get(key)
+        if any(out.values()):
+            store.save(snap)
+    return out
 
 
 def items_by_source(snap: Snapshot) -> dict[str, int]:

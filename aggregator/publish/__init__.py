@@ -12,12 +12,12 @@ Start reading at ``feeds.py`` (``publish``), then ``model.py``.
 """
 
 from .feeds import outputs_complete, publish, publish_health, write_atomic
-from .health import health_verdict, is_failing, item_counts, metrics_text
+from .health import health_verdict, is_deferred, is_failing, item_counts, metrics_text, standing
 from .model import select
 from .server import make_server, serve
 from .websub import changed_feed_urls
 
 __all__ = [
-    "changed_feed_urls", "health_verdict", "is_failing", "item_counts", "make_server", "metrics_text",
-    "outputs_complete", "publish", "publish_health", "select", "serve", "write_atomic",
+    "changed_feed_urls", "health_verdict", "is_deferred", "is_failing", "item_counts", "make_server", "metrics_text",
+    "outputs_complete", "publish", "publish_health", "select", "serve", "standing", "write_atomic",
 ]
