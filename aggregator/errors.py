@@ -2,6 +2,7 @@
 
     AggregatorError
     ├── ConfigError(path, line, key)            feeds.yaml is malformed          exit 2
+    │   └── ConfigLocked(path, holder)          another command is editing it    exit 4
     ├── FeedError(url)                          one feed failed; the run goes on
     │   ├── FetchError
     │   │   ├── NetworkError                    DNS, connect, TLS, reset
@@ -43,6 +44,17 @@ class ConfigError(AggregatorError):
         if line:
             where += f":{line}"
         super().__init__(f"{where}: {message}")
+
+
+class ConfigLocked(ConfigError):
+    """Another aggregator command holds feeds.yaml's edit lock; *holder* says who (pid, command)."""
+
+    exit_code = 4
+
+    def __init__(self, path: Path | str, holder: str, waited: float):
+        self.holder, self.waited = holder, waited
+        super().__init__(f"being edited by another aggregator command ({holder}); gave up after {waited:g}s, "
+                         "try again", path)
 
 
 class FeedError(AggregatorError):

@@ -128,6 +128,21 @@ def add_cmd(ctx: click.Context, url: str, name: str | None, tags: str) -> None:
     added = add_feed(_config_path(ctx), url, name=name, tags=_split_tags(tags))
     how = f" (found on {added.discovered_from})" if added.discovered_from else ""
     click.echo(f"added {added.entry.url}{how}: {added.title or 'untitled'}, {added.entries} entries")
+    _revive(_config_path(ctx), [added.entry.url])
+
+
+def _revive(path: Path, urls: list[str]) -> None:
+    """Feeds added again start afresh: the state of their old entry (gone, backing off) is reset."""
+    from .. import config as configuration, pipeline
+    from ..errors import AggregatorError
+
+    if not urls:
+        return
+    try:
+        for key in pipeline.revive(configuration.load(path), urls):
+            click.echo(f"{key}: its stored state (gone or failing) is reset: polled at the next run", err=True)
+    except AggregatorError as err:
+        click.echo(f"aggregator: {err}; the feed's old state is kept (aggregator feeds reset URL, later)", err=True)
 
 
 @feeds.command("remove")
@@ -159,6 +174,7 @@ def import_cmd(ctx: click.Context, opml_file: Path) -> None:
     report = import_opml(_config_path(ctx), opml_file)
     for e in report.added:
         click.echo(f"added {e.url}" + (f"  [{', '.join(e.tags)}]" if e.tags else ""))
+    _revive(_config_path(ctx), [e.url for e in report.added])
     for url in report.invalid:
         click.echo(f"aggregator: {opml_file}: skipped {url!r}: not an http(s) URL", err=True)
     click.echo(report.summary(), err=True)

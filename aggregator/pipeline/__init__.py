@@ -8,8 +8,9 @@ Start reading at ``flow.py`` (``run``), then ``merge.py``.
 """
 
 from .feeds import Added, add_feed
-from .maintenance import feed_state, feed_states, find_item, items_by_source, load_snapshot, reset_feeds, retag
+from .maintenance import (feed_state, feed_states, find_item, items_by_source, load_snapshot, reset_feeds, retag,
+                          revive)
 from .flow import poll, poll_snapshot, publish, run, session, utcnow
 
 __all__ = ["Added", "add_feed", "feed_state", "feed_states", "find_item", "items_by_source", "load_snapshot",
-           "poll", "poll_snapshot", "publish", "reset_feeds", "retag", "run", "session", "utcnow"]
+           "poll", "poll_snapshot", "publish", "reset_feeds", "retag", "revive", "run", "session", "utcnow"]

@@ -78,3 +78,13 @@ def find_item(snap: Snapshot, needle: str) -> Item | None:
         if any(needle == ref.link for ref in item.sources):
             return item
     return None
+
+
+def revive(config: Config, keys: Iterable[str]) -> tuple[str, ...]:
+    """Feeds added to the config again: a stored state that says gone (or backing off) is the
+    old entry's, so it is reset. Returns the keys reset. Raises StoreError (e.g. StoreLocked)."""
+    states = feed_states(config)
+    stale = [k for k in keys if (st := states.get(k)) is not None and (st.gone or st.error_count)]
+    if stale:
+        reset_feeds(config, stale)
+    return tuple(stale)

@@ -149,3 +149,18 @@ def test_reset_keeps_a_hosts_retry_after(tmp_path, server, other_host):
     assert server.hits["/limited.xml"] == 1
     unknown = invoke(config, "feeds", "reset", "https://nowhere.example/feed")
     assert unknown.exit_code == 2 and "no feed https://nowhere.example/feed in the config" in unknown.stderr
+
+
+def test_removing_and_adding_a_gone_feed_again_starts_it_afresh(tmp_path, server, other_host):
+    dead = server.add("/dead.xml", gone())
+    alive = other_host.add("/other.xml", ATOM, content_type="application/atom+xml")
+    config = write(tmp_path, alive, dead)
+    assert invoke(config, "run").exit_code == 0
+    assert invoke(config, "feeds", "remove", dead).exit_code == 0
+    server.add("/dead.xml", RSS, content_type="application/rss+xml")  # the publisher brought it back
+    added = invoke(config, "feeds", "add", dead)
+    assert added.exit_code == 0, added.output
+    assert f"{dead}: its stored state (gone or failing) is reset" in added.stderr
+    assert server.hits["/dead.xml"] == 2  # the run's 410, and feeds add's own check
+    result = invoke(config, "run")
+    assert result.exit_code == 0 and "1 fetched" in result.stdout and server.hits["/dead.xml"] == 3
