@@ -30,9 +30,10 @@ class FeedOutcome:
 
 @dataclass(frozen=True)
 class PublishReport:
-    written: tuple[Path, ...] = ()
+    written: tuple[Path, ...] = ()  # the readers' files whose bytes changed (not health.atom: see publish)
     unchanged: tuple[Path, ...] = ()
     topics_rendered: tuple[str, ...] = ()
+    removed: tuple[Path, ...] = ()  # files of topics no longer configured
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,8 @@ class RunReport:
         text += f"; {self.new_items} new, {self.updated_items} updated, {self.merged_items} merged items"
         if self.publish is not None:
             text += f"; {len(self.publish.written)} files written"
+            if self.publish.removed:
+                text += f", {len(self.publish.removed)} removed"
         return text + f" in {self.duration:.1f}s"
 
     def as_json(self) -> dict[str, Any]:
@@ -75,6 +78,7 @@ class RunReport:
             "new_items": self.new_items, "updated_items": self.updated_items, "merged_items": self.merged_items,
             "pruned_items": self.pruned_items, "changed_topics": list(self.changed_topics),
             "files_written": [str(p) for p in self.publish.written] if self.publish is not None else None,
+            "files_removed": [str(p) for p in self.publish.removed] if self.publish is not None else None,
             "duration": round(self.duration, 3),
             "sources": [{
                 "url": o.url, "status": o.status, "http_status": o.http_status, "new": o.new,

@@ -23,6 +23,7 @@ from ..fetch import schedule
 from ..records import Config, FeedState, FetchResult, Snapshot
 from ..reports import FeedOutcome, PublishReport, RunReport
 from ..store import Store
+from . import upkeep
 from .merge import Merger, not_due
 
 log = logging.getLogger(__name__)
@@ -74,12 +75,18 @@ def _poll(config: Config, *, publish: bool, now: datetime | None, **kwargs: Any)
     pub = None
     with gcpolicy.one_run(), session(config) as (store, snap):
         report = poll_snapshot(config, snap, now=now, **kwargs)
-        report = _prune(config, snap, now, report)
+        aged = upkeep.due(config, snap.meta, now, publishing=publish)
+        if aged:  # time alone changed what is published or stored: read the items
+            snap.items  # noqa: B018
+        store.verify(snap)  # never silent about a broken store, even when no feed changed
+        chosen = upkeep.choose(config, snap, now, publishing=publish)
+        report = upkeep.prune(config, snap, now, report, chosen)
+        upkeep.save_times(config, snap, now, chosen, publishing=publish)
         if snap.items_loaded:  # counts for the metrics of runs that will not read the items
             snap.meta["item_counts"] = publisher.item_counts(snap.heads())
         store.save(snap)  # saved before publishing: a failed publish loses no item
         if publish:
-            pub = _publish_after_poll(config, snap, now, report)
+            pub = _publish_after_poll(config, snap, now, report, aged - {upkeep.RETENTION}, chosen)
         report = dataclasses.replace(report, publish=pub, duration=time.monotonic() - started)
         if publish:  # metrics change every run by nature (durations, times); they are not a feed
             metrics = publisher.metrics_text(snap, config.sources, report, now, snap.meta.get("item_counts"))
@@ -89,13 +96,15 @@ def _poll(config: Config, *, publish: bool, now: datetime | None, **kwargs: Any)
     return report
 
 
-def _publish_after_poll(config: Config, snap: Snapshot, now: datetime, report: RunReport) -> PublishReport:
-    """Publish the topics that changed. When no item was even read (every feed 304, unchanged
-    or failed) and every file is there, nothing but the health feed can have changed."""
+def _publish_after_poll(config: Config, snap: Snapshot, now: datetime, report: RunReport,
+                        aged: set[str], chosen: dict[str, list] | None) -> PublishReport:
+    """Publish the topics that changed, and those whose items aged out (*aged*). When no item was
+    even read (every feed 304, unchanged or failed; nothing aged out) and every file is there,
+    rendered for this config, nothing but the health feed can have changed."""
     if not snap.items_loaded and publisher.outputs_complete(config):
         publisher.publish_health(config, snap.feeds)
         return PublishReport()
-    return publisher.publish(config, snap, now=now, topics=set(report.changed_topics))
+    return publisher.publish(config, snap, now=now, topics=set(report.changed_topics) | aged, chosen=chosen)
 
 
 # ----------------------------------------------------------------------------- the poll
@@ -176,17 +185,6 @@ def _needs_parse(res: FetchResult, state: FeedState | None) -> bool:
     if res.deferred or res.error is not None or res.not_modified:
         return False
     return state is None or state.body_hash != schedule.body_hash(res.body or b"")
-
-
-def _prune(config: Config, snap: Snapshot, now: datetime, report: RunReport) -> RunReport:
-    """Retention, in runs that read the items anyway: when nothing changed, the store does
-    not grow, and pruning can wait for the next change."""
-    s = config.settings
-    if not (s.retention_days or s.max_items_per_source) or not snap.items_loaded:
-        return report
-    keep = {head.id for heads in publisher.select(config, snap.heads().values(), now).values() for head in heads}
-    pruned = Store.prune(snap, now, s, keep)
-    return dataclasses.replace(report, pruned_items=pruned)
 
 
 def _ping_hub(config: Config, report: PublishReport) -> None:
