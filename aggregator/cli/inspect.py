@@ -14,6 +14,7 @@ from ..records import Config, Item, Snapshot
 from .base import App, guarded
 from ..publish import health_verdict, standing
 from ..store import Store
+from ..text import clean_link, safe_uri
 
 EXIT_HEALTH = 6  # documented in cli.py and the README
 
@@ -120,8 +121,9 @@ def describe_item(item: Item) -> str:
     lines = [
         f"{item.title}",
         f"  id:        {item.id}",
-        f"  link:      {item.link or '-'}",
-        f"  canonical: {item.canonical_url or '-'}",
+        f"  link:      {item.link or '-'}  (as its source gave it)",
+        f"  clean:     {clean_link(safe_uri(item.link) or safe_uri(item.canonical_url)) or '-'}  (what the feeds link to)",
+        f"  canonical: {item.canonical_url or '-'}  (for matching)",
         f"  published: {_iso(item.published) or '-'}   first seen: {_iso(item.first_seen) or '-'}",
         "  sources:",
     ]

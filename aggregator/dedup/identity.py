@@ -25,24 +25,12 @@ from w3lib.url import canonicalize_url
 
 from ..records import Entry, Item, Merge, NearDupSettings, SourceRef, utc
 from .similarity import NearDupIndex, Shingles, Verdict, text_shingles, title_tokens
-from ..text import safe_uri
+from ..text import is_tracking_param, safe_uri
 
-# Query parameters that only say who sent the reader, never which page it is.
-TRACKING_PARAMS = frozenset("""
-fbclid gclid dclid gbraid wbraid msclkid mc_cid mc_eid yclid igshid ref ref_src ref_url
-_ga _gl _hsenc _hsmi mkt_tok ocid cmpid at_medium at_campaign at_custom1 at_custom2
-at_custom3 at_custom4 spm smid sr_share twclid ttclid li_fat_id s_cid xtor
-""".split())
-TRACKING_PREFIXES = ("utm_", "pk_", "mtm_")
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
 _AMP_SUFFIX = re.compile(r"\.amp(?=\.html?$|$)", re.IGNORECASE)
 
 STATUSES = ("new", "updated", "unchanged", "merged", "tombstoned")
-
-
-def _tracking(name: str) -> bool:
-    n = name.lower()
-    return n in TRACKING_PARAMS or n.startswith(TRACKING_PREFIXES)
 
 
 # safe_uri's output when it needs none of w3lib's work: lower-case ASCII host, a path and
@@ -107,7 +95,7 @@ def _assemble(scheme: str, host: str, port: int | None, path: str, query: str) -
     if query:
         query = urlencode(sorted(
             (k, v) for k, v in parse_qsl(query, keep_blank_values=True)
-            if not _tracking(k) and not (k.lower() == "amp" and v.lower() in ("", "1", "true"))))
+            if not is_tracking_param(k) and not (k.lower() == "amp" and v.lower() in ("", "1", "true"))))
     return urlunsplit((scheme, netloc, path, query, ""))
 
 
