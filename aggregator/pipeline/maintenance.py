@@ -68,12 +68,15 @@ def items_by_source(snap: Snapshot) -> dict[str, int]:
 
 
 def find_item(snap: Snapshot, needle: str) -> Item | None:
-    """An item by id, by link (as given or canonical) or by identity key."""
+    """An item by id, by link (as given or canonical, its present link or one it had) or by identity key."""
     if needle in snap.items:
         return snap.items[needle]
     canon = dedup.canonical_url(needle) if "://" in needle else None
+    key = dedup.url_key(canon) if canon else None  # also a link the item had before (a renamed entry)
     for item in snap.items.values():
         if needle == item.link or (canon and canon == item.canonical_url) or needle in item.keys:
+            return item
+        if key is not None and key in item.keys:
             return item
         if any(needle == ref.link for ref in item.sources):
             return item

@@ -41,3 +41,29 @@ def test_merged_reports_are_counted_apart(tmp_path: Path, server: FeedServer) ->
     again = invoke(config, "run", "--force")
     assert again.exit_code == 0, again.output
     assert "; 0 new, 1 updated, 0 merged items;" in again.stdout
+
+
+def test_an_entry_under_a_new_guid_and_link_stays_one_item(tmp_path: Path, server: FeedServer) -> None:
+    import feedparser
+
+    body = (FEEDS / "rss2.xml").read_bytes()
+    url = server.add("/rss2.xml", body, content_type="application/rss+xml")
+    config = write_config(tmp_path, [url])
+    assert invoke(config, "run").exit_code == 0
+    # The site moved to a new CMS: the air policing story has a new guid and a new address.
+    moved = body.replace(b"<link>https://baltic-defence.example/news/2024/06/air-policing</link>",
+                         b"<link>https://baltic-defence.example/2024/06/03/nato-air-policing</link>").replace(
+                         b"<guid>https://baltic-defence.example/news/2024/06/air-policing</guid>",
+                         b"<guid isPermaLink=\"false\">cms2-5512</guid>")
+    assert moved.count(b"cms2-5512") == 1 and b"2024/06/03/nato-air-policing" in moved
+    server.add("/rss2.xml", moved, content_type="application/rss+xml")
+    result = invoke(config, "run", "--force")
+    assert result.exit_code == 0, result.output
+    assert "; 0 new, 1 updated, 0 merged items;" in result.stdout
+    stats = json.loads(invoke(config, "stats", "--json").stdout)
+    assert stats["items"] == 3
+    entries = feedparser.parse((tmp_path / "output" / "all.atom").read_bytes()).entries
+    air = [e for e in entries if e.title == "NATO air policing mission rotates at Šiauliai"]
+    assert [e.link for e in air] == ["https://baltic-defence.example/2024/06/03/nato-air-policing"]
+    explained = invoke(config, "explain", "https://baltic-defence.example/news/2024/06/air-policing")  # the old link
+    assert explained.exit_code == 0 and "its guid and link changed" in explained.stdout
