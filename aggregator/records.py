@@ -239,7 +239,7 @@ class Match:
     """Why an item is in a topic: which rule matched which words in which field."""
 
     topic: str
-    rule: str  # "keyword" | "regex" | "require" | "tag" | "category"
+    rule: str  # "keyword" | "regex" | "require" | "tag" | "category"; "exclude" (tag.Verdict.blocked_by)
     pattern: str
     field: str  # "title" | "summary" | "content" | "categories" | "source"
     text: str  # the words that matched

@@ -117,7 +117,17 @@ def _short(iso: str | None) -> str | None:
     return iso[:16].replace("T", " ") if iso else None
 
 
-def describe_item(item: Item) -> str:
+def describe_verdicts(verdicts: dict[str, tag.Verdict], indent: str) -> list[str]:
+    """The lines for topics an exclude removed or a require withheld, each with what had matched."""
+    lines = []
+    for slug, v in verdicts.items():
+        if not v.held:
+            lines.append(f"{indent}{slug}: {v.why_not()}")
+            lines += [f"{indent}  had {m.explain()}" for m in v.reasons]
+    return lines
+
+
+def describe_item(item: Item, verdicts: dict[str, tag.Verdict] | None = None) -> str:
     lines = [
         f"{item.title}",
         f"  id:        {item.id}",
@@ -133,6 +143,10 @@ def describe_item(item: Item) -> str:
     for slug in item.topics:
         lines.append(f"    {slug}:")
         lines += [f"      {m.explain()}" for m in item.reasons if m.topic == slug]
+    negatives = describe_verdicts({k: v for k, v in (verdicts or {}).items() if k not in item.topics}, "    ")
+    if negatives:
+        lines.append("  not in (by the rules of feeds.yaml as they are now):")
+        lines += negatives
     if item.merges:
         lines.append("  merged:")
         lines += [f"    - {m.key}: {m.reason}" for m in item.merges]
@@ -148,11 +162,12 @@ def explain(app: App, url_or_id: str) -> None:
 
     Example: aggregator explain https://news.err.ee/1609000000/some-story
     """
-    snap = pipeline.load_snapshot(app.config())
+    conf = app.config()
+    snap = pipeline.load_snapshot(conf)
     item = pipeline.find_item(snap, url_or_id)
     if item is None:
         raise click.ClickException(f"no stored item has the id, link or key {url_or_id!r}")
-    click.echo(describe_item(item))
+    click.echo(describe_item(item, tag.Rules.compile(conf.topics, conf.sources).judge_item(item)))
 
 
 @click.command("try-rules")
@@ -160,19 +175,22 @@ def explain(app: App, url_or_id: str) -> None:
 @click.pass_obj
 @guarded
 def try_rules(app: App, text: str) -> None:
-    """Show which topics a piece of text would get, and why.
+    """Show which topics a piece of text would get, and why; and which exclude or require rule
+    kept a topic out, with the word and the field.
 
     Example: aggregator try-rules "NATO jets scrambled over Estonia"
     """
     conf = app.config()
-    rules = tag.Rules.compile(conf.topics, conf.sources)
-    matches = rules.match_text(text)
-    if not matches:
+    verdicts = tag.Rules.compile(conf.topics, conf.sources).judge_text(text)
+    held = {slug: v for slug, v in verdicts.items() if v.held}
+    if not held:
         click.echo("no topic")
-    for slug, reasons in matches.items():
+    for slug, v in held.items():
         click.echo(f"{slug}:")
-        for m in reasons:
+        for m in v.reasons:
             click.echo(f"  {m.explain()}")
+    for line in describe_verdicts(verdicts, ""):
+        click.echo(line)
 
 
 @click.command()
