@@ -86,7 +86,8 @@ class HTTPStatusError(FetchError):
 
 class FeedGone(HTTPStatusError):
     def __init__(self, url: str):
-        super().__init__(url, 410, "HTTP 410 Gone: no longer polled until its entry in the config changes")
+        super().__init__(url, 410, "HTTP 410 Gone: no longer polled, --force included, until "
+                                   "`aggregator feeds reset URL` (or the feed is added again)")
 
 
 class TooManyRedirects(FetchError):

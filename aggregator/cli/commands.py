@@ -5,7 +5,8 @@ Exit codes (documented in the README):
   1  an unexpected internal error (a bug: please report it)
   2  a config or usage error (the message names the file, line and key)
   3  the store cannot be read or written (see ``aggregator store check``)
-  4  another run holds the lock (overlapping cron jobs)
+  4  another run holds the store's lock (overlapping cron jobs), or another command is
+     editing feeds.yaml (the message names its pid and command)
   5  an output file could not be written (disk full, read-only folder)
   6  ``stats --health``: too many feeds are failing
 """
@@ -159,7 +160,8 @@ def publish(app: App) -> None:
     """
     report = pipeline.publish(app.config())
     if not app.quiet:
-        click.echo(f"{len(report.written)} files written, {len(report.unchanged)} unchanged")
+        removed = f", {len(report.removed)} removed (topics no longer configured)" if report.removed else ""
+        click.echo(f"{len(report.written)} files written, {len(report.unchanged)} unchanged{removed}")
 
 
 @main.command()

@@ -114,7 +114,7 @@ def problem(source: Source, state: FeedState, fallback: datetime) -> Problem:
     name = display_title(one_line(source.name) or one_line(state.title or "") or source.key)
     kind = "Gone" if state.gone else "Failing"
     if state.gone:
-        next_poll = "never: gone (410) until its entry in the config changes"
+        next_poll = "never: gone (410) until `aggregator feeds reset URL` (or the feed is added again)"
     else:
         next_poll = _when(state.next_poll, "not scheduled")
     rows = [
