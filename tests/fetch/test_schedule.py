@@ -424,3 +424,31 @@ def test_spread_ignores_deferrals_past_their_time():
 @pytest.mark.parametrize("url, host", [("http://A.Test:8080/x", "a.test"), ("file:///tmp/x", ""), ("nonsense", "")])
 def test_host_of(url, host):
     assert schedule.host_of(url) == host
+
+
+# ----------------------------------------------------------------------------- the whole rule, header to next run
+
+
+@pytest.mark.parametrize("status, retry_after, forced, later, due, state", [
+    # (answer status, its Retry-After header, is the next run forced, how long after, due then?, standing)
+    (429, "3600", False, 1800, False, "deferred"),
+    (429, "3600", True, 1800, False, "deferred"),  # --force does not re-ask
+    (429, "3600", True, 3599, False, "deferred"),
+    (429, "3600", False, 3600, True, "deferred"),  # its time has come (the state clears at the answer)
+    (429, "Sat, 01 Mar 2025 14:00:00 GMT", True, 3600, False, "deferred"),  # an HTTP date: two hours
+    (429, "Sat, 01 Mar 2025 14:00:00 GMT", False, 7200, True, "deferred"),
+    (503, "120", True, 60, False, "deferred"),
+    (429, str(10 * 86_400), True, 86_399, False, "deferred"),  # capped at a day …
+    (429, str(10 * 86_400), False, 86_400, True, "deferred"),  # … and no longer
+    (429, None, True, 60, False, "failing"),  # no Retry-After: backoff, which force does not override after a 429
+    (429, "0", True, 60, False, "failing"),
+    (503, None, True, 60, True, "failing"),  # a 503 without Retry-After: our backoff, which force overrides
+    (500, "3600", True, 60, True, "failing"),  # Retry-After means nothing on a 500
+    (410, None, True, 10**7, False, "gone"),
+])
+def test_a_servers_answer_binds_the_next_runs(status, retry_after, forced, later, due, state):
+    wish = parse_retry_after(retry_after, NOW)  # even on a 500: only 429 and 503 make it a wish
+    new = poll(WAS, answer(status, wish))
+    assert is_due(SRC, new, at(later), force=forced) is due
+    kind = "gone" if new.gone else "deferred" if new.deferred_until else "failing" if new.error_count > WAS.error_count else "?"
+    assert kind == state
