@@ -44,7 +44,9 @@ def standing(state: FeedState | None, now: datetime) -> tuple[str, str]:
     if state.gone:
         return "gone", "gone (HTTP 410): not polled until `aggregator feeds reset URL`"
     if state.deferred_until is not None:
-        return "deferred", f"deferred until {when(state.deferred_until, now)}: {state.deferred_reason or 'host asked'}"
+        over = "" if state.deferred_at(now) else " (over: asked again at the next run)"
+        return "deferred", (f"deferred until {when(state.deferred_until, now)}{over}: "
+                            f"{state.deferred_reason or 'host asked'}")
     if state.error_count:
         return "failing", f"failing ({state.error_count} in a row): {state.last_error or 'unknown error'}"
     return "ok", "ok"

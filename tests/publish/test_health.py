@@ -153,6 +153,9 @@ def test_metrics_count_deferred_and_gone_apart() -> None:
     (DEFERRED(B), "deferred", "deferred until 13:00 UTC: host answered 429"),
     (FeedState(url="u", last_attempt=NOW, deferred_until=NOW + timedelta(days=2), deferred_reason="host answered 503"),
      "deferred", "deferred until 2026-12-01 12:00 UTC: host answered 503"),  # another day: with its date
+    (FeedState(url="u", last_attempt=NOW - timedelta(hours=2), deferred_until=NOW - timedelta(hours=1),
+               deferred_reason="host answered 429"),
+     "deferred", "deferred until 11:00 UTC (over: asked again at the next run): host answered 429"),
     (FeedState(url="u", last_attempt=NOW, gone=True, error_count=1, next_poll=None), "gone",
      "gone (HTTP 410): not polled until `aggregator feeds reset URL`"),
 ])
