@@ -140,7 +140,7 @@ def _revive(path: Path, urls: list[str]) -> None:
         return
     try:
         for key in pipeline.revive(configuration.load(path), urls):
-            click.echo(f"{key}: its stored state (gone or failing) is reset: polled at the next run", err=True)
+            click.echo(f"{key}: its stored state (gone or failing) is reset: polled at the next run")
     except AggregatorError as err:
         click.echo(f"aggregator: {err}; the feed's old state is kept (aggregator feeds reset URL, later)", err=True)
 

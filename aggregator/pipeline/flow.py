@@ -164,8 +164,9 @@ def poll_snapshot(config: Config, snap: Snapshot, *, client: Any = None, transpo
                 on_result(res)
             advance(wait=False)
 
-        results = asyncio.run(fetch.fetch_all(jobs, settings, client=client, transport=transport, now=now,
-                                              on_result=fetched)) if jobs else []
+        if jobs:  # each result is handled as it arrives (fetched), so the list itself is not needed
+            asyncio.run(fetch.fetch_all(jobs, settings, client=client, transport=transport, now=now,
+                                        on_result=fetched))
         advance(wait=True)
 
     snap.feeds.update(schedule.spread_host_deferrals(snap.feeds, config.sources, now))

@@ -160,7 +160,7 @@ def test_removing_and_adding_a_gone_feed_again_starts_it_afresh(tmp_path, server
     server.add("/dead.xml", RSS, content_type="application/rss+xml")  # the publisher brought it back
     added = invoke(config, "feeds", "add", dead)
     assert added.exit_code == 0, added.output
-    assert f"{dead}: its stored state (gone or failing) is reset" in added.stderr
+    assert f"{dead}: its stored state (gone or failing) is reset" in added.stdout
     assert server.hits["/dead.xml"] == 2  # the run's 410, and feeds add's own check
     result = invoke(config, "run")
     assert result.exit_code == 0 and "1 fetched" in result.stdout and server.hits["/dead.xml"] == 3
