@@ -172,3 +172,17 @@ def test_a_store_of_a_newer_aggregator_is_refused_by_a_run_with_nothing_due(tmp_
     items.write_bytes(items.read_bytes().replace(b'"schema_version":3', b'"schema_version":99', 1))
     result = invoke(config, "run")
     assert result.exit_code == 3 and "newer aggregator" in result.stderr
+
+
+def test_a_lower_max_items_applies_at_the_next_run_though_no_feed_changed(tmp_path: Path, server: FeedServer):
+    url = server.add("/rss2.xml", (FEEDS / "rss2.xml").read_bytes(), content_type="application/rss+xml")
+    config = write_config(tmp_path, [url])
+    assert invoke(config, "run").exit_code == 0
+    out = tmp_path / "output"
+    assert len(titles(out / "all.atom")) == 3
+    config.write_text(config.read_text(encoding="utf-8").replace("  parse_workers: 1\n",
+                                                                 "  parse_workers: 1\n  max_items: 2\n"),
+                      encoding="utf-8")
+    result = invoke(config, "run", "--force")
+    assert result.exit_code == 0 and "1 not modified" in result.stdout
+    assert len(titles(out / "all.atom")) == len(titles(out / "all.rss")) == 2
