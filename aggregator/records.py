@@ -136,12 +136,22 @@ class FeedState:
     interval: int | None = None  # the last interval chosen, seconds
     redirect_target: str | None = None  # a permanent redirect seen but not yet adopted
     redirect_count: int = 0  # consecutive polls that saw redirect_target
-    gone: bool = False  # 410: not polled again until the config changes
+    gone: bool = False  # 410: not polled again until ``feeds reset`` (or ``feeds add`` again)
     title: str | None = None  # the feed's own title, link and id, for attribution
     link: str | None = None
     feed_id: str | None = None
     updated: datetime | None = None  # newest entry time seen in the feed
     item_hashes: tuple[str, ...] = ()  # fingerprints of the raw items of the last parsed body
+    # A server's wish (429/503 with Retry-After, to this feed or another on its host): no run,
+    # forced or not, asks before deferred_until. Cleared by the next real answer.
+    deferred_until: datetime | None = None
+    deferred_reason: str | None = None  # "host answered 429"
+    deferred_host: str | None = None  # the host that asked: every feed on it waits
+    deferred_since: datetime | None = None  # when this deferral began: one health entry per episode
+
+    def deferred_at(self, now: datetime) -> bool:
+        """Whether a server's Retry-After still holds at *now*."""
+        return self.deferred_until is not None and utc(now) < utc(self.deferred_until)
 
 
 @dataclass(frozen=True)
@@ -162,6 +172,7 @@ class FetchResult:
     error: Exception | None = None  # an errors.FetchError
     elapsed: float = 0.0
     deferred: bool = False  # not requested: its host asked us to wait
+    deferred_by: int | None = None  # with deferred: the status its host answered (429, 503)
 
     @property
     def not_modified(self) -> bool:
@@ -229,7 +240,7 @@ class Match:
     """Why an item is in a topic: which rule matched which words in which field."""
 
     topic: str
-    rule: str  # "keyword" | "regex" | "require" | "tag" | "category"
+    rule: str  # "keyword" | "regex" | "require" | "tag" | "category"; "exclude" (tag.Verdict.blocked_by)
     pattern: str
     field: str  # "title" | "summary" | "content" | "categories" | "source"
     text: str  # the words that matched

@@ -8,7 +8,10 @@ Pure: no I/O, the clock comes in as ``now``. Identity keys (strings, stored in
     hash:<source> <sha1>        of title + date (+ summary), when it has neither
     url:<canonical, no scheme>  across sources: the same link from any feed
 
-The first key an entry ever had names its item for good (``Item.id``).
+The first key an entry ever had names its item for good (``Item.id``). An entry of a
+feed that matches no key, yet has the title and text of an item that feed published
+within ``window_hours`` of it, is that item under a new guid and link (``_renamed``):
+it gets the new keys and keeps the old ones.
 """
 
 from __future__ import annotations
@@ -25,24 +28,12 @@ from w3lib.url import canonicalize_url
 
 from ..records import Entry, Item, Merge, NearDupSettings, SourceRef, utc
 from .similarity import NearDupIndex, Shingles, Verdict, text_shingles, title_tokens
-from ..text import safe_uri
+from ..text import is_tracking_param, plain_text, safe_uri
 
-# Query parameters that only say who sent the reader, never which page it is.
-TRACKING_PARAMS = frozenset("""
-fbclid gclid dclid gbraid wbraid msclkid mc_cid mc_eid yclid igshid ref ref_src ref_url
-_ga _gl _hsenc _hsmi mkt_tok ocid cmpid at_medium at_campaign at_custom1 at_custom2
-at_custom3 at_custom4 spm smid sr_share twclid ttclid li_fat_id s_cid xtor
-""".split())
-TRACKING_PREFIXES = ("utm_", "pk_", "mtm_")
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
 _AMP_SUFFIX = re.compile(r"\.amp(?=\.html?$|$)", re.IGNORECASE)
 
 STATUSES = ("new", "updated", "unchanged", "merged", "tombstoned")
-
-
-def _tracking(name: str) -> bool:
-    n = name.lower()
-    return n in TRACKING_PARAMS or n.startswith(TRACKING_PREFIXES)
 
 
 # safe_uri's output when it needs none of w3lib's work: lower-case ASCII host, a path and
@@ -107,7 +98,7 @@ def _assemble(scheme: str, host: str, port: int | None, path: str, query: str) -
     if query:
         query = urlencode(sorted(
             (k, v) for k, v in parse_qsl(query, keep_blank_values=True)
-            if not _tracking(k) and not (k.lower() == "amp" and v.lower() in ("", "1", "true"))))
+            if not is_tracking_param(k) and not (k.lower() == "amp" and v.lower() in ("", "1", "true"))))
     return urlunsplit((scheme, netloc, path, query, ""))
 
 
@@ -156,6 +147,12 @@ def _content_hash(entry: Entry, canon: str | None) -> str:
     return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def _text(*fragments: str) -> tuple[str, ...]:
+    """The words of HTML fragments, markup aside: relative links in a summary resolve against
+    the entry's link, so the same text moved to a new address differs in its HTML."""
+    return tuple(plain_text(f) if f else "" for f in fragments)
+
+
 def _earliest(*dates: datetime | None) -> datetime | None:
     known = [d for d in dates if d is not None]
     return min(known) if known else None
@@ -184,6 +181,7 @@ class ItemIndex:
         # the item this run: spots a feed giving several entries one guid, or several guids one
         # link, in one document. Per source: another feed's entry merged in is no such thing.
         self._touched: dict[tuple[str, str], tuple[str, str | None]] = {}
+        self._by_title: dict[str, list[str]] | None = None  # title -> item ids, for _renamed (built lazily)
         by_key = self._by_key
         for head in self._heads.values():
             for key in head.keys:
@@ -196,6 +194,8 @@ class ItemIndex:
     def _index(self, item: Item, before: Item | None, tokens: frozenset[str] | None = None) -> None:
         for key in item.keys:
             self._by_key.setdefault(key, item.id)
+        if self._by_title is not None and (before is None or before.title != item.title):
+            self._by_title.setdefault(item.title, []).append(item.id)
         if not self.settings.enabled:
             return
         if before is None or (before.title, before.summary, before.content) != (item.title, item.summary,
@@ -244,6 +244,8 @@ class ItemIndex:
             item = self.lookup(url_key(canon))
             if item is not None and not self._link_trusted(item, ref, keys[0]):
                 item = None
+        if item is None and (renamed := self._renamed(entry, ref)) is not None:
+            return self._rename(renamed, entry, ref, keys, canon, now), "updated"
         if item is not None:
             self._touched.setdefault((item.id, ref.feed_url), (keys[0], canon and url_key(canon)))
             return self._existing(item, entry, ref, keys, canon, now)
@@ -262,6 +264,52 @@ class ItemIndex:
             self._shingles[item.id] = shingles
         self._touched[(item.id, ref.feed_url)] = (keys[0], canon and url_key(canon))
         return item, "new"
+
+    # ------------------------------------------------------------------ a guid and link changed
+
+    def _renamed(self, entry: Entry, ref: SourceRef) -> Item | None:
+        """The item this feed published before with the same title and text (markup aside),
+        dated within ``window_hours``, that no entry of this feed claimed this run: the same
+        entry under a new guid and link (a CMS migration). Within one feed only (across feeds,
+        similarity.py decides); a title alone ("Daily briefing") is no fingerprint; and two
+        entries of one document stay two items."""
+        if not entry.title or not (entry.summary or entry.content):
+            return None
+        if self._by_title is None:  # built at the first entry that is new by every key
+            self._by_title = {}
+            for head in self._heads.values():
+                self._by_title.setdefault(head.title, []).append(head.id)
+        candidates = self._by_title.get(entry.title)
+        if not candidates:  # nearly always: the text is looked at only past this point
+            return None
+        text, when = _text(entry.summary, entry.content), utc(entry.published or entry.updated)
+        window = self.settings.window_hours * 3600
+        for item_id in candidates:
+            head = self._heads.get(item_id)
+            if (head is None or head.title != entry.title or ref.feed_url not in head.feed_urls
+                    or (item_id, ref.feed_url) in self._touched):
+                continue
+            then = utc(head.published or head.updated)
+            if (when is None) != (then is None) or (when and abs((when - then).total_seconds()) > window):
+                continue
+            item = self.items[item_id]
+            if _text(item.summary, item.content) == text:
+                return item
+        return None
+
+    def _rename(self, item: Item, entry: Entry, ref: SourceRef, keys: tuple[str, ...], canon: str | None,
+                now: datetime) -> Item:
+        """*item* under *entry*'s new guid and link too: its old keys stay, so either finds it."""
+        new_keys = tuple(k for k in keys if k not in self._by_key)
+        fields = {}
+        if item.sources[0].feed_url == ref.feed_url:  # only the first source's text is kept
+            fields = self._fields(entry, canon)
+            fields["published"] = _earliest(item.published, fields["published"])
+        sources = tuple(ref if s.feed_url == ref.feed_url else s for s in item.sources)
+        merge = Merge(keys[0], "same title and text as before in this feed: its guid and link changed", now)
+        self._touched[(item.id, ref.feed_url)] = (keys[0], canon and url_key(canon))
+        return self._put(dataclasses.replace(item, keys=item.keys + new_keys, sources=sources,
+                                             merges=item.merges + (merge,), **fields))
 
     def _guid_trusted(self, item: Item, canon: str | None, ref: SourceRef) -> bool:
         """False when the guid's item is not this entry's link: the feed reuses guids."""

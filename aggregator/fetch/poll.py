@@ -7,8 +7,9 @@ broken server cannot stretch: one total deadline per request including the
 streamed body (``settings.timeout``), a decoded-size cap (``max_body_bytes``,
 enforced while decompressing, so gzip bombs are cut off), ``max_redirects``,
 ``concurrency`` requests overall and ``per_host`` per host name. A host that
-answers 429/503 with Retry-After is not asked again during the run: its
-remaining feeds come back ``deferred``.
+answers 429/503 with a Retry-After in the future (``schedule.server_wish``) is not
+asked again during the run: its remaining feeds come back ``deferred``, with the
+status it answered in ``deferred_by``.
 
 ``fetch_all`` never raises for one feed's failure: the FetchResult carries an
 ``errors.FetchError`` whose message is one line naming the URL.
@@ -32,13 +33,12 @@ from ..errors import (
 from .limits import ACCEPT_ENCODING, BoundedBody, DecodeFailed, LimitExceeded, read_limited_file
 from ..records import FeedState, FetchResult, Settings, Source, utc
 from .client import make_client, user_agent
-from .schedule import host_of, parse_max_age, parse_retry_after
+from .schedule import RETRY_STATUSES, Wish, host_of, parse_max_age, parse_retry_after, server_wish
 
 ACCEPT = ("application/atom+xml, application/rss+xml, application/feed+json, application/rdf+xml;q=0.9, "
           "application/xml;q=0.9, text/xml;q=0.8, application/json;q=0.8, */*;q=0.1")
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 PERMANENT_STATUSES = frozenset({301, 308})
-RETRY_STATUSES = frozenset({429, 503})
 
 Job = tuple[Source, "FeedState | None"]
 
@@ -232,7 +232,7 @@ class _Run:
         self.overall = asyncio.Semaphore(max(settings.concurrency, 1))
         self.hosts: defaultdict[str, asyncio.Semaphore] = defaultdict(
             lambda: asyncio.Semaphore(max(settings.per_host, 1)))
-        self.deferred: dict[str, datetime] = {}
+        self.deferred: dict[str, tuple[Wish, int]] = {}  # host -> its wish, and the status it answered
         self.callback_error: BaseException | None = None
 
     async def poll(self, source: Source, state: FeedState | None) -> FetchResult:
@@ -245,10 +245,10 @@ class _Run:
             # Host slot first, then a global one: a job queued behind a busy host
             # must not hold a global slot other hosts could use.
             async with self.hosts[host], self.overall:
-                until = self.deferred.get(host)
-                if until is not None:
-                    result = FetchResult(source=source, requested_url=url, final_url=url,
-                                         deferred=True, retry_after=until)
+                found = self.deferred.get(host)
+                if found is not None:
+                    result = FetchResult(source=source, requested_url=url, final_url=url, deferred=True,
+                                         retry_after=found[0].until, deferred_by=found[1])
                 else:
                     result = await fetch_one(self.client, source, state, self.settings, now=self.now)
                     self._note_deferral(result)
@@ -260,11 +260,13 @@ class _Run:
         return result
 
     def _note_deferral(self, result: FetchResult) -> None:
-        if result.retry_after is None or result.status not in RETRY_STATUSES:
+        # The same rule as the schedule's, so a feed deferred here is deferred in the store too.
+        wish = server_wish(result, self.now, self.settings)
+        if wish is None or not wish.host:
             return
-        host = host_of(result.final_url)
-        if host not in self.deferred or self.deferred[host] < result.retry_after:
-            self.deferred[host] = result.retry_after
+        known = self.deferred.get(wish.host)
+        if known is None or known[0].until < wish.until:
+            self.deferred[wish.host] = (wish, result.status or 0)
 
 
 async def fetch_all(jobs: Sequence[Job], settings: Settings, *, client: httpx.AsyncClient | None = None,

@@ -10,10 +10,11 @@ Start reading at ``flow.py`` (``run``), then ``merge.py``.
 """
 
 from .feeds import Added, add_feed
-from .maintenance import feed_state, find_item, items_by_source, load_snapshot, retag
+from .maintenance import (feed_state, feed_states, find_item, items_by_source, load_snapshot, reset_feeds, retag,
+                          revive)
 from .flow import poll, poll_snapshot, publish, run, session, utcnow
 from .probe import VERDICTS, FeedFacts, Probe, Seen, Verdict, decide, probe_feeds
 
 __all__ = ["VERDICTS", "Added", "FeedFacts", "Probe", "Seen", "Verdict", "add_feed", "decide", "feed_state",
-           "find_item", "items_by_source", "load_snapshot", "poll", "poll_snapshot", "probe_feeds", "publish",
-           "retag", "run", "session", "utcnow"]
+           "feed_states", "find_item", "items_by_source", "load_snapshot", "poll", "poll_snapshot", "probe_feeds",
+           "publish", "reset_feeds", "retag", "revive", "run", "session", "utcnow"]

@@ -23,7 +23,8 @@ from ..fetch import schedule
 from ..records import Config, FeedState, FetchResult, Snapshot
 from ..reports import FeedOutcome, PublishReport, RunReport
 from ..store import Store
-from .merge import Merger
+from . import upkeep
+from .merge import Merger, not_due
 
 log = logging.getLogger(__name__)
 OnResult = Callable[[FetchResult], None]
@@ -74,12 +75,18 @@ def _poll(config: Config, *, publish: bool, now: datetime | None, **kwargs: Any)
     pub = None
     with gcpolicy.one_run(), session(config) as (store, snap):
         report = poll_snapshot(config, snap, now=now, **kwargs)
-        report = _prune(config, snap, now, report)
+        aged = upkeep.due(config, snap.meta, now, publishing=publish)
+        if aged:  # time alone changed what is published or stored: read the items
+            snap.items  # noqa: B018
+        store.verify(snap)  # never silent about a broken store, even when no feed changed
+        chosen = upkeep.choose(config, snap, now, publishing=publish)
+        report = upkeep.prune(config, snap, now, report, chosen)
+        upkeep.save_times(config, snap, now, chosen, publishing=publish)
         if snap.items_loaded:  # counts for the metrics of runs that will not read the items
             snap.meta["item_counts"] = publisher.item_counts(snap.heads())
         store.save(snap)  # saved before publishing: a failed publish loses no item
         if publish:
-            pub = _publish_after_poll(config, snap, now, report)
+            pub = _publish_after_poll(config, snap, now, report, aged - {upkeep.RETENTION}, chosen)
         report = dataclasses.replace(report, publish=pub, duration=time.monotonic() - started)
         if publish:  # metrics change every run by nature (durations, times); they are not a feed
             metrics = publisher.metrics_text(snap, config.sources, report, now, snap.meta.get("item_counts"))
@@ -89,13 +96,15 @@ def _poll(config: Config, *, publish: bool, now: datetime | None, **kwargs: Any)
     return report
 
 
-def _publish_after_poll(config: Config, snap: Snapshot, now: datetime, report: RunReport) -> PublishReport:
-    """Publish the topics that changed. When no item was even read (every feed 304, unchanged
-    or failed) and every file is there, nothing but the health feed can have changed."""
+def _publish_after_poll(config: Config, snap: Snapshot, now: datetime, report: RunReport,
+                        aged: set[str], chosen: dict[str, list] | None) -> PublishReport:
+    """Publish the topics that changed, and those whose items aged out (*aged*). When no item was
+    even read (every feed 304, unchanged or failed; nothing aged out) and every file is there,
+    rendered for this config, nothing but the health feed can have changed."""
     if not snap.items_loaded and publisher.outputs_complete(config):
         publisher.publish_health(config, snap.feeds)
         return PublishReport()
-    return publisher.publish(config, snap, now=now, topics=set(report.changed_topics))
+    return publisher.publish(config, snap, now=now, topics=set(report.changed_topics) | aged, chosen=chosen)
 
 
 # ----------------------------------------------------------------------------- the poll
@@ -114,15 +123,14 @@ def poll_snapshot(config: Config, snap: Snapshot, *, client: Any = None, transpo
     settings = config.settings
     outcomes: dict[str, FeedOutcome] = {}
     jobs = []
+    # A host that asked us to wait holds every feed on it, also one added since.
+    snap.feeds.update(schedule.spread_host_deferrals(snap.feeds, config.sources, now))
     for source in config.sources:
         state = snap.feeds.get(source.key)
         if schedule.is_due(source, state, now, force=force):
             jobs.append((source, state))
         else:
-            gone = state is not None and state.gone
-            outcomes[source.key] = FeedOutcome(source.key, "gone" if gone else "skipped",
-                                               http_status=state.last_status if state else None,
-                                               error=state.last_error if gone and state else None)
+            outcomes[source.key] = not_due(source.key, state, now)
     if on_start:
         on_start(len(jobs))
     before = {key: state.current_url for key, state in snap.feeds.items()}
@@ -156,19 +164,20 @@ def poll_snapshot(config: Config, snap: Snapshot, *, client: Any = None, transpo
                 on_result(res)
             advance(wait=False)
 
-        results = asyncio.run(fetch.fetch_all(jobs, settings, client=client, transport=transport, now=now,
-                                              on_result=fetched)) if jobs else []
+        if jobs:  # each result is handled as it arrives (fetched), so the list itself is not needed
+            asyncio.run(fetch.fetch_all(jobs, settings, client=client, transport=transport, now=now,
+                                        on_result=fetched))
         advance(wait=True)
 
-    deferrals = [r for r in results if r.retry_after is not None]
-    snap.feeds.update(schedule.spread_host_deferrals(snap.feeds, config.sources, deferrals))
+    snap.feeds.update(schedule.spread_host_deferrals(snap.feeds, config.sources, now))
     for key, outcome in outcomes.items():  # report adopted permanent redirects
         state = snap.feeds.get(key)
         if state is not None and state.current_url and state.current_url != before.get(key):
             outcomes[key] = dataclasses.replace(outcome, redirected_to=state.current_url)
     return RunReport(
         outcomes=tuple(outcomes[s.key] for s in config.sources),
-        new_items=merger.new, updated_items=merger.updated, changed_topics=merger.changed_topics(),
+        new_items=merger.new, updated_items=merger.updated, merged_items=merger.merged,
+        changed_topics=merger.changed_topics(),
     )
 
 
@@ -177,17 +186,6 @@ def _needs_parse(res: FetchResult, state: FeedState | None) -> bool:
     if res.deferred or res.error is not None or res.not_modified:
         return False
     return state is None or state.body_hash != schedule.body_hash(res.body or b"")
-
-
-def _prune(config: Config, snap: Snapshot, now: datetime, report: RunReport) -> RunReport:
-    """Retention, in runs that read the items anyway: when nothing changed, the store does
-    not grow, and pruning can wait for the next change."""
-    s = config.settings
-    if not (s.retention_days or s.max_items_per_source) or not snap.items_loaded:
-        return report
-    keep = {head.id for heads in publisher.select(config, snap.heads().values(), now).values() for head in heads}
-    pruned = Store.prune(snap, now, s, keep)
-    return dataclasses.replace(report, pruned_items=pruned)
 
 
 def _ping_hub(config: Config, report: PublishReport) -> None:

@@ -12,7 +12,7 @@ from datetime import datetime
 from .. import dedup, tag
 from ..errors import ParseError, StoreError
 from ..fetch import schedule
-from ..records import Config, FetchResult, ParsedFeed, Snapshot, SourceRef
+from ..records import Config, FeedState, FetchResult, ParsedFeed, Snapshot, SourceRef
 from ..reports import FeedOutcome
 
 log = logging.getLogger("aggregator.pipeline")
@@ -28,26 +28,26 @@ class Merger:
         self.index: dedup.ItemIndex | None = None
         self.rules: tag.Rules | None = None  # compiled when the first item changes
         self.changed: set[str] = set()
-        self.new = self.updated = 0
+        self.new = self.updated = self.merged = 0
 
     def handle(self, res: FetchResult, parsed: ParsedFeed | ParseError | None) -> None:
         key, settings, now = res.source.key, self.config.settings, self.now
         state = self.snap.feeds.get(key)
         if parsed is None:
-            self.outcomes[key] = outcome(res)
             self.snap.feeds[key] = schedule.after_poll(res.source, state, res, now, settings)
+            self.outcomes[key] = outcome(res, self.snap.feeds[key])
             return
         if isinstance(parsed, ParseError):
             self.snap.feeds[key] = schedule.after_poll(res.source, state, res, now, settings, error=parsed)
             self.outcomes[key] = FeedOutcome(key, "failed", res.status, error=str(parsed))
             return
-        n_new = n_upd = 0
+        n_new = n_upd = n_merged = 0
         if parsed.entries:  # none: e.g. only <lastBuildDate> moved, every item was known
             if self.index is None:  # updates snap.items in place
                 self.index = dedup.ItemIndex(self.snap.items, self.snap.tombstones, settings.near_duplicates)
             changed: set[str] = set()
             try:
-                n_new, n_upd = _merge(self.index, parsed, res.source.name, now, changed)
+                n_new, n_upd, n_merged = _merge(self.index, parsed, res.source.name, now, changed)
             except StoreError:
                 raise  # the items file itself is damaged: stop before saving anything
             except Exception as exc:  # noqa: BLE001 - a bug met by one feed must not cost the others
@@ -58,8 +58,8 @@ class Merger:
                 return
             self._tag(changed)
         self.snap.feeds[key] = schedule.after_poll(res.source, state, res, now, settings, parsed=parsed)
-        self.new, self.updated = self.new + n_new, self.updated + n_upd
-        self.outcomes[key] = FeedOutcome(key, "fetched", res.status, new=n_new, updated=n_upd)
+        self.new, self.updated, self.merged = self.new + n_new, self.updated + n_upd, self.merged + n_merged
+        self.outcomes[key] = FeedOutcome(key, "fetched", res.status, new=n_new, updated=n_upd, merged=n_merged)
 
     def _tag(self, ids: set[str]) -> None:
         """Tag what one feed changed, now (an item a later feed changes again is tagged again):
@@ -85,11 +85,14 @@ class Merger:
         return tuple(sorted(topics))
 
 
-def outcome(res: FetchResult) -> FeedOutcome:
-    """The outcome of a poll whose body was not parsed."""
+def outcome(res: FetchResult, state: FeedState) -> FeedOutcome:
+    """The outcome of a poll whose body was not parsed; *state* is the feed's state after it."""
     key = res.source.key
-    if res.deferred:
-        return FeedOutcome(key, "deferred", error=_one_line(res.error))
+    if res.deferred:  # not requested: its host asked us to wait, earlier in this run
+        return FeedOutcome(key, "deferred", deferred_until=state.deferred_until)
+    if state.deferred_until is not None:  # the server answered "wait": said once, on stderr
+        return FeedOutcome(key, "deferred", res.status, error=_one_line(res.error),
+                           deferred_until=state.deferred_until)
     if res.error is not None:
         return FeedOutcome(key, "failed", res.status, error=str(res.error))
     if res.not_modified:
@@ -97,23 +100,29 @@ def outcome(res: FetchResult) -> FeedOutcome:
     return FeedOutcome(key, "unchanged", res.status)  # the same bytes as last time
 
 
+def not_due(key: str, state: FeedState | None, now: datetime) -> FeedOutcome:
+    """The outcome of a feed not polled this run: gone, deferred by its host, or not due yet."""
+    status = state.last_status if state else None
+    if state is not None and state.gone:
+        return FeedOutcome(key, "gone", status, error=state.last_error)
+    if state is not None and state.deferred_at(now):
+        return FeedOutcome(key, "deferred", status, deferred_until=state.deferred_until)
+    return FeedOutcome(key, "skipped", status)
+
+
 def _merge(index: "dedup.ItemIndex", parsed: ParsedFeed, name: str, now: datetime,
-           changed: set[str]) -> tuple[int, int]:
+           changed: set[str]) -> tuple[int, int, int]:
+    """(new, updated, merged) entries of one feed folded into the index; *changed* gets the ids."""
     base = SourceRef(feed_url=parsed.url, name=name or parsed.title, feed_title=parsed.title,
                      feed_link=parsed.link, seen=now)
-    new = updated = 0
+    counts = {"new": 0, "updated": 0, "merged": 0}
     for entry in parsed.entries:
         item, status = index.upsert(entry, dataclasses.replace(base, link=entry.link, guid=entry.guid), now)
-        if item is None or status in ("unchanged", "tombstoned"):
+        if item is None or status not in counts:  # unchanged, tombstoned
             continue
         changed.add(item.id)
-        if status == "new":
-            new += 1
-        else:
-            updated += 1
-    return new, updated
-
-
+        counts[status] += 1
+    return counts["new"], counts["updated"], counts["merged"]
 
 
 def _one_line(err: Exception | None) -> str | None:

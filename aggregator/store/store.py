@@ -20,6 +20,8 @@ The files' format (tables, schema versions, migration, the record codec) is in
 
 from __future__ import annotations
 
+import mmap
+import os
 import uuid
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -37,8 +39,8 @@ from .format import (
     _DATES, NotAStore, decode_feeds, decode_items, decode_snapshot,
     encode_feeds, encode_items, schema_version,
 )
-from .lines import ItemTable, read_lines, write_lines
-from .retention import apply_prune
+from .lines import ItemTable, looks_whole, read_lines, write_lines
+from .retention import apply_prune, next_prune
 
 T = TypeVar("T")
 # Above this share of the items in the journal, a save rewrites the items file instead.
@@ -139,6 +141,36 @@ class Store:
             raise self._unreadable
         self._read_ok.add(self.path)
         return decoded
+
+    def verify(self, snapshot: Snapshot) -> None:
+        """Check cheaply that the items of *snapshot* (loaded by this Store, not yet read) would
+        load: the items file's and the journal's header lines and heads index (``lines.looks_whole``),
+        never their item lines. A file that does not pass, or is in an older layout, is read
+        whole through ``snapshot.items``: that loads it, or raises StoreCorrupt as a run that
+        reads the items would. Every run calls this, so a broken store is never silent.
+        """
+        if snapshot.items_loaded:
+            return
+        try:
+            whole = all(self._looks_whole(path) for path in (self.path, self.journal))
+        except NotAStore as exc:
+            self._unreadable = errors.StoreCorrupt(self.path, str(exc), self.backup if self.backup.exists() else None)
+            raise self._unreadable from None
+        if not whole:
+            snapshot.items  # noqa: B018 - the authoritative read: loads, or raises StoreCorrupt
+
+    def _looks_whole(self, path: Path) -> bool:
+        try:
+            with open(path, "rb") as f:
+                size = os.fstat(f.fileno()).st_size
+                if size == 0:
+                    return False
+                with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+                    return looks_whole(data)
+        except FileNotFoundError:  # no journal is fine; no items file is judged by the full read
+            return path != self.path
+        except (OSError, ValueError):
+            return False
 
     def _damaged(self, message: str) -> errors.StoreCorrupt:
         """An item that does not decode, met after the load: nothing may be saved now."""
@@ -293,6 +325,11 @@ class Store:
     def prune(snapshot: Snapshot, now: datetime, settings: Settings, keep: set[str]) -> int:
         """Apply retention to *snapshot* in place (see ``retention``); returns items pruned."""
         return apply_prune(snapshot, now, settings, keep)
+
+    @staticmethod
+    def next_prune(snapshot: Snapshot, settings: Settings, keep: set[str]) -> datetime | None:
+        """When retention will next find an item to prune by age (see ``retention.next_prune``)."""
+        return next_prune(snapshot.heads(), settings.retention_days, keep)
 
     # -- maintenance (in .check)
 

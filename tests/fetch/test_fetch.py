@@ -204,9 +204,20 @@ def test_same_host_feeds_are_deferred_after_429(server):
     assert rs[0].status == 429 and not rs[0].deferred
     for r in rs[1:3]:
         assert r.deferred and r.retry_after == rs[0].retry_after and r.error is None and r.status is None
+        assert r.deferred_by == 429
     assert rs[3].status == 200 and not rs[3].deferred
     assert server.hits["/host-feed"] == 1  # only b.test's request reached the server
     assert [r.source for r in rs] == [j[0] for j in jobs]
+
+
+@pytest.mark.parametrize("retry_after", ["0", formatdate(NOW.timestamp() - 60, usegmt=True)])
+def test_a_retry_after_already_past_defers_nothing(server, retry_after):
+    server.add("/busy-host", hostile.too_many(retry_after))
+    server.add("/host-feed", hostile.rss())
+    transport = hostile.LoopbackTransport(server.port)
+    jobs = [(Source("http://a.test/busy-host"), None), (Source("http://a.test/host-feed"), None)]
+    rs = run(jobs, settings(concurrency=1, per_host=1), transport=transport)
+    assert rs[0].status == 429 and not rs[1].deferred and rs[1].status == 200
 
 
 # ----------------------------------------------------------------------------- limits
