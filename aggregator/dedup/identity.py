@@ -18,7 +18,7 @@ import functools
 import hashlib
 import re
 from datetime import datetime
-from typing import Any, Mapping, MutableMapping
+from typing import Any, Iterable, Mapping, MutableMapping
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url
@@ -193,6 +193,28 @@ class ItemIndex:
 
     # ------------------------------------------------------------------ indexes
 
+    def refresh(self, changed: Iterable[str], removed: Mapping[str, Iterable[str]] = {}) -> None:
+        """Learn what another writer (a poller sharing the store) changed in the items mapping
+        since this index was built: the items of *changed* were added or updated there,
+        those of *removed* (id -> its identity keys) deleted. A key keeps naming the item
+        it named, unless that item is gone."""
+        by_key, heads = self._by_key, self._heads
+        for item_id, keys in removed.items():
+            for key in keys:
+                if by_key.get(key) == item_id:
+                    del by_key[key]
+            self._shingles.pop(item_id, None)
+        for item_id in changed:
+            head = heads.get(item_id)
+            if head is None:
+                continue
+            for key in head.keys:
+                if by_key.get(key) not in heads:
+                    by_key[key] = item_id
+            self._shingles.pop(item_id, None)  # its text may have changed
+            if self.settings.enabled:
+                self._near.add(item_id, self._title_of(item_id)[0], head.date)
+
     def _index(self, item: Item, before: Item | None, tokens: frozenset[str] | None = None) -> None:
         for key in item.keys:
             self._by_key.setdefault(key, item.id)
@@ -205,7 +227,9 @@ class ItemIndex:
             self._near.add(item.id, title_tokens(item.title) if tokens is None else tokens, item.date)
 
     def _title_of(self, item_id: str) -> tuple[frozenset[str], datetime | None]:
-        head = self._heads[item_id]
+        head = self._heads.get(item_id)
+        if head is None:  # removed by another writer since it was deferred: nothing to index
+            return frozenset(), None
         stored = getattr(head, "tokens", None)  # kept by the store: no tokenising 100k titles a run
         return (title_tokens(head.title) if stored is None else frozenset(stored.split())), head.date
 
@@ -320,7 +344,8 @@ class ItemIndex:
 
         def other_source(item_id: str) -> bool:
             # Never fold two entries of one feed together: the feed says they differ.
-            return ref.feed_url not in self._heads[item_id].feed_urls
+            head = self._heads.get(item_id)  # None: removed by another writer
+            return head is not None and ref.feed_url not in head.feed_urls
 
         found = self._near.best(tokens, when, text, other_source)
         return (self.items[found[0]], found[1]) if found else None, (cache[0] if cache else None)

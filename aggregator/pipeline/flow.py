@@ -1,8 +1,10 @@
 """One run: poll → store → publish. Owns the order of the stages and the clock, no business rules.
 
 Every entry point takes the ``Config`` and optional injections (an ``httpx``
-client or transport, ``now``), holds the store's lock for its whole duration,
-loads the store once and saves it once.
+client or transport, ``now``), opens the store (``settings.store``: TinyDB files or a
+PostgreSQL database) for its whole duration, and loads it once. The store's
+protocol (``store.Backend``) says when what is written: TinyDB once, at ``save``;
+PostgreSQL feed by feed, as each is merged (see ``aggregator/store/protocol.py``).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from .. import publish as publisher
 from ..fetch import schedule
 from ..records import Config, FeedState, FetchResult, Snapshot
 from ..reports import FeedOutcome, PublishReport, RunReport
-from ..store import Store
+from ..store import Backend, open_store
 from .merge import Merger
 
 log = logging.getLogger(__name__)
@@ -36,9 +38,9 @@ def utcnow() -> datetime:
 
 
 @contextmanager
-def session(config: Config) -> Iterator[tuple[Store, Snapshot]]:
-    """Lock the store and load it once. The caller saves (or not)."""
-    store = Store(config.settings.store, lock_timeout=config.settings.lock_timeout)
+def session(config: Config) -> Iterator[tuple[Backend, Snapshot]]:
+    """Open (TinyDB: lock) the store and load it once. The caller saves (or not)."""
+    store = open_store(config.settings.store, lock_timeout=config.settings.lock_timeout)
     with store.lock():
         yield store, store.load()
 
@@ -62,7 +64,7 @@ def run(config: Config, *, client: Any = None, transport: Any = None, now: datet
 def publish(config: Config, *, now: datetime | None = None, topics: set[str] | None = None) -> PublishReport:
     """Write the output files from the store (all topics unless *topics* is given)."""
     now = now or utcnow()
-    with session(config) as (_store, snap):
+    with session(config) as (store, snap), store.publishing(snap, config.settings.output_dir):
         report = publisher.publish(config, snap, now=now, topics=topics)
     _ping_hub(config, report)
     return report
@@ -73,13 +75,13 @@ def _poll(config: Config, *, publish: bool, now: datetime | None, **kwargs: Any)
     now = now or utcnow()
     pub = None
     with gcpolicy.one_run(), session(config) as (store, snap):
-        report = poll_snapshot(config, snap, now=now, **kwargs)
-        report = _prune(config, snap, now, report)
+        report = poll_snapshot(config, snap, store=store, now=now, **kwargs)
+        report = _prune(config, store, snap, now, report)
         if snap.items_loaded:  # counts for the metrics of runs that will not read the items
             snap.meta["item_counts"] = publisher.item_counts(snap.heads())
         store.save(snap)  # saved before publishing: a failed publish loses no item
         if publish:
-            pub = _publish_after_poll(config, snap, now, report)
+            pub = _publish_after_poll(config, store, snap, now, report)
         report = dataclasses.replace(report, publish=pub, duration=time.monotonic() - started)
         if publish:  # metrics change every run by nature (durations, times); they are not a feed
             metrics = publisher.metrics_text(snap, config.sources, report, now, snap.meta.get("item_counts"))
@@ -89,22 +91,28 @@ def _poll(config: Config, *, publish: bool, now: datetime | None, **kwargs: Any)
     return report
 
 
-def _publish_after_poll(config: Config, snap: Snapshot, now: datetime, report: RunReport) -> PublishReport:
+def _publish_after_poll(config: Config, store: Backend, snap: Snapshot, now: datetime,
+                        report: RunReport) -> PublishReport:
     """Publish the topics that changed. When no item was even read (every feed 304, unchanged
-    or failed) and every file is there, nothing but the health feed can have changed."""
-    if not snap.items_loaded and publisher.outputs_complete(config):
-        publisher.publish_health(config, snap.feeds)
-        return PublishReport()
-    return publisher.publish(config, snap, now=now, topics=set(report.changed_topics))
+    or failed) and every file is there, nothing but the health feed can have changed.
+    Every topic, when other pollers changed the store since this output folder was last
+    published (``stale``: never with TinyDB, whose run holds the whole store)."""
+    with store.publishing(snap, config.settings.output_dir) as stale:
+        if not stale and not snap.items_loaded and publisher.outputs_complete(config):
+            publisher.publish_health(config, snap.feeds)
+            return PublishReport()
+        return publisher.publish(config, snap, now=now, topics=None if stale else set(report.changed_topics))
 
 
 # ----------------------------------------------------------------------------- the poll
 
 
-def poll_snapshot(config: Config, snap: Snapshot, *, client: Any = None, transport: Any = None,
-                  now: datetime, force: bool = False, on_result: OnResult | None = None,
+def poll_snapshot(config: Config, snap: Snapshot, *, store: Backend | None = None, client: Any = None,
+                  transport: Any = None, now: datetime, force: bool = False, on_result: OnResult | None = None,
                   on_start: OnStart | None = None) -> RunReport:
-    """Poll into an already loaded snapshot (mutated in place); no store I/O.
+    """Poll into an already loaded snapshot (mutated in place). With *store*, only the feeds it
+    lets this run claim are polled, and each feed's merge is one of its transactions;
+    without, no store I/O.
 
     Bodies go to the parser processes as soon as they arrive, and each feed's entries
     are merged (and tagged) as soon as it and every feed before it in the config are
@@ -123,12 +131,18 @@ def poll_snapshot(config: Config, snap: Snapshot, *, client: Any = None, transpo
             outcomes[source.key] = FeedOutcome(source.key, "gone" if gone else "skipped",
                                                http_status=state.last_status if state else None,
                                                error=state.last_error if gone and state else None)
+    if store is not None and jobs:  # other pollers may share the store: poll only what this run claims
+        claimed = set(store.claim(snap, [source.key for source, _state in jobs]))
+        for source, _state in jobs:
+            if source.key not in claimed:
+                outcomes[source.key] = FeedOutcome(source.key, "claimed")
+        jobs = [(source, snap.feeds.get(source.key)) for source, _state in jobs if source.key in claimed]
     if on_start:
         on_start(len(jobs))
     before = {key: state.current_url for key, state in snap.feeds.items()}
     # A pool costs process start-up: worth it only when there is a lot to parse.
     workers = settings.parse_workers if len(jobs) >= POOL_MIN_JOBS else 1
-    merger = Merger(config, snap, now, outcomes)
+    merger = Merger(config, snap, now, outcomes, store)
     order = [source.key for source, _state in jobs]
     arrived: dict[str, tuple[FetchResult, Future | None]] = {}
     done = 0  # jobs merged so far, in config order
@@ -179,14 +193,17 @@ def _needs_parse(res: FetchResult, state: FeedState | None) -> bool:
     return state is None or state.body_hash != schedule.body_hash(res.body or b"")
 
 
-def _prune(config: Config, snap: Snapshot, now: datetime, report: RunReport) -> RunReport:
+def _prune(config: Config, store: Backend, snap: Snapshot, now: datetime, report: RunReport) -> RunReport:
     """Retention, in runs that read the items anyway: when nothing changed, the store does
-    not grow, and pruning can wait for the next change."""
+    not grow, and pruning can wait for the next change. In a transaction of its own: with
+    other pollers, on the store as it is now."""
     s = config.settings
     if not (s.retention_days or s.max_items_per_source) or not snap.items_loaded:
         return report
-    keep = {head.id for heads in publisher.select(config, snap.heads().values(), now).values() for head in heads}
-    pruned = Store.prune(snap, now, s, keep)
+    with store.transaction(snap):
+        keep = {head.id for heads in publisher.select(config, snap.heads().values(), now).values()
+                for head in heads}
+        pruned = store.prune(snap, now, s, keep)
     return dataclasses.replace(report, pruned_items=pruned)
 
 

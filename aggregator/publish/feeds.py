@@ -321,8 +321,9 @@ def publish(config: Config, snapshot: Snapshot, *, now: datetime,
     now = utc(now)
     items = snapshot.items
     # Chosen by their heads: only the published items are decoded from the store.
-    chosen = {slug: [items[h.id] for h in heads]
-              for slug, heads in select(config, snapshot.heads().values(), now).items()}
+    picked = select(config, snapshot.heads().values(), now)
+    snapshot.prefetch(h.id for heads in picked.values() for h in heads)
+    chosen = {slug: [items[h.id] for h in heads] for slug, heads in picked.items()}
     remove_stale_temps(out, [feed_name(s, f) for s in chosen for f in FORMATS]
                        + ["feed.xsl", "index.html", "feeds.opml", *site.OPERATOR_FILES])
     wanted = _wanted(list(chosen), topics, out)

@@ -24,7 +24,7 @@ import uuid
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, MutableMapping, TypeVar
+from typing import Any, Callable, Iterator, Mapping, MutableMapping, Sequence, TypeVar
 
 import filelock
 import orjson
@@ -38,6 +38,7 @@ from .format import (
     encode_feeds, encode_items, schema_version,
 )
 from .lines import ItemTable, read_lines, write_lines
+from .protocol import NO_CHANGES, Changes, Counts, counts_of
 from .retention import apply_prune
 
 T = TypeVar("T")
@@ -293,6 +294,41 @@ class Store:
     def prune(snapshot: Snapshot, now: datetime, settings: Settings, keep: set[str]) -> int:
         """Apply retention to *snapshot* in place (see ``retention``); returns items pruned."""
         return apply_prune(snapshot, now, settings, keep)
+
+    # -- the rest of the Backend protocol (protocol.py): one run holds the whole store
+
+    @property
+    def where(self) -> str:
+        return str(self.path)
+
+    def claim(self, snapshot: Snapshot, keys: Sequence[str]) -> list[str]:
+        """Every due feed: the lock keeps any other run out of this store."""
+        return list(keys)
+
+    @contextmanager
+    def transaction(self, snapshot: Snapshot, feeds: Sequence[str] = ()) -> Iterator[Changes]:
+        """Nobody else writes this store during a run: no changes to catch up with, and what
+        the block changes stays in the snapshot until ``save`` writes it all at once."""
+        yield NO_CHANGES
+
+    @contextmanager
+    def publishing(self, snapshot: Snapshot, output_dir: Path) -> Iterator[bool]:
+        """The run lock already keeps other publishers out; no one else changed the store."""
+        yield False
+
+    def fill(self, snapshot: Snapshot) -> None:
+        """Write *snapshot* as a new store (``store migrate``); refuses to replace one."""
+        with self.lock():
+            if self.path.exists() or self.feeds_path.exists():
+                raise errors.StoreError(self.path, "already exists; migrate only into a new store "
+                                                   "(move this one away first)")
+            self.load()
+            self.save(Snapshot(items=dict(snapshot.items.items()), feeds=dict(snapshot.feeds),
+                               tombstones=dict(snapshot.tombstones), meta=dict(snapshot.meta)))
+
+    def counts(self) -> Counts:
+        with self.lock():
+            return counts_of(self.load())
 
     # -- maintenance (in .check)
 
