@@ -162,6 +162,7 @@ class FetchResult:
     error: Exception | None = None  # an errors.FetchError
     elapsed: float = 0.0
     deferred: bool = False  # not requested: its host asked us to wait
+    declined: bool = False  # not requested: the run's admit() said no (another poller has it)
 
     @property
     def not_modified(self) -> bool:

@@ -14,6 +14,7 @@ from pathlib import Path
 class FeedOutcome:
     url: str
     status: str  # "fetched" | "not_modified" | "unchanged" | "failed" | "deferred" | "skipped" | "gone"
+    #               | "claimed" (due, but polled by another poller sharing the store)
     http_status: int | None = None
     new: int = 0
     updated: int = 0
@@ -51,6 +52,8 @@ class RunReport:
         ]
         if self.count("skipped"):
             parts.append(f"{self.count('skipped')} not due")
+        if self.count("claimed"):
+            parts.append(f"{self.count('claimed')} polled by another poller")
         text = f"{len(self.outcomes)} feeds: " + ", ".join(parts)
         text += f"; {self.new_items} new, {self.updated_items} updated items"
         if self.publish is not None:

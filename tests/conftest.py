@@ -1,7 +1,9 @@
-"""Shared fixtures: a real local HTTP server, fixture feeds, and a temporary project folder."""
+"""Shared fixtures: a real local HTTP server, fixture feeds, a temporary project folder, and
+both store backends (TinyDB files, a throwaway PostgreSQL server)."""
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -10,8 +12,10 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from feedserver import FeedServer  # noqa: E402
+from pgserver import PgServer, find_bin  # noqa: E402
 
 DATA = Path(__file__).parent / "data"
+BACKENDS = ("tinydb", "postgresql")
 
 
 @pytest.fixture
@@ -23,3 +27,32 @@ def server():
 @pytest.fixture
 def data_dir() -> Path:
     return DATA
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """One PostgreSQL server per test process, started on first use. Without Debian's
+    postgresql package the tests that need it are skipped, except under CI, where they fail."""
+    bindir = find_bin()
+    if bindir is None:
+        message = "PostgreSQL is not installed (apt-get install postgresql)"
+        if os.environ.get("CI"):
+            pytest.fail(f"CI: {message}; .ci/run installs it")
+        pytest.skip(message)
+    server = PgServer.start(bindir)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def pg_url(pg_server) -> str:
+    """A new, empty database on the throwaway server."""
+    return pg_server.new_database()
+
+
+@pytest.fixture(params=BACKENDS)
+def store_setting(request) -> str:
+    """``settings.store`` for each backend in turn: a TinyDB file, or a new PostgreSQL database."""
+    if request.param == "tinydb":
+        return "data/store.json"
+    return request.getfixturevalue("pg_url")

@@ -62,8 +62,8 @@ def stats(app: App, as_json: bool, health: bool, max_failing: float) -> None:
     Example: aggregator stats --json | jq '.sources[] | select(.error)'
     """
     conf = app.config()
-    snap = pipeline.load_snapshot(conf)
-    data = stats_data(conf, snap)
+    with pipeline.session(conf) as (_store, snap):  # a database store is read while connected
+        data = stats_data(conf, snap)
     data["failing"] = sum(1 for s in data["sources"] if s["errors"] or s["stopped"])
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
@@ -130,8 +130,8 @@ def explain(app: App, url_or_id: str) -> None:
 
     Example: aggregator explain https://news.err.ee/1609000000/some-story
     """
-    snap = pipeline.load_snapshot(app.config())
-    item = pipeline.find_item(snap, url_or_id)
+    with pipeline.session(app.config()) as (_store, snap):
+        item = pipeline.find_item(snap, url_or_id)
     if item is None:
         raise click.ClickException(f"no stored item has the id, link or key {url_or_id!r}")
     click.echo(describe_item(item))

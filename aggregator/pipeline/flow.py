@@ -110,9 +110,9 @@ def _publish_after_poll(config: Config, store: Backend, snap: Snapshot, now: dat
 def poll_snapshot(config: Config, snap: Snapshot, *, store: Backend | None = None, client: Any = None,
                   transport: Any = None, now: datetime, force: bool = False, on_result: OnResult | None = None,
                   on_start: OnStart | None = None) -> RunReport:
-    """Poll into an already loaded snapshot (mutated in place). With *store*, only the feeds it
-    lets this run claim are polled, and each feed's merge is one of its transactions;
-    without, no store I/O.
+    """Poll into an already loaded snapshot (mutated in place). With *store*, a due feed is polled
+    only if the store lets this run claim it (right before its request), and each feed's
+    merge is one of its transactions; without, no store I/O.
 
     Bodies go to the parser processes as soon as they arrive, and each feed's entries
     are merged (and tagged) as soon as it and every feed before it in the config are
@@ -131,12 +131,6 @@ def poll_snapshot(config: Config, snap: Snapshot, *, store: Backend | None = Non
             outcomes[source.key] = FeedOutcome(source.key, "gone" if gone else "skipped",
                                                http_status=state.last_status if state else None,
                                                error=state.last_error if gone and state else None)
-    if store is not None and jobs:  # other pollers may share the store: poll only what this run claims
-        claimed = set(store.claim(snap, [source.key for source, _state in jobs]))
-        for source, _state in jobs:
-            if source.key not in claimed:
-                outcomes[source.key] = FeedOutcome(source.key, "claimed")
-        jobs = [(source, snap.feeds.get(source.key)) for source, _state in jobs if source.key in claimed]
     if on_start:
         on_start(len(jobs))
     before = {key: state.current_url for key, state in snap.feeds.items()}
@@ -170,8 +164,10 @@ def poll_snapshot(config: Config, snap: Snapshot, *, store: Backend | None = Non
                 on_result(res)
             advance(wait=False)
 
+        # Other pollers may share the store: a feed is claimed right before its request.
+        admit = (lambda source: store.claim(snap, source.key)) if store is not None else None
         results = asyncio.run(fetch.fetch_all(jobs, settings, client=client, transport=transport, now=now,
-                                              on_result=fetched)) if jobs else []
+                                              on_result=fetched, admit=admit)) if jobs else []
         advance(wait=True)
 
     deferrals = [r for r in results if r.retry_after is not None]
@@ -188,7 +184,7 @@ def poll_snapshot(config: Config, snap: Snapshot, *, store: Backend | None = Non
 
 def _needs_parse(res: FetchResult, state: FeedState | None) -> bool:
     """A body that arrived and differs from the last one parsed (same bytes: nothing to do)."""
-    if res.deferred or res.error is not None or res.not_modified:
+    if res.deferred or res.declined or res.error is not None or res.not_modified:
         return False
     return state is None or state.body_hash != schedule.body_hash(res.body or b"")
 

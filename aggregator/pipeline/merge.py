@@ -37,6 +37,9 @@ class Merger:
 
     def handle(self, res: FetchResult, parsed: ParsedFeed | ParseError | None) -> None:
         key, settings, now = res.source.key, self.config.settings, self.now
+        if res.declined:  # another poller has it: its state is theirs to write
+            self.outcomes[key] = FeedOutcome(key, "claimed")
+            return
         state = self.snap.feeds.get(key)
         if parsed is None:
             self.outcomes[key] = outcome(res)

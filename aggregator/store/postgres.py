@@ -203,31 +203,25 @@ class PgStore:
 
     # -- one run's writes
 
-    def claim(self, snapshot: Snapshot, keys: Sequence[str]) -> list[str]:
-        """The due feeds this run takes: those whose lock is free and whose state no one wrote since load."""
-        if not keys:
-            return []
+    def claim(self, snapshot: Snapshot, key: str) -> bool:
+        """Take the feed's lock (held until the run ends), unless another poller holds it or wrote the
+        feed's state since this run loaded it (then the snapshot gets that state). One round trip."""
         conn = self._require()
-        keys = list(keys)
+        lock = feed_lock(key)
         with self._db():
-            got = [r[0] for r in conn.execute(
-                "SELECT k FROM unnest(%s::text[], %s::bigint[]) AS t(k, l) WHERE pg_try_advisory_lock(l)",
-                (keys, [feed_lock(k) for k in keys]))]
-            fresh = {url: (rev, doc) for url, rev, doc in conn.execute(
-                "SELECT url, rev, doc::text FROM feeds WHERE url = ANY(%s)", (got,))}
-            mine, stale = [], []
-            for key in got:
-                rev, doc = fresh.get(key, (0, None))
-                if rev == self._revs.get(key, 0):
-                    mine.append(key)
-                    continue
-                stale.append(key)  # polled (or deferred) by another poller since this run loaded
-                snapshot.feeds[key] = self._states[key] = self._feed(key, doc)
-                self._revs[key] = rev
-            if stale:
-                conn.execute("SELECT pg_advisory_unlock(l) FROM unnest(%s::bigint[]) AS t(l)",
-                             ([feed_lock(k) for k in stale],))
-        return mine
+            locked, rev = conn.execute("SELECT pg_try_advisory_lock(%s), (SELECT rev FROM feeds WHERE url = %s)",
+                                       (lock, key)).fetchone()
+            if not locked:
+                return False
+            if (rev or 0) == self._revs.get(key, 0):
+                return True
+            # Polled (or deferred) by another poller since this run loaded: theirs is the newer state.
+            conn.execute("SELECT pg_advisory_unlock(%s)", (lock,))
+            row = conn.execute("SELECT rev, doc::text FROM feeds WHERE url = %s", (key,)).fetchone()
+        if row is not None:
+            snapshot.feeds[key] = self._states[key] = self._feed(key, row[1])
+            self._revs[key] = row[0]
+        return False
 
     @contextmanager
     def transaction(self, snapshot: Snapshot, feeds: Sequence[str] = (), meta: dict[str, Any] | None = None

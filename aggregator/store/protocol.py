@@ -12,7 +12,8 @@ A run, as ``pipeline.flow`` drives it (every method is called in this order or n
 
     with store.lock():                        # TinyDB: the run lock; PostgreSQL: the connection
         snap = store.load()                   # feed states now, items on first access
-        keys = store.claim(snap, due_keys)    # the due feeds this run may poll
+        for each due feed, right before its request:
+            if store.claim(snap, key): poll it    # else another poller has it
         for each polled feed, in config order:
             with store.transaction(snap, feeds=[key]) as changes:
                 index.refresh(changes)        # what other pollers committed meanwhile
@@ -31,8 +32,9 @@ The contract each backend keeps:
   tombstones, the named feeds' states) is stored when the block ends: all of it or
   nothing (PostgreSQL: one transaction), or buffered until ``save`` (TinyDB).
 * ``save`` stores everything not stored yet, all of it or nothing.
-* ``claim`` never returns a feed that another poller is polling or polled since
-  ``load``; TinyDB returns every key (its lock already keeps other runs out).
+* ``claim`` says no for a feed that another poller is polling, or polled since
+  ``load``; TinyDB always says yes (its lock already keeps other runs out). A claim
+  lasts until the run ends.
 * ``publishing`` holds a lock so that only one process writes an output folder at a time,
   and says whether other writers changed the store since that folder was last published.
 
@@ -98,8 +100,8 @@ class Backend(Protocol):
     def load(self) -> Snapshot:
         """The feed states now; the items and tombstones at their first access."""
 
-    def claim(self, snapshot: Snapshot, keys: Sequence[str]) -> list[str]:
-        """Of the due feeds *keys*, those this run may poll (their states in *snapshot* refreshed)."""
+    def claim(self, snapshot: Snapshot, key: str) -> bool:
+        """Whether this run may poll the due feed *key* now (if not, its state in *snapshot* is refreshed)."""
 
     def transaction(self, snapshot: Snapshot, feeds: Sequence[str] = ()) -> AbstractContextManager[Changes]:
         """Catch up with other writers, then store what the block changes, atomically."""

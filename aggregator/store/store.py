@@ -301,9 +301,9 @@ class Store:
     def where(self) -> str:
         return str(self.path)
 
-    def claim(self, snapshot: Snapshot, keys: Sequence[str]) -> list[str]:
-        """Every due feed: the lock keeps any other run out of this store."""
-        return list(keys)
+    def claim(self, snapshot: Snapshot, key: str) -> bool:
+        """Always: the lock keeps any other run out of this store."""
+        return True
 
     @contextmanager
     def transaction(self, snapshot: Snapshot, feeds: Sequence[str] = ()) -> Iterator[Changes]:
