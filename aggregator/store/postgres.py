@@ -26,7 +26,9 @@ whole store in :mod:`.pgadmin`.
 from __future__ import annotations
 
 import hashlib
+import os
 import socket
+import weakref
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -45,6 +47,32 @@ from .protocol import NO_CHANGES, Changes, Counts
 from .retention import apply_prune
 
 LOCK_WAIT = "300s"  # longest wait for the merge or publish lock, then StoreLocked
+
+
+_OPEN: weakref.WeakSet[PgStore] = weakref.WeakSet()  # stores whose connection is open
+
+
+def _release_in_child() -> None:
+    """In a forked child (a parse worker): point the inherited database socket at /dev/null.
+
+    The child never uses it, but holding it open would keep the server from seeing the
+    parent die: a poller killed by ``kill -9`` would leave its backend, and its claims and
+    merge lock, alive for as long as its orphaned workers. The fd number stays valid, so
+    nothing else can be written to it by mistake.
+    """
+    for store in list(_OPEN):
+        conn = store._conn
+        if conn is None:
+            continue
+        try:
+            null = os.open(os.devnull, os.O_RDWR)
+            os.dup2(null, conn.pgconn.socket)
+            os.close(null)
+        except (OSError, psycopg.Error):
+            pass
+
+
+os.register_at_fork(after_in_child=_release_in_child)
 
 
 def feed_lock(key: str) -> int:
@@ -108,6 +136,7 @@ class PgStore:
         except psycopg.Error as exc:
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             raise errors.StoreError(self.where, f"cannot connect: {first}") from None
+        _OPEN.add(self)
         try:
             with self._db():
                 self._conn.execute("SET TIME ZONE 'UTC'")
@@ -116,6 +145,7 @@ class PgStore:
             yield self
         finally:
             conn, self._conn = self._conn, None
+            _OPEN.discard(self)
             self._reset()
             conn.close()  # releases every advisory lock this run still holds
 
