@@ -204,8 +204,10 @@ class PgStore:
 
     def _load_items(self) -> tuple[PgItems, dict[str, datetime]]:
         conn = self._require()
+        inside = conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE  # read in transaction()
         with self._db(), conn.transaction():
-            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")  # heads, tombstones, seq: one moment
+            if not inside:  # heads, tombstones and seq as of one moment (under the merge lock, they are)
+                conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             with gcpolicy.long_lived():  # the heads live until the run ends
                 rows = conn.execute(f"SELECT {HEAD_COLUMNS} FROM items ORDER BY pos").fetchall()
                 heads, seqs = {}, {}
