@@ -7,7 +7,8 @@
 It listens on a Unix socket in its own folder (no TCP port, so parallel test workers
 never collide). initdb refuses to run as root: as root, the server runs as the
 ``postgres`` user that the package creates (or ``nobody``), which owns the folder.
-Durability is off (fsync, synchronous_commit): the tests kill clients, never the server.
+Durability is off (fsync, synchronous_commit) unless asked for: the tests kill clients, never
+the server; the benchmark keeps it on.
 """
 
 from __future__ import annotations
@@ -56,7 +57,8 @@ class PgServer:
         self._names = itertools.count(1)
 
     @classmethod
-    def start(cls, bindir: Path | None = None) -> "PgServer":
+    def start(cls, bindir: Path | None = None, durable: bool = False) -> "PgServer":
+        """*durable*: keep fsync and synchronous commits on, as a production server (benchmarks)."""
         bindir = bindir or find_bin()
         if bindir is None:
             raise FileNotFoundError("no initdb: install Debian's postgresql package")
@@ -69,8 +71,9 @@ class PgServer:
         data = folder / "data"
         server._run("initdb", "-D", str(data), "-U", USER, "--auth=trust", "-E", "UTF8", "--locale=C",
                     "--no-sync")
-        options = (f"-k {folder} -c listen_addresses='' -c fsync=off -c synchronous_commit=off "
-                   "-c full_page_writes=off -c max_connections=60 -c shared_buffers=32MB")
+        options = f"-k {folder} -c listen_addresses='' -c max_connections=60"
+        if not durable:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_buffers=32MB"
         server._run("pg_ctl", "-D", str(data), "-l", str(folder / "log"), "-o", options, "-w", "-t", "60", "start")
         return server
 
