@@ -37,12 +37,11 @@ from typing import Any, Iterator, Sequence
 import psycopg
 
 from .. import errors, gcpolicy
-from ..dedup import TOKENS_VERSION
 from ..records import FeedState, Item, Settings, Snapshot
 from ..text import hide_password
 from . import pgadmin, pgschema, pgwrite
-from .pgschema import MERGE, MIGRATE, NAMESPACE, PUBLISH
-from .pgitems import HEAD_COLUMNS, PgItems, decode_feed, decode_item, head_of_row, tokens_of
+from .pgschema import MERGE, NAMESPACE, PUBLISH
+from .pgitems import HEAD_COLUMNS, PgItems, decode_feed, decode_item, head_of_row
 from .protocol import NO_CHANGES, Changes, Counts
 from .retention import apply_prune
 
@@ -150,33 +149,10 @@ class PgStore:
             conn.close()  # releases every advisory lock this run still holds
 
     def _migrate(self) -> None:
-        conn = self._require()
-        conn.execute("SELECT pg_advisory_lock(%s, %s)", (NAMESPACE, MIGRATE))
         try:
-            try:
-                todo = pgschema.pending(pgschema.version_of(conn.execute))
-            except pgschema.NewerSchema as exc:
-                raise errors.StoreCorrupt(self.where, str(exc), hint="upgrade aggregator") from None
-            for version, sql in todo:
-                with conn.transaction():
-                    conn.execute(sql)
-                    pgwrite.write_meta(conn, {"schema_version": version})
-            row = conn.execute("SELECT value FROM meta WHERE key = 'title_tokens'").fetchone()
-            if row is None or row[0] != TOKENS_VERSION:
-                self._retokenise()
-        finally:
-            conn.execute("SELECT pg_advisory_unlock(%s, %s)", (NAMESPACE, MIGRATE))
-
-    def _retokenise(self) -> None:
-        """Title tokens of another version (or none yet): recomputed for every item, once."""
-        conn = self._require()
-        with conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", (NAMESPACE, MERGE))
-            rows = conn.execute("SELECT id, title FROM items").fetchall()
-            if rows:
-                conn.cursor().executemany("UPDATE items SET tokens = %s WHERE id = %s",
-                                          [(tokens_of(title), i) for i, title in rows])
-            pgwrite.write_meta(conn, {"title_tokens": TOKENS_VERSION})
+            pgschema.bring_up_to_date(self._require())
+        except pgschema.NewerSchema as exc:
+            raise errors.StoreCorrupt(self.where, str(exc), hint="upgrade aggregator") from None
 
     # -- load
 
