@@ -76,6 +76,8 @@ def write_items(conn: psycopg.Connection, items: PgItems, changed: list[Item], d
             if gone:
                 cur.executemany("INSERT INTO removed (item_id, keys, topics, seq) VALUES (%s, %s, %s, %s)",
                                 [(i, k, t, next(drawn)) for i, k, t in gone])
+            # Other pollers catch up within a run (minutes): a week of removals is plenty.
+            cur.execute("DELETE FROM removed WHERE at < now() - interval '7 days'")
         new_rows, updates, assigned = [], [], {}
         for item in changed:
             seq = assigned[item.id] = next(drawn)
