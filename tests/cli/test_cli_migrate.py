@@ -1,4 +1,5 @@
-"""``aggregator store migrate``: TinyDB -> PostgreSQL -> TinyDB, through click, against real stores.
+"""``aggregator store migrate``: TinyDB -> PostgreSQL -> TinyDB, through click, against real stores;
+and the other commands that read a store (check, stats, explain, retag) on a database.
 
 The round trip keeps every record, the command checks the counts, and the feeds published
 from the copy are byte for byte those published from the original.
@@ -82,3 +83,31 @@ def test_migrate_refuses_a_target_that_is_not_empty_or_not_a_store(tmp_path: Pat
     assert invoke(tiny, "store", "migrate", "--to", str(other)).exit_code == 3
     wrong = invoke(tiny, "store", "migrate", "--to", "mysql://db.example/news")
     assert wrong.exit_code == 2 and "postgresql://" in wrong.stderr
+
+
+def test_store_check_retag_stats_and_explain_on_a_database(tmp_path: Path, server: FeedServer, pg_url: str) -> None:
+    urls = serve_fixtures(server)
+    config = write_config(tmp_path, list(urls.values()), store=pg_url)
+    assert invoke(config, "run").exit_code == 0
+    check = invoke(config, "store", "check")
+    assert check.exit_code == 0 and "ok, schema 1 (PostgreSQL), 7 items" in check.stdout
+    stats = invoke(config, "stats", "--json")
+    assert '"items": 7' in stats.stdout
+    snap = stored(pg_url)
+    item = next(i for i in snap.items.values() if "nato" in i.topics)
+    assert item.title in invoke(config, "explain", item.link).stdout
+
+    # New rules, applied to the stored items without fetching, then published.
+    config.write_text(config.read_text(encoding="utf-8").replace("keywords: [NATO, North Atlantic Alliance]",
+                                                                 "keywords: [Šiauliai]"), encoding="utf-8")
+    result = invoke(config, "retag")
+    assert result.exit_code == 0 and " of 7 items changed topics" in result.stdout
+    retagged = stored(pg_url)
+    assert {i.id for i in retagged.items.values() if "nato" in i.topics} != {
+        i.id for i in snap.items.values() if "nato" in i.topics}
+
+    import psycopg
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("UPDATE items SET doc = '[]' WHERE id = %s", (item.id,))
+    broken = invoke(config, "store", "check")
+    assert broken.exit_code == 3 and f"items row {item.id}" in broken.stderr
