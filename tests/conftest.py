@@ -18,6 +18,13 @@ DATA = Path(__file__).parent / "data"
 BACKENDS = ("tinydb", "postgresql")
 
 
+@pytest.fixture(autouse=True)
+def _no_store_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """$AGGREGATOR_STORE overrides settings.store: a developer's (a real database) must never
+    reach the tests, nor the processes they start."""
+    monkeypatch.delenv("AGGREGATOR_STORE", raising=False)
+
+
 @pytest.fixture
 def server():
     with FeedServer() as s:
