@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 
 def utc(dt: datetime | None) -> datetime | None:
@@ -48,7 +48,7 @@ class NearDupSettings:
 @dataclass(frozen=True)
 class Settings:
     config_path: Path
-    store: Path
+    store: Path | str  # the TinyDB items file, or a postgresql:// URL (store.open_store)
     output_dir: Path
     base_url: str = "http://localhost:8000/"
     title: str = "aggregator"
@@ -173,6 +173,7 @@ class FetchResult:
     elapsed: float = 0.0
     deferred: bool = False  # not requested: its host asked us to wait
     deferred_by: int | None = None  # with deferred: the status its host answered (429, 503)
+    declined: bool = False  # not requested: the run's admit() said no (another poller has it)
 
     @property
     def not_modified(self) -> bool:
@@ -346,6 +347,13 @@ class Snapshot:
         feed_urls) without decoding it: the store's ItemHeads, or the Items themselves."""
         heads = getattr(self.items, "heads", None)
         return heads() if heads is not None else self.items
+
+    def prefetch(self, ids: Iterable[str]) -> None:
+        """Read these items now, in one go, if the store's mapping can (a database: one query
+        instead of one per item); otherwise nothing to do."""
+        fetch = getattr(self.items, "prefetch", None)
+        if fetch is not None:
+            fetch(ids)
 
     @property
     def items_loaded(self) -> bool:

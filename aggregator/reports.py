@@ -12,13 +12,14 @@ from pathlib import Path
 from typing import Any
 
 
-STATUSES = ("fetched", "not_modified", "unchanged", "failed", "deferred", "skipped", "gone")
+STATUSES = ("fetched", "not_modified", "unchanged", "failed", "deferred", "skipped", "gone", "claimed")
 
 
 @dataclass(frozen=True)
 class FeedOutcome:
     url: str
-    status: str  # one of STATUSES; "deferred": its host asked us to wait (Retry-After)
+    status: str  # one of STATUSES; "deferred": its host asked us to wait (Retry-After);
+    #             "claimed": due, but polled by another poller sharing the store
     http_status: int | None = None
     new: int = 0  # items it added
     updated: int = 0  # items of its own it changed
@@ -62,6 +63,8 @@ class RunReport:
             parts.append(f"{self.count('skipped')} not due")
         if self.count("gone"):
             parts.append(f"{self.count('gone')} gone")
+        if self.count("claimed"):
+            parts.append(f"{self.count('claimed')} polled by another poller")
         text = f"{len(self.outcomes)} feeds: " + ", ".join(parts)
         text += f"; {self.new_items} new, {self.updated_items} updated, {self.merged_items} merged items"
         if self.publish is not None:

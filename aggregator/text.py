@@ -246,3 +246,12 @@ def _fast_uri(url: str, base: str | None) -> str | None:
         if _plain_path(path):
             return origin + url if path[0] == "/" else origin + directory + url
     return None
+
+
+def hide_password(url: str) -> str:
+    """*url* as it may be shown or logged: a password in it (``user:secret@``) becomes ``***``."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user, _, host = parts.netloc.rpartition("@")
+    return urlunsplit(parts._replace(netloc=f"{user.split(':', 1)[0]}:***@{host}"))

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from aggregator import text
-from aggregator.text import _safe_uri_reference, _sanitize_html_reference, safe_uri, sanitize_html
+from aggregator.text import _safe_uri_reference, _sanitize_html_reference, hide_password, safe_uri, sanitize_html
 
 BASES = [
     None, "", "https://site.example/news/3/slug", "https://site.example/news/", "https://site.example",
@@ -142,3 +142,12 @@ def test_sanitize_html_without_a_prebuilt_cleaner(monkeypatch: pytest.MonkeyPatc
 def test_clean_link(uri, clean):
     from aggregator.text import clean_link
     assert clean_link(uri) == clean
+
+
+@pytest.mark.parametrize("url, shown", [
+    ("postgresql://news:s3cret@db.example:5432/news", "postgresql://news:***@db.example:5432/news"),
+    ("postgresql://news@db.example/news", "postgresql://news@db.example/news"),
+    ("postgresql://news:p%40ss@/news?host=/run/pg", "postgresql://news:***@/news?host=/run/pg"),
+])
+def test_hide_password(url: str, shown: str) -> None:
+    assert hide_password(url) == shown

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import click
@@ -13,7 +14,7 @@ from .. import pipeline, tag
 from ..records import Config, Item, Snapshot
 from .base import App, guarded
 from ..publish import health_verdict, standing
-from ..store import Store
+from ..store import is_database_url, open_store
 from ..text import clean_link, safe_uri
 
 EXIT_HEALTH = 6  # documented in cli.py and the README
@@ -74,15 +75,15 @@ def stats(app: App, as_json: bool, health: bool, max_failing: float) -> None:
     Example: aggregator stats --json | jq '.sources[] | select(.error)'
     """
     conf = app.config()
-    snap = pipeline.load_snapshot(conf)
     now = datetime.now(timezone.utc)
-    data = stats_data(conf, snap, now)
+    with pipeline.session(conf) as (_store, snap):  # a database store is read while connected
+        data = stats_data(conf, snap, now)
+        ok, line = health_verdict(snap, conf.sources, now, max_failing)
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
     else:
         _print_stats(data)
     if health:
-        ok, line = health_verdict(snap, conf.sources, now, max_failing)
         click.echo(line, err=not ok)
         if not ok:
             sys.exit(EXIT_HEALTH)
@@ -163,8 +164,8 @@ def explain(app: App, url_or_id: str) -> None:
     Example: aggregator explain https://news.err.ee/1609000000/some-story
     """
     conf = app.config()
-    snap = pipeline.load_snapshot(conf)
-    item = pipeline.find_item(snap, url_or_id)
+    with pipeline.session(conf) as (_store, snap):  # a database store is read while connected
+        item = pipeline.find_item(snap, url_or_id)
     if item is None:
         raise click.ClickException(f"no stored item has the id, link or key {url_or_id!r}")
     click.echo(describe_item(item, tag.Rules.compile(conf.topics, conf.sources).judge_item(item)))
@@ -208,7 +209,7 @@ def retag(app: App) -> None:
 
 @click.group("store")
 def store_group() -> None:
-    """Check or recover the store file.
+    """Check, recover or move the store.
 
     Example: aggregator store check
     """
@@ -223,7 +224,7 @@ def store_check(app: App) -> None:
     Example: aggregator store check || aggregator store restore
     """
     conf = app.config()
-    click.echo(Store(conf.settings.store, conf.settings.lock_timeout).check(strict=True))
+    click.echo(open_store(conf.settings.store, conf.settings.lock_timeout).check(strict=True))
 
 
 @store_group.command("restore")
@@ -237,7 +238,31 @@ def store_restore(app: App) -> None:
     Example: aggregator store restore
     """
     conf = app.config()
-    click.echo(Store(conf.settings.store, conf.settings.lock_timeout).restore())
+    click.echo(open_store(conf.settings.store, conf.settings.lock_timeout).restore())
+
+
+@store_group.command("migrate")
+@click.option("--to", "target", required=True, metavar="TARGET",
+              help="postgresql://user@host:port/db (an empty database), or a new TinyDB FILE.json.")
+@click.pass_obj
+@guarded
+def store_migrate(app: App, target: str) -> None:
+    """Copy the whole store to the other backend, then check the copy.
+
+    The counts (items, sources, feed states, tombstones) must match, and every published
+    file rendered from the copy must be byte for byte the one rendered from the original.
+    The target must be empty; the configured store is left as it is (point settings.store
+    or $AGGREGATOR_STORE at the target afterwards). Exits 3 when the copy is refused or differs.
+
+    Example: aggregator store migrate --to postgresql://news@db.example:5432/news
+    """
+    if "://" not in target:
+        target = str(Path(target).resolve())
+    elif not is_database_url(target):
+        raise click.UsageError(f"--to takes a postgresql:// URL or a file path, not {target.split('://')[0]}://")
+    done = pipeline.migrate_store(app.config(), target)
+    click.echo(f"copied {done.counts} from {done.source} to {done.target}; the counts match and "
+               f"{done.files} published files are identical")
 
 
 @click.command()

@@ -17,95 +17,16 @@ it gets the new keys and keeps the old ones.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import hashlib
-import re
 from datetime import datetime
-from typing import Any, Mapping, MutableMapping
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
-
-from w3lib.url import canonicalize_url
+from typing import Any, Iterable, Mapping, MutableMapping
 
 from ..records import Entry, Item, Merge, NearDupSettings, SourceRef, utc
 from .similarity import NearDupIndex, Shingles, Verdict, text_shingles, title_tokens
-from ..text import is_tracking_param, plain_text, safe_uri
-
-_DEFAULT_PORTS = {"http": "80", "https": "443"}
-_AMP_SUFFIX = re.compile(r"\.amp(?=\.html?$|$)", re.IGNORECASE)
+from ..text import plain_text
+from .urls import canonical_url, url_key
 
 STATUSES = ("new", "updated", "unchanged", "merged", "tombstoned")
-
-
-# safe_uri's output when it needs none of w3lib's work: lower-case ASCII host, a path and
-# query of unreserved characters only (no percent-escapes to normalise, no dot segments
-# to resolve). tests/test_dedup.py checks that both paths agree on such URLs.
-_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
-_SIMPLE_URL = re.compile(rf"(https?)://((?:{_LABEL}\.)*{_LABEL}\.?)(?::([0-9]{{1,5}}))?"
-                         r"(/[A-Za-z0-9._~/-]*)?(?:\?([A-Za-z0-9._~=&-]*))?(?:#.*)?", re.ASCII | re.DOTALL)
-
-
-_SAFE_URI_LIMIT = 8_000  # safe_uri cuts a URL there
-
-
-def _w3lib_parts(url: str) -> tuple[str, str, int | None, str, str] | None:
-    try:
-        parts = urlsplit(canonicalize_url(url))  # percent-encoding normalised, dot segments resolved
-        return parts.scheme.lower(), parts.hostname or "", parts.port, parts.path, parts.query
-    except ValueError:
-        return None
-
-
-def _simple_parts(url: str) -> tuple[str, str, int | None, str, str] | None:
-    m = _SIMPLE_URL.fullmatch(url)
-    if m is None or "/." in (m[4] or ""):
-        return None
-    port = int(m[3]) if m[3] else None
-    if port is not None and port > 65535:
-        return None
-    return m[1], m[2], port, m[4] or "", m[5] or ""
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def canonical_url(url: str | None) -> str | None:
-    """The form of *url* used to match the same page across feeds, or None if it is not http(s).
-
-    Lower-case scheme and host, no default port, userinfo or fragment, no tracking
-    parameters, plain AMP variants folded into the page (``/amp/`` segment, trailing
-    ``/amp``, ``.amp`` suffix, ``amp=1``), sorted query, no trailing slash but on the root.
-    """
-    # Most feed links are plain enough to skip safe_uri and w3lib (~20 µs): safe_uri would
-    # leave such a link as it is, but for its fragment, which is dropped anyway.
-    parts = _simple_parts(url) if url and len(url) <= _SAFE_URI_LIMIT else None
-    if parts is None:
-        url = safe_uri(url)
-        if url is None:
-            return None
-        parts = _simple_parts(url) or _w3lib_parts(url)
-    return _assemble(*parts) if parts else None
-
-
-def _assemble(scheme: str, host: str, port: int | None, path: str, query: str) -> str | None:
-    host = host.rstrip(".")
-    if not host:
-        return None
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = host if port is None or str(port) == _DEFAULT_PORTS.get(scheme) else f"{host}:{port}"
-    if "amp" in path.lower():
-        segments = [s for s in path.split("/") if s.lower() != "amp"]
-        path = _AMP_SUFFIX.sub("", "/".join(segments))
-    path = path.rstrip("/") or "/"
-    if query:
-        query = urlencode(sorted(
-            (k, v) for k, v in parse_qsl(query, keep_blank_values=True)
-            if not is_tracking_param(k) and not (k.lower() == "amp" and v.lower() in ("", "1", "true"))))
-    return urlunsplit((scheme, netloc, path, query, ""))
-
-
-def url_key(canonical: str) -> str:
-    """The cross-source key of a canonical URL: http and https and a leading www. count the same."""
-    rest = canonical.split("://", 1)[-1]
-    return "url:" + (rest[4:] if rest.startswith("www.") else rest)
 
 
 def _sha1(text: str) -> str:
@@ -191,6 +112,28 @@ class ItemIndex:
 
     # ------------------------------------------------------------------ indexes
 
+    def refresh(self, changed: Iterable[str], removed: Mapping[str, Iterable[str]] = {}) -> None:
+        """Learn what another writer (a poller sharing the store) changed in the items mapping
+        since this index was built: the items of *changed* were added or updated there,
+        those of *removed* (id -> its identity keys) deleted. A key keeps naming the item
+        it named, unless that item is gone."""
+        by_key, heads = self._by_key, self._heads
+        for item_id, keys in removed.items():
+            for key in keys:
+                if by_key.get(key) == item_id:
+                    del by_key[key]
+            self._shingles.pop(item_id, None)
+        for item_id in changed:
+            head = heads.get(item_id)
+            if head is None:
+                continue
+            for key in head.keys:
+                if by_key.get(key) not in heads:
+                    by_key[key] = item_id
+            self._shingles.pop(item_id, None)  # its text may have changed
+            if self.settings.enabled:
+                self._near.add(item_id, self._title_of(item_id)[0], head.date)
+
     def _index(self, item: Item, before: Item | None, tokens: frozenset[str] | None = None) -> None:
         for key in item.keys:
             self._by_key.setdefault(key, item.id)
@@ -205,7 +148,9 @@ class ItemIndex:
             self._near.add(item.id, title_tokens(item.title) if tokens is None else tokens, item.date)
 
     def _title_of(self, item_id: str) -> tuple[frozenset[str], datetime | None]:
-        head = self._heads[item_id]
+        head = self._heads.get(item_id)
+        if head is None:  # removed by another writer since it was deferred: nothing to index
+            return frozenset(), None
         stored = getattr(head, "tokens", None)  # kept by the store: no tokenising 100k titles a run
         return (title_tokens(head.title) if stored is None else frozenset(stored.split())), head.date
 
@@ -368,7 +313,8 @@ class ItemIndex:
 
         def other_source(item_id: str) -> bool:
             # Never fold two entries of one feed together: the feed says they differ.
-            return ref.feed_url not in self._heads[item_id].feed_urls
+            head = self._heads.get(item_id)  # None: removed by another writer
+            return head is not None and ref.feed_url not in head.feed_urls
 
         found = self._near.best(tokens, when, text, other_source)
         return (self.items[found[0]], found[1]) if found else None, (cache[0] if cache else None)

@@ -227,8 +227,9 @@ class _Run:
     """Shared limits of one fetch_all: semaphores and the hosts that asked us to wait."""
 
     def __init__(self, client: httpx.AsyncClient, settings: Settings, now: datetime,
-                 on_result: Callable[[FetchResult], None] | None):
+                 on_result: Callable[[FetchResult], None] | None, admit: Callable[[Source], bool] | None = None):
         self.client, self.settings, self.now, self.on_result = client, settings, now, on_result
+        self.admit = admit
         self.overall = asyncio.Semaphore(max(settings.concurrency, 1))
         self.hosts: defaultdict[str, asyncio.Semaphore] = defaultdict(
             lambda: asyncio.Semaphore(max(settings.per_host, 1)))
@@ -238,7 +239,8 @@ class _Run:
     async def poll(self, source: Source, state: FeedState | None) -> FetchResult:
         if source.path is not None:
             async with self.overall:
-                result = await read_local(source, self.settings)
+                result = (await read_local(source, self.settings) if self._admitted(source)
+                          else FetchResult(source, source.url, source.url, declined=True))
         else:
             url = request_url(source, state)
             host = host_of(url)
@@ -246,7 +248,9 @@ class _Run:
             # must not hold a global slot other hosts could use.
             async with self.hosts[host], self.overall:
                 found = self.deferred.get(host)
-                if found is not None:
+                if not self._admitted(source):  # another process sharing the store has it
+                    result = FetchResult(source=source, requested_url=url, final_url=url, declined=True)
+                elif found is not None:
                     result = FetchResult(source=source, requested_url=url, final_url=url, deferred=True,
                                          retry_after=found[0].until, deferred_by=found[1])
                 else:
@@ -258,6 +262,11 @@ class _Run:
             except Exception as e:  # noqa: BLE001 - re-raised once every poll has finished
                 self.callback_error = self.callback_error or e
         return result
+
+    def _admitted(self, source: Source) -> bool:
+        """Asked once a job has its slots, right before its request: a caller sharing the work
+        with other processes claims the feed only then, so they take turns down the list."""
+        return self.admit is None or self.admit(source)
 
     def _note_deferral(self, result: FetchResult) -> None:
         # The same rule as the schedule's, so a feed deferred here is deferred in the store too.
@@ -271,15 +280,17 @@ class _Run:
 
 async def fetch_all(jobs: Sequence[Job], settings: Settings, *, client: httpx.AsyncClient | None = None,
                     transport: httpx.AsyncBaseTransport | None = None, now: datetime,
-                    on_result: Callable[[FetchResult], None] | None = None) -> list[FetchResult]:
+                    on_result: Callable[[FetchResult], None] | None = None,
+                    admit: Callable[[Source], bool] | None = None) -> list[FetchResult]:
     """Poll every (source, state) job; results in job order, one per job, failures inside them.
 
     A client is built (with *transport*, if given) when none is passed, and
     closed at the end; a client passed in is left open. *on_result* is called
-    as each poll finishes.
+    as each poll finishes. *admit(source)*, if given, is asked right before a job's
+    request; a job it declines is not requested (its result says ``declined``).
     """
     own = make_client(settings, transport) if client is None else None
-    run = _Run(client or own, settings, now, on_result)  # type: ignore[arg-type]
+    run = _Run(client or own, settings, now, on_result, admit)  # type: ignore[arg-type]
     try:
         results = await asyncio.gather(*(run.poll(source, state) for source, state in jobs))
     finally:

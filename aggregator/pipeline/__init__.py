@@ -2,7 +2,7 @@
 
 Owns: the order of the stages, the clock, the store's lock for a whole run, and the
 operations that span stages (``feeds``: add a feed; ``probe``: check feeds before trusting
-them; ``maintenance``: retag, find).
+them; ``maintenance``: retag, find; ``transfer``: copy the store to the other backend).
 Must not: hold business rules. Every decision belongs to a stage; only the verdict of an
 operation across stages is decided here (``probe.decide``, pure).
 
@@ -14,7 +14,8 @@ from .maintenance import (feed_state, feed_states, find_item, items_by_source, l
                           revive)
 from .flow import poll, poll_snapshot, publish, run, session, utcnow
 from .probe import VERDICTS, FeedFacts, Probe, Seen, Verdict, decide, probe_feeds
+from .transfer import Migrated, migrate_store
 
-__all__ = ["VERDICTS", "Added", "FeedFacts", "Probe", "Seen", "Verdict", "add_feed", "decide", "feed_state",
-           "feed_states", "find_item", "items_by_source", "load_snapshot", "poll", "poll_snapshot", "probe_feeds",
-           "publish", "reset_feeds", "retag", "revive", "run", "session", "utcnow"]
+__all__ = ["VERDICTS", "Added", "FeedFacts", "Migrated", "Probe", "Seen", "Verdict", "add_feed", "decide",
+           "feed_state", "feed_states", "find_item", "items_by_source", "load_snapshot", "migrate_store", "poll",
+           "poll_snapshot", "probe_feeds", "publish", "reset_feeds", "retag", "revive", "run", "session", "utcnow"]

@@ -28,9 +28,10 @@ def retag(config: Config) -> tuple[int, int]:
 
 
 def load_snapshot(config: Config) -> Snapshot:
-    """The store as it is, read under the lock (for stats and explain)."""
+    """The whole store as it is, read under the lock, in memory (a database store is closed after)."""
     with session(config) as (_store, snap):
-        return snap
+        return Snapshot(items=dict(snap.items.items()), feeds=snap.feeds, tombstones=dict(snap.tombstones),
+                        meta=snap.meta)
 
 
 def feed_state(snap: Snapshot, key: str) -> FeedState | None:

@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
+from typing import Iterator
 
 from .. import dedup, tag
 from ..errors import ParseError, StoreError
 from ..fetch import schedule
 from ..records import Config, FeedState, FetchResult, ParsedFeed, Snapshot, SourceRef
 from ..reports import FeedOutcome
+from ..store import NO_CHANGES, Backend, Changes
 
 log = logging.getLogger("aggregator.pipeline")
 
@@ -21,8 +24,10 @@ log = logging.getLogger("aggregator.pipeline")
 class Merger:
     """Folds each polled feed into the snapshot: its state, its outcome, its entries (tagged)."""
 
-    def __init__(self, config: Config, snap: Snapshot, now: datetime, outcomes: dict[str, FeedOutcome]):
+    def __init__(self, config: Config, snap: Snapshot, now: datetime, outcomes: dict[str, FeedOutcome],
+                 store: Backend | None = None):
         self.config, self.snap, self.now, self.outcomes = config, snap, now, outcomes
+        self.store = store  # each parsed feed is merged in one of its transactions
         # The items are read (and indexed) only once some feed has something new to merge:
         # a run where every feed answers 304 never reads them.
         self.index: dedup.ItemIndex | None = None
@@ -32,6 +37,9 @@ class Merger:
 
     def handle(self, res: FetchResult, parsed: ParsedFeed | ParseError | None) -> None:
         key, settings, now = res.source.key, self.config.settings, self.now
+        if res.declined:  # another poller has it: its state is theirs to write
+            self.outcomes[key] = FeedOutcome(key, "claimed")
+            return
         state = self.snap.feeds.get(key)
         if parsed is None:
             self.snap.feeds[key] = schedule.after_poll(res.source, state, res, now, settings)
@@ -41,15 +49,25 @@ class Merger:
             self.snap.feeds[key] = schedule.after_poll(res.source, state, res, now, settings, error=parsed)
             self.outcomes[key] = FeedOutcome(key, "failed", res.status, error=str(parsed))
             return
+        if parsed.entries and self.index is None:  # updates snap.items in place; read before any lock
+            self.index = dedup.ItemIndex(self.snap.items, self.snap.tombstones, settings.near_duplicates)
+        with self._transaction(key) as changes:  # the items and the state of this feed, stored together
+            if changes and self.index is not None:
+                self.index.refresh(changes.changed, changes.removed)
+            self._fold(res, parsed, state)
+
+    def _transaction(self, key: str) -> AbstractContextManager[Changes]:
+        return self.store.transaction(self.snap, feeds=[key]) if self.store is not None else _nothing()
+
+    def _fold(self, res: FetchResult, parsed: ParsedFeed, state: FeedState | None) -> None:
+        key, settings, now = res.source.key, self.config.settings, self.now
         n_new = n_upd = n_merged = 0
         if parsed.entries:  # none: e.g. only <lastBuildDate> moved, every item was known
-            if self.index is None:  # updates snap.items in place
-                self.index = dedup.ItemIndex(self.snap.items, self.snap.tombstones, settings.near_duplicates)
             changed: set[str] = set()
             try:
                 n_new, n_upd, n_merged = _merge(self.index, parsed, res.source.name, now, changed)
             except StoreError:
-                raise  # the items file itself is damaged: stop before saving anything
+                raise  # the store itself is damaged: stop before saving anything
             except Exception as exc:  # noqa: BLE001 - a bug met by one feed must not cost the others
                 log.debug("merging %s failed", key, exc_info=True)
                 error = f"{key}: internal error while merging its entries: {type(exc).__name__}: {exc}"
@@ -78,11 +96,18 @@ class Merger:
         topics: set[str] = set()
         heads = self.snap.heads()
         for item_id in self.changed:
-            topics.update(heads[item_id].topics)
+            head = heads.get(item_id)  # None: another poller pruned it since
+            if head is not None:
+                topics.update(head.topics)
             before = self.index.before.get(item_id)
             if before is not None:
                 topics.update(before.topics)
         return tuple(sorted(topics))
+
+
+@contextmanager
+def _nothing() -> Iterator[Changes]:
+    yield NO_CHANGES
 
 
 def outcome(res: FetchResult, state: FeedState) -> FeedOutcome:

@@ -20,7 +20,7 @@ from typing import Any
 from .. import publish as publisher
 from ..records import Config, Snapshot, utc
 from ..reports import RunReport
-from ..store import Store
+from ..store import Backend, next_prune
 
 RETENTION = "retention"  # in due(): the store has items to prune by age
 _UNKNOWN = object()
@@ -62,14 +62,16 @@ def choose(config: Config, snap: Snapshot, now: datetime, *, publishing: bool) -
     return publisher.select(config, snap.heads().values(), now)
 
 
-def prune(config: Config, snap: Snapshot, now: datetime, report: RunReport,
+def prune(config: Config, store: Backend, snap: Snapshot, now: datetime, report: RunReport,
           chosen: Mapping[str, Sequence[Any]] | None) -> RunReport:
     """Retention (never of a published item), in runs that read the items: when no feed changed,
-    the store does not grow, and pruning waits until :func:`due` says an item is old enough."""
+    the store does not grow, and pruning waits until :func:`due` says an item is old enough.
+    In a transaction of its own: with other pollers, on the store as it is now."""
     s = config.settings
     if not (s.retention_days or s.max_items_per_source) or chosen is None:
         return report
-    pruned = Store.prune(snap, now, s, _published(chosen))
+    with store.transaction(snap):
+        pruned = store.prune(snap, now, s, _published(chosen))
     return dataclasses.replace(report, pruned_items=pruned)
 
 
@@ -82,7 +84,7 @@ def save_times(config: Config, snap: Snapshot, now: datetime, chosen: Mapping[st
     if chosen is None:
         return
     if config.settings.retention_days:
-        when = Store.next_prune(snap, config.settings, _published(chosen))
+        when = next_prune(snap.heads(), config.settings.retention_days, _published(chosen))
         snap.meta["retention_due"] = when.isoformat() if when else None
     if publishing:
         snap.meta["publish_due"] = {slug: when.isoformat() if when else None

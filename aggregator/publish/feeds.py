@@ -332,6 +332,7 @@ def publish(config: Config, snapshot: Snapshot, *, now: datetime, topics: set[st
     items = snapshot.items
     # Chosen by their heads: only the published items are decoded from the store.
     picked = chosen if chosen is not None else select(config, snapshot.heads().values(), now)
+    snapshot.prefetch(h.id for heads in picked.values() for h in heads)
     chosen = {slug: [items[h.id] for h in heads] for slug, heads in picked.items()}
     remove_stale_temps(out, [feed_name(s, f) for s in chosen for f in FORMATS]
                        + ["feed.xsl", "index.html", "feeds.opml", *site.OPERATOR_FILES])

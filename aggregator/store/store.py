@@ -26,7 +26,7 @@ import uuid
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, MutableMapping, TypeVar
+from typing import Any, Callable, Iterator, Mapping, MutableMapping, Sequence, TypeVar
 
 import filelock
 import orjson
@@ -40,7 +40,8 @@ from .format import (
     encode_feeds, encode_items, schema_version,
 )
 from .lines import ItemTable, looks_whole, read_lines, write_lines
-from .retention import apply_prune, next_prune
+from .protocol import NO_CHANGES, Changes, Counts, counts_of
+from .retention import apply_prune
 
 T = TypeVar("T")
 # Above this share of the items in the journal, a save rewrites the items file instead.
@@ -326,10 +327,40 @@ class Store:
         """Apply retention to *snapshot* in place (see ``retention``); returns items pruned."""
         return apply_prune(snapshot, now, settings, keep)
 
-    @staticmethod
-    def next_prune(snapshot: Snapshot, settings: Settings, keep: set[str]) -> datetime | None:
-        """When retention will next find an item to prune by age (see ``retention.next_prune``)."""
-        return next_prune(snapshot.heads(), settings.retention_days, keep)
+    # -- the rest of the Backend protocol (protocol.py): one run holds the whole store
+
+    @property
+    def where(self) -> str:
+        return str(self.path)
+
+    def claim(self, snapshot: Snapshot, key: str) -> bool:
+        """Always: the lock keeps any other run out of this store."""
+        return True
+
+    @contextmanager
+    def transaction(self, snapshot: Snapshot, feeds: Sequence[str] = ()) -> Iterator[Changes]:
+        """Nobody else writes this store during a run: no changes to catch up with, and what
+        the block changes stays in the snapshot until ``save`` writes it all at once."""
+        yield NO_CHANGES
+
+    @contextmanager
+    def publishing(self, snapshot: Snapshot, output_dir: Path) -> Iterator[bool]:
+        """The run lock already keeps other publishers out; no one else changed the store."""
+        yield False
+
+    def fill(self, snapshot: Snapshot) -> None:
+        """Write *snapshot* as a new store (``store migrate``); refuses to replace one."""
+        with self.lock():
+            if self.path.exists() or self.feeds_path.exists():
+                raise errors.StoreError(self.path, "already exists; migrate only into a new store "
+                                                   "(move this one away first)")
+            self.load()
+            self.save(Snapshot(items=dict(snapshot.items.items()), feeds=dict(snapshot.feeds),
+                               tombstones=dict(snapshot.tombstones), meta=dict(snapshot.meta)))
+
+    def counts(self) -> Counts:
+        with self.lock():
+            return counts_of(self.load())
 
     # -- maintenance (in .check)
 

@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given, settings as hsettings, strategies as st
 from ruamel.yaml import YAML
 
-from aggregator.dedup.identity import ItemIndex, _simple_parts, _w3lib_parts, canonical_url, content_hash, identity_keys, url_key
+from aggregator.dedup.identity import ItemIndex, content_hash, identity_keys
+from aggregator.dedup.urls import _simple_parts, _w3lib_parts, canonical_url, url_key
 from aggregator.records import Entry, NearDupSettings, SourceRef
 from aggregator.dedup.similarity import MAX_CANDIDATES, POSTING_CAP, NearDupIndex, resemblance, title_tokens
 from aggregator.text import safe_uri

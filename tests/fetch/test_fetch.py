@@ -419,3 +419,21 @@ def test_fifty_healthy_and_ten_hostile_feeds_finish_in_time(server):
     assert [type(r.error).__name__ for r in rs[25:35]] == [
         "FetchTimeout", "HTTPStatusError", "HTTPStatusError", "HTTPStatusError", "FeedGone", "BodyTooLarge",
         "BodyTooLarge", "FetchError", "TooManyRedirects", "NoneType"]
+
+
+def test_a_job_that_admit_declines_is_not_requested(server) -> None:
+    """fetch_all asks admit() right before each request (pollers sharing a store claim feeds then)."""
+    urls = [server.add(f"/admit{i}.xml", "<rss/>") for i in range(4)]
+    asked: list[str] = []
+
+    def admit(source: Source) -> bool:
+        asked.append(source.url)
+        return not source.url.endswith(("/admit1.xml", "/admit3.xml"))
+
+    settings = Settings(config_path=Path("x"), store=Path("s"), output_dir=Path("o"))
+    results = asyncio.run(fetch_all([(Source(url=u), None) for u in urls], settings,
+                                    now=datetime.now(timezone.utc), admit=admit))
+    assert sorted(asked) == sorted(urls)
+    assert [r.declined for r in results] == [False, True, False, True]
+    assert [r.status for r in results] == [200, None, 200, None]
+    assert [server.hits[f"/admit{i}.xml"] for i in range(4)] == [1, 0, 1, 0]
