@@ -2,6 +2,7 @@
 
     AggregatorError
     ├── ConfigError(path, line, key)            feeds.yaml is malformed          exit 2
+    │   └── ConfigLocked(path, holder)          another command is editing it    exit 4
     ├── FeedError(url)                          one feed failed; the run goes on
     │   ├── FetchError
     │   │   ├── NetworkError                    DNS, connect, TLS, reset
@@ -45,6 +46,17 @@ class ConfigError(AggregatorError):
         super().__init__(f"{where}: {message}")
 
 
+class ConfigLocked(ConfigError):
+    """Another aggregator command holds feeds.yaml's edit lock; *holder* says who (pid, command)."""
+
+    exit_code = 4
+
+    def __init__(self, path: Path | str, holder: str, waited: float):
+        self.holder, self.waited = holder, waited
+        super().__init__(f"being edited by another aggregator command ({holder}); gave up after {waited:g}s, "
+                         "try again", path)
+
+
 class FeedError(AggregatorError):
     def __init__(self, url: str, message: str):
         self.url, self.message = url, message
@@ -74,7 +86,8 @@ class HTTPStatusError(FetchError):
 
 class FeedGone(HTTPStatusError):
     def __init__(self, url: str):
-        super().__init__(url, 410, "HTTP 410 Gone: no longer polled until its entry in the config changes")
+        super().__init__(url, 410, "HTTP 410 Gone: no longer polled, --force included, until "
+                                   "`aggregator feeds reset URL` (or the feed is added again)")
 
 
 class TooManyRedirects(FetchError):

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 
 def utc(dt: datetime | None) -> datetime | None:
@@ -49,7 +49,7 @@ class NearDupSettings:
 @dataclass(frozen=True)
 class Settings:
     config_path: Path
-    store: Path
+    store: Path | str  # the TinyDB items file, or a postgresql:// URL (store.open_store)
     output_dir: Path
     base_url: str = "http://localhost:8000/"
     title: str = "aggregator"
@@ -137,12 +137,22 @@ class FeedState:
     interval: int | None = None  # the last interval chosen, seconds
     redirect_target: str | None = None  # a permanent redirect seen but not yet adopted
     redirect_count: int = 0  # consecutive polls that saw redirect_target
-    gone: bool = False  # 410: not polled again until the config changes
+    gone: bool = False  # 410: not polled again until ``feeds reset`` (or ``feeds add`` again)
     title: str | None = None  # the feed's own title, link and id, for attribution
     link: str | None = None
     feed_id: str | None = None
     updated: datetime | None = None  # newest entry time seen in the feed
     item_hashes: tuple[str, ...] = ()  # fingerprints of the raw items of the last parsed body
+    # A server's wish (429/503 with Retry-After, to this feed or another on its host): no run,
+    # forced or not, asks before deferred_until. Cleared by the next real answer.
+    deferred_until: datetime | None = None
+    deferred_reason: str | None = None  # "host answered 429"
+    deferred_host: str | None = None  # the host that asked: every feed on it waits
+    deferred_since: datetime | None = None  # when this deferral began: one health entry per episode
+
+    def deferred_at(self, now: datetime) -> bool:
+        """Whether a server's Retry-After still holds at *now*."""
+        return self.deferred_until is not None and utc(now) < utc(self.deferred_until)
 
 
 @dataclass(frozen=True)
@@ -163,6 +173,8 @@ class FetchResult:
     error: Exception | None = None  # an errors.FetchError
     elapsed: float = 0.0
     deferred: bool = False  # not requested: its host asked us to wait
+    deferred_by: int | None = None  # with deferred: the status its host answered (429, 503)
+    declined: bool = False  # not requested: the run's admit() said no (another poller has it)
 
     @property
     def not_modified(self) -> bool:
@@ -206,6 +218,7 @@ class ParsedFeed:
     bozo: str | None = None  # feedparser's complaint, if it had one but still found entries
     item_hashes: tuple[str, ...] = ()  # fingerprints of every raw item in the body, in order
     skipped: int = 0  # raw items left out of ``entries`` because their fingerprint was known
+    format: str = ""  # what the body is, e.g. "RSS 2.0", "Atom 1.0", "JSON Feed 1.1" (parse.fields.format_name)
 
 
 # ----------------------------------------------------------------------------- dedup, tag, store
@@ -230,7 +243,7 @@ class Match:
     """Why an item is in a topic: which rule matched which words in which field."""
 
     topic: str
-    rule: str  # "keyword" | "regex" | "require" | "tag" | "category"
+    rule: str  # "keyword" | "regex" | "require" | "tag" | "category"; "exclude" (tag.Verdict.blocked_by)
     pattern: str
     field: str  # "title" | "summary" | "content" | "categories" | "source"
     text: str  # the words that matched
@@ -285,38 +298,6 @@ class Item:
         return tuple(dict.fromkeys(ref.feed_url for ref in self.sources))
 
 
-# ----------------------------------------------------------------------------- evaluation
-
-
-@dataclass(frozen=True)
-class EvalReport:
-    """One report of a labelled merge set (``aggregator eval``)."""
-
-    ref: str  # its label within the set: "g3.1", "b12"
-    source: str  # the outlet: one feed per outlet
-    title: str
-    summary: str = ""
-    link: str | None = None
-    published: datetime | None = None
-
-
-@dataclass(frozen=True)
-class MergeSet:
-    """Reports and which pairs of them are one story; ``lookalikes`` None: every other pair."""
-
-    name: str  # "stories" | "headlines" | "busyday"
-    reports: tuple[EvalReport, ...]
-    same: frozenset[frozenset[str]]
-    lookalikes: frozenset[frozenset[str]] | None = None
-
-
-@dataclass(frozen=True)
-class TagCase:
-    title: str
-    summary: str
-    topics: frozenset[str]
-
-
 class Snapshot:
     """The whole store in memory: loaded once per run, saved once per run.
 
@@ -369,6 +350,13 @@ class Snapshot:
         feed_urls) without decoding it: the store's ItemHeads, or the Items themselves."""
         heads = getattr(self.items, "heads", None)
         return heads() if heads is not None else self.items
+
+    def prefetch(self, ids: Iterable[str]) -> None:
+        """Read these items now, in one go, if the store's mapping can (a database: one query
+        instead of one per item); otherwise nothing to do."""
+        fetch = getattr(self.items, "prefetch", None)
+        if fetch is not None:
+            fetch(ids)
 
     @property
     def items_loaded(self) -> bool:

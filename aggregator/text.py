@@ -2,7 +2,8 @@
 
 Everything a source feed sends is untrusted: these helpers make it safe to
 match on (``plain_text``), safe to put in XML (``clean_text``), safe to show
-(``sanitize_html``) and valid as a URI (``safe_uri``).
+(``sanitize_html``) and valid as a URI (``safe_uri``); and a link fit to publish,
+without tracking parameters (``clean_link``; dedup matches on ``is_tracking_param`` too).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import html
 import re
 import threading
 from typing import Callable
-from urllib.parse import quote, urljoin, urlsplit, urlunsplit
+from urllib.parse import quote, unquote_plus, urljoin, urlsplit, urlunsplit
 
 import nh3
 
@@ -65,6 +66,39 @@ def plain_text(fragment: str, limit: int = MAX_FIELD) -> str:
 def one_line(value: object, limit: int = 1_000) -> str:
     """Clean text on one line, for titles and messages."""
     return _SPACE.sub(" ", clean_text(value, limit * 4)).strip()[:limit]
+
+
+# Query parameters that only say who sent the reader, never which page it is.
+TRACKING_PARAMS = frozenset("""
+fbclid gclid dclid gbraid wbraid msclkid mc_cid mc_eid yclid igshid ref ref_src ref_url
+_ga _gl _hsenc _hsmi mkt_tok ocid cmpid at_medium at_campaign at_custom1 at_custom2
+at_custom3 at_custom4 spm smid sr_share twclid ttclid li_fat_id s_cid xtor
+""".split())
+TRACKING_PREFIXES = ("utm_", "pk_", "mtm_")
+
+
+def is_tracking_param(name: str) -> bool:
+    """Whether a query parameter only tracks the reader (``utm_source``, ``fbclid``…)."""
+    n = name.lower()
+    return n in TRACKING_PARAMS or n.startswith(TRACKING_PREFIXES)
+
+
+def clean_link(uri: str | None) -> str | None:
+    """*uri* (a safe_uri result) without its fragment and its tracking query parameters.
+
+    What we publish as an item's link. Everything else stays as the source wrote it (host,
+    ``www``, path, trailing slash, the other parameters in their order and spelling), so the
+    link still leads where the source's did: dedup's canonical_url changes more (case,
+    AMP variants, sorted query), which is right for matching but not for a link to follow.
+    """
+    if not uri:
+        return None
+    head = uri.partition("#")[0]
+    base, sep, query = head.partition("?")
+    if not sep:
+        return head
+    kept = [p for p in query.split("&") if p and not is_tracking_param(unquote_plus(p.partition("=")[0]))]
+    return base + "?" + "&".join(kept) if kept else base
 
 
 def safe_uri(url: str | None, base: str | None = None) -> str | None:
@@ -212,3 +246,12 @@ def _fast_uri(url: str, base: str | None) -> str | None:
         if _plain_path(path):
             return origin + url if path[0] == "/" else origin + directory + url
     return None
+
+
+def hide_password(url: str) -> str:
+    """*url* as it may be shown or logged: a password in it (``user:secret@``) becomes ``***``."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user, _, host = parts.netloc.rpartition("@")
+    return urlunsplit(parts._replace(netloc=f"{user.split(':', 1)[0]}:***@{host}"))

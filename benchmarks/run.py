@@ -48,12 +48,13 @@ def shipped_topics(path: Path = ROOT / "feeds.yaml") -> dict[str, Any]:
 
 
 def write_config(folder: Path, urls: list[str], topics: dict[str, Any], *,
-                 workers: int | None = None, concurrency: int = 16) -> Path:
-    """A feeds.yaml for the farm: store and output inside *folder*, generous timeout."""
+                 workers: int | None = None, concurrency: int = 16, store: str | None = None) -> Path:
+    """A feeds.yaml for the farm: store (unless a postgresql:// *store* is given) and output inside
+    *folder*, generous timeout."""
     from ruamel.yaml import YAML
 
     settings: dict[str, Any] = {
-        "store": str(folder / "data" / "store.json"), "output_dir": str(folder / "output"),
+        "store": store or str(folder / "data" / "store.json"), "output_dir": str(folder / "output"),
         "base_url": "http://localhost:8000/", "concurrency": concurrency, "timeout": 60,
     }
     if workers is not None:
@@ -81,7 +82,8 @@ def _outcomes(report: Any) -> dict[str, int]:
     counts: dict[str, int] = {}
     for o in report.outcomes:
         counts[o.status] = counts.get(o.status, 0) + 1
-    return {"outcomes": counts, "new_items": report.new_items, "updated_items": report.updated_items}
+    return {"outcomes": counts, "new_items": report.new_items, "updated_items": report.updated_items,
+            "merged_items": getattr(report, "merged_items", 0)}  # older trees (--baseline) have none
 
 
 def print_profile(prof: cProfile.Profile, top: int = 25, stream: Any = None) -> str:
@@ -148,19 +150,31 @@ def cron_run(config: Path) -> dict[str, Any]:
     return {"seconds": seconds, "rss": main_peak, "rss_workers": worker_peak}
 
 
+def store_bytes(location: Any) -> int:
+    """The store's size on disk: its two TinyDB files, or the whole database."""
+    if isinstance(location, str):
+        import psycopg
+
+        with psycopg.connect(location) as conn:
+            return conn.execute("SELECT pg_database_size(current_database())").fetchone()[0]
+    feeds = location.with_name(f"{location.stem}.feeds{location.suffix}")
+    return location.stat().st_size + feeds.stat().st_size
+
+
 def measure(n: int, farm: FarmClient, *, workers: int | None = None, profile: bool = False,
-            log: Callable[[str], None] = lambda s: None) -> dict[str, Any]:
-    """Every figure for one N (see the module docstring); times in seconds."""
+            log: Callable[[str], None] = lambda s: None, store: str | None = None) -> dict[str, Any]:
+    """Every figure for one N (see the module docstring); times in seconds. *store*: a
+    postgresql:// URL of an empty database to measure instead of a TinyDB file."""
     from aggregator import config as cfg
     from aggregator import pipeline
-    from aggregator.store import Store
+    from aggregator.store import open_store
 
     urls = [farm.url(i) for i in range(n)]
     folder = Path(tempfile.mkdtemp(prefix=f"aggbench-{n}-"))
-    out: dict[str, Any] = {"n": n, "workers": workers}
+    out: dict[str, Any] = {"n": n, "workers": workers, "backend": "postgresql" if store else "tinydb"}
     stage = "config"
     try:
-        conf = cfg.load(write_config(folder, urls, shipped_topics(), workers=workers))
+        conf = cfg.load(write_config(folder, urls, shipped_topics(), workers=workers, store=store))
         out["topics"] = [t.slug for t in conf.topics]
 
         stage = "floor_cold"
@@ -191,12 +205,13 @@ def measure(n: int, farm: FarmClient, *, workers: int | None = None, profile: bo
         # topic rendered, then a publish where no topic changed (only the site files checked).
         from aggregator.publish import feeds as publisher
 
-        loaded = _load_all(Store(conf.settings.store))
-        for stage, topics in (("publish", None), ("publish_again", set())):
-            log(f"N={n}: {stage.replace('_', ' ')}")
-            secs, pub = timed(lambda: publisher.publish(conf, loaded, now=pipeline.utcnow(), topics=topics))
-            out[stage] = {"seconds": secs, "written": len(pub.written), "unchanged": len(pub.unchanged)}
-        loaded = None  # let it go before the next rounds
+        with open_store(conf.settings.store).lock() as opened:  # a database is read while connected
+            loaded = _load_all(opened)
+            for stage, topics in (("publish", None), ("publish_again", set())):
+                log(f"N={n}: {stage.replace('_', ' ')}")
+                secs, pub = timed(lambda: publisher.publish(conf, loaded, now=pipeline.utcnow(), topics=topics))
+                out[stage] = {"seconds": secs, "written": len(pub.written), "unchanged": len(pub.unchanged)}
+            loaded = None  # let it go before the next rounds
         # `aggregator publish` on its own also reads the store first.
         stage = "publish_command"
         log(f"N={n}: publish command")
@@ -204,15 +219,15 @@ def measure(n: int, farm: FarmClient, *, workers: int | None = None, profile: bo
         out[stage] = {"seconds": secs, "written": len(pub.written), "unchanged": len(pub.unchanged)}
 
         stage = "store_load"
-        store_path = conf.settings.store
-        store = Store(store_path)
-        secs, snap = timed(lambda: _load_all(store))  # the items are read lazily: read them too
-        out[stage] = {"seconds": secs, "items": len(snap.items), "feeds": len(snap.feeds)}
-        stage = "store_save"
-        secs, _ = timed(lambda: store.save(snap))
-        out[stage] = {"seconds": secs}
-        out["store_bytes"] = store_path.stat().st_size + store.feeds_path.stat().st_size
-        snap = store = None  # let them go before the cron run
+        opened = open_store(conf.settings.store)
+        with opened.lock():
+            secs, snap = timed(lambda: _load_all(opened))  # the items are read lazily: read them too
+            out[stage] = {"seconds": secs, "items": len(snap.items), "feeds": len(snap.feeds)}
+            stage = "store_save"  # PostgreSQL: nothing is left to write (each feed was committed)
+            secs, _ = timed(lambda: opened.save(snap))
+            out[stage] = {"seconds": secs}
+        out["store_bytes"] = store_bytes(conf.settings.store)
+        snap = opened = None  # let them go before the cron run
 
         # What an operator's cron job costs: one `aggregator run` process after another 20 % of
         # the feeds changed, start-up included; its peak RSS is the one the memory target is about.
@@ -239,11 +254,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--workers", type=int, default=None)
     ap.add_argument("--profile", action="store_true")
+    ap.add_argument("--store", help="a postgresql:// URL (an empty database) instead of a TinyDB file")
     ap.add_argument("--out", type=Path, required=True)
     a = ap.parse_args(argv)
     farm = FarmClient(json.loads(a.farm), a.seed)
     result = measure(a.n, farm, workers=a.workers, profile=a.profile,
-                     log=lambda s: print(s, file=sys.stderr, flush=True))
+                     log=lambda s: print(s, file=sys.stderr, flush=True), store=a.store)
     a.out.write_text(json.dumps(result, indent=1), encoding="utf-8")
 
 

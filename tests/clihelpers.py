@@ -14,7 +14,7 @@ SLUGS = ("nato", "baltic-defence", "ukraine", "all")
 
 CONFIG = """\
 settings:
-  store: data/store.json
+  store: "{store}"
   output_dir: output
   base_url: http://feeds.test/news/
   title: Test news
@@ -36,10 +36,11 @@ feeds:
 """
 
 
-def write_config(tmp_path: Path, urls: list[str]) -> Path:
+def write_config(tmp_path: Path, urls: list[str], store: str = "data/store.json") -> Path:
+    """feeds.yaml for *urls*; *store*: settings.store (a file, or a postgresql:// URL)."""
     feeds = "\n".join(f"  - url: {u}\n    name: Feed {i}" for i, u in enumerate(urls))
     path = tmp_path / "feeds.yaml"
-    path.write_text(CONFIG.format(feeds=feeds), encoding="utf-8")
+    path.write_text(CONFIG.format(feeds=feeds, store=store), encoding="utf-8")
     return path
 
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from aggregator import text
-from aggregator.text import _safe_uri_reference, _sanitize_html_reference, safe_uri, sanitize_html
+from aggregator.text import _safe_uri_reference, _sanitize_html_reference, hide_password, safe_uri, sanitize_html
 
 BASES = [
     None, "", "https://site.example/news/3/slug", "https://site.example/news/", "https://site.example",
@@ -122,3 +122,32 @@ def test_sanitize_html_without_a_prebuilt_cleaner(monkeypatch: pytest.MonkeyPatc
     fast = sanitize_html(fragment, base)
     monkeypatch.setattr(text, "_CLEANER", None)
     assert sanitize_html(fragment, base) == fast == _sanitize_html_reference(fragment, base)
+
+
+@pytest.mark.parametrize("uri, clean", [
+    (None, None), ("", None),
+    ("https://a.example/story", "https://a.example/story"),
+    ("https://a.example/story#comments", "https://a.example/story"),
+    ("https://a.example/story?utm_source=rss&utm_medium=feed", "https://a.example/story"),
+    ("https://a.example/story?id=5&utm_source=x&fbclid=1#comments", "https://a.example/story?id=5"),
+    # everything but the tracking parameters stays as the source wrote it (canonical_url would not)
+    ("https://www.a.example/News/Story/?b=2&a=1&ref=tw", "https://www.a.example/News/Story/?b=2&a=1"),
+    ("https://a.example/amp/story?amp=1", "https://a.example/amp/story?amp=1"),
+    ("https://a.example/x?q=a%20b&UTM_Campaign=z&Fbclid=2", "https://a.example/x?q=a%20b"),
+    ("https://a.example/x?utm%5Fsource=z", "https://a.example/x"),  # an escaped name is still tracking
+    ("https://a.example/x?&&utm_source=x&a=1", "https://a.example/x?a=1"),
+    ("https://a.example/x?", "https://a.example/x"),
+    ("https://a.example/x?ref=home&referrer=y", "https://a.example/x?referrer=y"),
+])
+def test_clean_link(uri, clean):
+    from aggregator.text import clean_link
+    assert clean_link(uri) == clean
+
+
+@pytest.mark.parametrize("url, shown", [
+    ("postgresql://news:s3cret@db.example:5432/news", "postgresql://news:***@db.example:5432/news"),
+    ("postgresql://news@db.example/news", "postgresql://news@db.example/news"),
+    ("postgresql://news:p%40ss@/news?host=/run/pg", "postgresql://news:***@/news?host=/run/pg"),
+])
+def test_hide_password(url: str, shown: str) -> None:
+    assert hide_password(url) == shown

@@ -1,4 +1,4 @@
-"""What every command module shares: the ``App`` context object and the error guard."""
+"""What every command module shares: the ``App`` context object, the error guard, the progress bar."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 from .. import config as configuration
 from ..errors import AggregatorError
-from ..records import Config
+from ..records import Config, FetchResult
 
 log = logging.getLogger("aggregator")
 
@@ -45,3 +45,34 @@ def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
                 print(f"aggregator: {err}", file=sys.stderr)
             sys.exit(err.exit_code)
     return wrapper
+
+
+class Progress:
+    """A rich progress bar when a person is watching (stdout is a TTY), nothing otherwise.
+
+    ``start(total)`` and ``advance(result)`` fit the ``on_start``/``on_result`` hooks of a poll or probe."""
+
+    def __init__(self, enabled: bool, label: str = "polling"):
+        self.bar = None
+        if enabled:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bar, TextColumn, TimeElapsedColumn
+
+            self.bar = Bar(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=True)
+        self.task: Any = None
+
+    def __enter__(self) -> "Progress":
+        if self.bar:
+            self.bar.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar:
+            self.bar.__exit__(*exc)
+
+    def start(self, total: int) -> None:
+        if self.bar:
+            self.task = self.bar.add_task("poll", total=total)
+
+    def advance(self, _result: FetchResult) -> None:
+        if self.bar and self.task is not None:
+            self.bar.advance(self.task)

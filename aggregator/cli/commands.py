@@ -5,9 +5,12 @@ Exit codes (documented in the README):
   1  an unexpected internal error (a bug: please report it)
   2  a config or usage error (the message names the file, line and key)
   3  the store cannot be read or written (see ``aggregator store check``)
-  4  another run holds the lock (overlapping cron jobs)
+  4  another run holds the store's lock (overlapping cron jobs), or another command is
+     editing feeds.yaml (the message names its pid and command)
   5  an output file could not be written (disk full, read-only folder)
   6  ``stats --health``: too many feeds are failing
+ 10-14  ``feeds probe``: a feed is not ok (10 moved, 11 failing, 12 blocked, 13 not a feed,
+        14 gone; the highest when several; see ``cli/probe.py``)
 """
 
 from __future__ import annotations
@@ -17,14 +20,13 @@ import logging
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 import click
 
 from .. import __version__
 from .. import config as configuration, pipeline
-from .base import App, guarded
-from ..records import FetchResult
+from .base import App, Progress, guarded
 from ..reports import RunReport
 
 log = logging.getLogger("aggregator")
@@ -81,57 +83,34 @@ def main(ctx: click.Context, config_path: Path | None, quiet: bool, verbose: int
 # ----------------------------------------------------------------------------- the run
 
 
-class _Progress:
-    """A rich progress bar when a person is watching (stdout is a TTY), nothing otherwise."""
-
-    def __init__(self, enabled: bool):
-        self.bar = None
-        if enabled:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-            self.bar = Progress(TextColumn("polling"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                                transient=True)
-        self.task: Any = None
-
-    def __enter__(self) -> "_Progress":
-        if self.bar:
-            self.bar.__enter__()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.bar:
-            self.bar.__exit__(*exc)
-
-    def start(self, total: int) -> None:
-        if self.bar:
-            self.task = self.bar.add_task("poll", total=total)
-
-    def advance(self, _result: FetchResult) -> None:
-        if self.bar and self.task is not None:
-            self.bar.advance(self.task)
-
-
-def _report(app: App, report: RunReport) -> None:
+def _report(app: App, report: RunReport, as_json: bool = False) -> None:
     for outcome in report.outcomes:
         if outcome.status == "failed":
             log.warning("%s", outcome.error)
+        elif outcome.status == "deferred" and outcome.error:  # the run in which the host said "wait"
+            log.warning("%s; every feed on its host waits until then, --force included", outcome.error)
         elif outcome.redirected_to:
             log.warning("%s: moved permanently to %s; now polled there (update feeds.yaml)",
                         outcome.url, outcome.redirected_to)
-    if not app.quiet:
+    if as_json:
+        click.echo(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
+    elif not app.quiet:
         click.echo(report.summary())
 
 
 def _poll_command(name: str, action: Callable[..., RunReport], help_text: str) -> None:
     @main.command(name=name, help=help_text)
-    @click.option("--force", is_flag=True, help="Poll every feed now, even those not yet due.")
+    @click.option("--force", is_flag=True,
+                  help="Poll every feed now, even those not yet due (never one its server asked us to leave: "
+                       "Retry-After, 410).")
+    @click.option("--json", "as_json", is_flag=True, help="Print the run's report as one JSON object.")
     @click.pass_obj
     @guarded
-    def command(app: App, force: bool) -> None:
+    def command(app: App, force: bool, as_json: bool) -> None:
         conf = app.config()
-        with _Progress(sys.stdout.isatty() and not app.quiet) as progress:
+        with Progress(sys.stdout.isatty() and not app.quiet and not as_json) as progress:
             report = action(conf, force=force, on_result=progress.advance, on_start=progress.start)
-        _report(app, report)
+        _report(app, report, as_json)
 
 
 _poll_command("run", pipeline.run, """Poll the due feeds, save the store, publish changed topics (the cron job).
@@ -152,7 +131,8 @@ def publish(app: App) -> None:
     """
     report = pipeline.publish(app.config())
     if not app.quiet:
-        click.echo(f"{len(report.written)} files written, {len(report.unchanged)} unchanged")
+        removed = f", {len(report.removed)} removed (topics no longer configured)" if report.removed else ""
+        click.echo(f"{len(report.written)} files written, {len(report.unchanged)} unchanged{removed}")
 
 
 @main.command()

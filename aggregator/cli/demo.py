@@ -108,6 +108,8 @@ def run_demo(directory: Path | str | None = None, *, port: int = 8000, now: date
     with sample_server() as base:
         path = write_config(directory, base, port=port)
         conf: Config = config_mod.load(path)
+        # The demo's store stays in its folder, whatever $AGGREGATOR_STORE names: never a real store.
+        conf = config_mod.replace_settings(conf, store=directory / "data" / "aggregator.json")
         # A transport of our own: the client then ignores HTTP(S)_PROXY, so 127.0.0.1 is reached directly.
         report = pipeline.run(conf, transport=direct_transport(), now=now, force=True)
     return DemoResult(directory, path, conf.settings.output_dir, report, port)

@@ -1,7 +1,8 @@
-"""Commands that edit feeds.yaml (the ``feeds`` group) and the offline ``demo``.
+"""Commands that edit or check feeds.yaml (the ``feeds`` group) and the offline ``demo``.
 
-Both get the config path from ``ctx.obj.config_path``; formatting only, the work
-is in :mod:`aggregator.manage` and :mod:`aggregator.demo`.
+Both get the config path from ``ctx.obj.config_path``; formatting only, the work is in
+:mod:`aggregator.config`, :mod:`aggregator.pipeline` and :mod:`aggregator.cli.demo`.
+``feeds probe`` lives in :mod:`aggregator.cli.probe`.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from pathlib import Path
 import click
 
 from .base import guarded
+from .probe import probe_cmd
 
 
 def _config_path(ctx: click.Context) -> Path:
@@ -26,27 +28,93 @@ def _split_tags(value: str | None) -> tuple[str, ...]:
 
 @click.group()
 def feeds() -> None:
-    """List, add, remove, import and export the feeds in feeds.yaml (comments are kept).
+    """List, add, remove, probe, import and export the feeds in feeds.yaml (comments are kept).
 
     Example: aggregator feeds add https://example.org/ --tags nato
     """
+
+
+feeds.add_command(probe_cmd)
 
 
 @feeds.command("list")
 @click.pass_context
 @guarded
 def list_cmd(ctx: click.Context) -> None:
-    """List the configured feeds with their names and tags.
+    """List the configured feeds with their names and tags, and any a server asked us to leave alone.
+
+    A deferred feed (its host answered 429/503 with Retry-After) or a gone one (410) says so:
+    "(deferred until 17:05 UTC: host answered 429)".
 
     Example: aggregator feeds list
     """
     from ..config import list_feeds
 
-    entries = list_feeds(_config_path(ctx))
+    path = _config_path(ctx)
+    entries = list_feeds(path)
+    notes = _standings(path)
     for e in entries:
         extra = f"  [{', '.join(e.tags)}]" if e.tags else ""
-        click.echo(f"{e.url}  {e.name}{extra}".rstrip())
+        note = f"  ({notes[e.line]})" if e.line in notes else ""
+        click.echo(f"{e.url}  {e.name}{extra}".rstrip() + note)
     click.echo(f"{len(entries)} feeds", err=True)
+
+
+def _standings(path: Path) -> dict[int, str]:
+    """Line of a feed in feeds.yaml -> its standing, for the deferred and gone ones. The store
+    is read without its lock; a config or store that does not load costs only the notes."""
+    from datetime import datetime, timezone
+
+    from .. import config as configuration, pipeline
+    from ..errors import AggregatorError
+    from ..publish import standing
+
+    try:
+        conf = configuration.load(path)
+        states = pipeline.feed_states(conf)
+    except AggregatorError as err:
+        click.echo(f"aggregator: {err}; feed states not shown", err=True)
+        return {}
+    now = datetime.now(timezone.utc)
+    notes = {}
+    for src in conf.sources:
+        kind, words = standing(states.get(src.key), now)
+        if kind in ("deferred", "gone"):
+            notes[src.line] = words
+    return notes
+
+
+@feeds.command("reset")
+@click.argument("url")
+@click.pass_context
+@guarded
+def reset_cmd(ctx: click.Context, url: str) -> None:
+    """Poll a gone (410) or failing feed again at the next run, with no backoff.
+
+    A host's Retry-After still holds: that is the server's wish, not ours to override.
+
+    Example: aggregator feeds reset https://news.example.lv/feed.xml
+    """
+    from datetime import datetime, timezone
+
+    from .. import config as configuration, pipeline
+    from ..errors import ConfigError
+    from ..publish import standing
+
+    conf = configuration.load(_config_path(ctx))
+    wanted = configuration.normalize_url(url)
+    source = next((s for s in conf.sources if configuration.normalize_url(s.key) == wanted), None)
+    if source is None:
+        raise ConfigError(f"no feed {url} in the config", conf.path)
+    state = pipeline.reset_feeds(conf, [source.key])[source.key]
+    if state is None:
+        click.echo(f"{source.key}: nothing stored yet; it is polled at the next run")
+        return
+    now = datetime.now(timezone.utc)
+    if state.deferred_at(now):
+        click.echo(f"reset {source.key}; still {standing(state, now)[1]} (a server's wish is not ours to override)")
+    else:
+        click.echo(f"reset {source.key}: polled at the next run")
 
 
 @feeds.command("add")
@@ -65,6 +133,21 @@ def add_cmd(ctx: click.Context, url: str, name: str | None, tags: str) -> None:
     added = add_feed(_config_path(ctx), url, name=name, tags=_split_tags(tags))
     how = f" (found on {added.discovered_from})" if added.discovered_from else ""
     click.echo(f"added {added.entry.url}{how}: {added.title or 'untitled'}, {added.entries} entries")
+    _revive(_config_path(ctx), [added.entry.url])
+
+
+def _revive(path: Path, urls: list[str]) -> None:
+    """Feeds added again start afresh: the state of their old entry (gone, backing off) is reset."""
+    from .. import config as configuration, pipeline
+    from ..errors import AggregatorError
+
+    if not urls:
+        return
+    try:
+        for key in pipeline.revive(configuration.load(path), urls):
+            click.echo(f"{key}: its stored state (gone or failing) is reset: polled at the next run")
+    except AggregatorError as err:
+        click.echo(f"aggregator: {err}; the feed's old state is kept (aggregator feeds reset URL, later)", err=True)
 
 
 @feeds.command("remove")
@@ -96,6 +179,7 @@ def import_cmd(ctx: click.Context, opml_file: Path) -> None:
     report = import_opml(_config_path(ctx), opml_file)
     for e in report.added:
         click.echo(f"added {e.url}" + (f"  [{', '.join(e.tags)}]" if e.tags else ""))
+    _revive(_config_path(ctx), [e.url for e in report.added])
     for url in report.invalid:
         click.echo(f"aggregator: {opml_file}: skipped {url!r}: not an http(s) URL", err=True)
     click.echo(report.summary(), err=True)

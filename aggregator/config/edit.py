@@ -4,16 +4,26 @@ ruamel.yaml's round trip keeps comments, key order and quoting; the file's own
 indentation is detected so untouched regions come back byte for byte. Every save
 is validated with ``config.loads`` first and written atomically (temp file,
 fsync, ``os.replace``), so a failed edit leaves the old file as it was.
+
+Every command that writes the file reads, changes and saves it inside
+:func:`editing`, which holds ``feeds.yaml.lock`` (a file lock): two edits at once
+would otherwise each write the file they read, and one would be lost. Who holds it
+(pid and command) is written beside it, in ``feeds.yaml.lock.holder``, so that a
+command that gives up can say who it waited for. (Not in the lock file itself: some
+filelock versions truncate that file on every attempt to take it, holder or not.)
 """
 
 from __future__ import annotations
 
 import io
+import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 from urllib.parse import urlsplit, urlunsplit
 
+import filelock
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
@@ -22,9 +32,10 @@ from ruamel.yaml.util import load_yaml_guess_indent
 
 from .. import atomicfile
 from . import loader as config_mod
-from ..errors import ConfigError
+from ..errors import ConfigError, ConfigLocked
 
 FEEDS_KEY = "feeds"
+EDIT_LOCK_TIMEOUT = 15.0  # seconds: an edit holds the lock for well under one; a person is waiting
 
 
 @dataclass(frozen=True)
@@ -121,6 +132,50 @@ class FeedsFile:
         text = self.dump()
         config_mod.loads(text, self.path)  # never write a config the program would refuse
         atomic_write(self.path, text)
+
+
+def lock_paths(path: Path) -> tuple[Path, Path]:
+    """(the lock, the note naming its holder) of the config file *path*."""
+    return path.with_name(path.name + ".lock"), path.with_name(path.name + ".lock.holder")
+
+
+@contextmanager
+def editing(path: Path | str, command: str, timeout: float | None = None) -> Iterator[FeedsFile]:
+    """*path* loaded under its edit lock, for one read-modify-write (call ``save()`` inside).
+
+    Waits up to *timeout* seconds (default EDIT_LOCK_TIMEOUT) for another command's edit,
+    then raises ConfigLocked naming it. *command* describes this one for such a message.
+    """
+    path = Path(path)
+    lock_path, holder_path = lock_paths(path)
+    timeout = EDIT_LOCK_TIMEOUT if timeout is None else timeout
+    lock = filelock.FileLock(str(lock_path))
+    try:
+        lock.acquire(timeout=max(timeout, 0.0), poll_interval=0.05)
+    except filelock.Timeout:
+        raise ConfigLocked(path, _holder(holder_path), timeout) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot lock for editing ({lock_path}): {exc.strerror or exc}", path) from None
+    try:
+        try:
+            atomicfile.write(holder_path, f"pid {os.getpid()}: aggregator {command}\n".encode(), sync_dir=False)
+        except OSError:
+            pass  # only a message depends on it
+        yield FeedsFile(path)
+    finally:
+        try:
+            holder_path.unlink()
+        except OSError:
+            pass
+        lock.release()
+
+
+def _holder(holder_path: Path) -> str:
+    try:
+        text = " ".join(holder_path.read_text(encoding="utf-8", errors="replace").split())
+    except OSError:
+        text = ""
+    return text or "which one is not recorded"
 
 
 # (mapping indent, sequence indent, dash offset): ruamel re-indents the whole file on

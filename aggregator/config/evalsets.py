@@ -1,5 +1,7 @@
 """The labelled evaluation sets (``tests/data/eval/*.yaml``) → records, for ``aggregator eval``.
 
+The records live here, not in ``aggregator.records``: only the evaluation reads them.
+
 Four kinds of file (see that folder's README.md): ``stories_*`` (groups of reports of one
 story, and look-alike entries), ``headlines_*`` (same and different pairs), ``busyday_*``
 (three outlets' feeds, the same-story pairs listed) and ``tagging_*`` (labelled headlines).
@@ -8,6 +10,7 @@ Bad files raise ConfigError naming the file (and the case) at fault.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from itertools import combinations
 from pathlib import Path
@@ -16,7 +19,36 @@ from typing import Any
 from ruamel.yaml import YAML, YAMLError
 
 from ..errors import ConfigError
-from ..records import EvalReport, MergeSet, TagCase
+
+
+@dataclass(frozen=True)
+class EvalReport:
+    """One report of a labelled merge set (``aggregator eval``)."""
+
+    ref: str  # its label within the set: "g3.1", "b12"
+    source: str  # the outlet: one feed per outlet
+    title: str
+    summary: str = ""
+    link: str | None = None
+    published: datetime | None = None
+
+
+@dataclass(frozen=True)
+class MergeSet:
+    """Reports and which pairs of them are one story; ``lookalikes`` None: every other pair."""
+
+    name: str  # "stories" | "headlines" | "busyday"
+    reports: tuple[EvalReport, ...]
+    same: frozenset[frozenset[str]]
+    lookalikes: frozenset[frozenset[str]] | None = None
+
+
+@dataclass(frozen=True)
+class TagCase:
+    title: str
+    summary: str
+    topics: frozenset[str]
+
 
 MERGE_KINDS = ("stories", "headlines", "busyday")
 

@@ -22,9 +22,12 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ..errors import ConfigError
 from ..tag import check_pattern
 from ..records import Config, NearDupSettings, Settings, Source, Topic
+from ..text import hide_password
 
 DEFAULT_PATH = "feeds.yaml"
 ENV_VAR = "AGGREGATOR_CONFIG"
+STORE_ENV = "AGGREGATOR_STORE"  # overrides settings.store: a database URL with its password stays out of the file
+STORE_SCHEMES = ("postgresql", "postgres")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -142,6 +145,23 @@ def _http_url(v: Any) -> str:
     return s
 
 
+def store_location(v: Any) -> str:
+    """A file path, or a ``postgresql://user@host:port/db`` URL (kept as it is)."""
+    s = _str(v)
+    if "://" not in s:
+        return s
+    parts = urlsplit(s)
+    if parts.scheme not in STORE_SCHEMES:
+        raise TypeError(f"must be a file path or a postgresql://user@host:port/db URL, not a {parts.scheme}:// URL")
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        raise TypeError("has a port that is not a number (postgresql://user@host:5432/db)") from None
+    if not parts.path.strip("/") and "dbname=" not in parts.query:
+        raise TypeError("names no database (postgresql://user@host:port/DATABASE)")
+    return s
+
+
 def _opt_http_url(v: Any) -> str | None:
     return None if v is None else _http_url(v)
 
@@ -157,7 +177,7 @@ def _str_list(v: Any) -> tuple[str, ...]:
 
 
 _SETTINGS: dict[str, Callable[[Any], Any]] = {
-    "store": _str, "output_dir": _str, "base_url": _http_url, "title": _str,
+    "store": store_location, "output_dir": _str, "base_url": _http_url, "title": _str,
     "max_items": _pos_int, "concurrency": _pos_int, "per_host": _pos_int, "timeout": _pos_num,
     "max_body_bytes": _pos_int, "max_redirects": _nonneg_int, "user_agent": _opt_str,
     "min_interval": duration, "max_interval": duration, "default_interval": duration,
@@ -244,7 +264,10 @@ def _fields(ctx: _Ctx, node: CommentedMap, schema: dict[str, Any], where: str) -
             try:
                 out[key] = check(node[key])
             except TypeError as e:
-                raise ctx.fail(node, key, where, f"{key} {e}, got {node[key]!r}", value=True) from None
+                got = node[key]
+                if isinstance(got, str) and "://" in got:  # never echo a database password
+                    got = hide_password(got)
+                raise ctx.fail(node, key, where, f"{key} {e}, got {got!r}", value=True) from None
     return out
 
 
@@ -257,7 +280,13 @@ def _settings(ctx: _Ctx, node: Any, path: Path) -> Settings:
     near = _mapping(ctx, node, "near_duplicates", "settings")
     values["near_duplicates"] = NearDupSettings(**_fields(ctx, near, _NEAR_DUP, "settings.near_duplicates"))
     base = path.parent
-    values["store"] = (base / values.get("store", "data/aggregator.json")).resolve()
+    if os.environ.get(STORE_ENV):
+        try:
+            values["store"] = store_location(os.environ[STORE_ENV])
+        except TypeError as e:
+            raise ConfigError(f"${STORE_ENV} {e}", path, None, STORE_ENV) from None
+    store = values.get("store", "data/aggregator.json")
+    values["store"] = store if "://" in store else (base / store).resolve()
     values["output_dir"] = (base / values.get("output_dir", "output")).resolve()
     if "base_url" in values and not values["base_url"].endswith("/"):
         values["base_url"] += "/"
@@ -351,7 +380,7 @@ def summary(config: Config) -> str:
         f"{config.path}: OK",
         f"  {len(config.sources)} feeds, {len(config.topics)} topics: "
         + ", ".join(t.slug for t in config.topics),
-        f"  store: {s.store}",
+        f"  store: {hide_password(s.store) if isinstance(s.store, str) else s.store}",
         f"  output: {s.output_dir} (served at {s.base_url})",
     ]
     return "\n".join(lines)

@@ -14,7 +14,7 @@ from typing import Any, Mapping
 from urllib.parse import urlsplit
 
 from ..errors import ConfigError
-from .edit import FeedEntry, FeedsFile, feed_entries, find_duplicate, new_node
+from .edit import FeedEntry, FeedsFile, editing, feed_entries, find_duplicate, new_node
 
 # ----------------------------------------------------------------------------- public API
 
@@ -26,13 +26,13 @@ def list_feeds(path: Path | str) -> list[FeedEntry]:
 
 def remove_feed(path: Path | str, url: str) -> FeedEntry:
     """Remove the entry for *url* (compared by :func:`normalize_url`); returns it. Raises ConfigError if absent."""
-    doc = FeedsFile(Path(path))
-    known = feed_entries(doc)
-    hit = find_duplicate(known, url)
-    if hit is None:
-        raise ConfigError(f"no feed {url} in the config", doc.path)
-    doc.remove(known.index(hit))
-    doc.save()
+    with editing(path, f"feeds remove {url}") as doc:
+        known = feed_entries(doc)
+        hit = find_duplicate(known, url)
+        if hit is None:
+            raise ConfigError(f"no feed {url} in the config", doc.path)
+        doc.remove(known.index(hit))
+        doc.save()
     return hit
 
 
@@ -109,7 +109,11 @@ def import_opml(path: Path | str, opml_file: Path | str) -> ImportReport:
     except OSError as e:
         raise ConfigError(f"cannot read OPML: {e.strerror or e}", opml_file) from None
     feeds = read_opml(data, str(opml_file))
-    doc = FeedsFile(Path(path))
+    with editing(path, f"feeds import {opml_file}") as doc:
+        return _import(doc, feeds)
+
+
+def _import(doc: FeedsFile, feeds: list[OpmlFeed]) -> ImportReport:
     slugs = doc.topic_slugs()
     known = feed_entries(doc)
     added, dups, invalid, unmatched = [], [], [], []

@@ -1,6 +1,6 @@
 """Stage 4, dedup: entry → stable identity; new, updated, unchanged, or the same story as an item stored.
 
-Owns: URL canonicalisation (tracking parameters and fragments dropped), identity
+Owns: URL canonicalisation (``urls``: tracking parameters and fragments dropped), identity
 keys and content fingerprints (``identity``), and the same story told by several
 outlets: the time-bucketed candidate index (``similarity``), how a report reads to the
 matcher (``wording``, ``rarity``, ``lexicon``), its score (``paraphrase``), the facts
@@ -11,9 +11,10 @@ Must not: do I/O. It works on the records and mappings it is handed.
 Start reading at ``identity.py`` (``ItemIndex.upsert``), then ``stories.py``.
 """
 
-from .identity import STATUSES, ItemIndex, canonical_url, content_hash, identity_keys, url_key
+from .identity import STATUSES, ItemIndex, content_hash, identity_keys
 from .split import split_report
 from .stories import TOKENS_VERSION, index_terms
+from .urls import canonical_url, url_key
 from .vetoes import conflicts
 from .wording import profile
 

@@ -8,114 +8,26 @@ Pure: no I/O, the clock comes in as ``now``. Identity keys (strings, stored in
     hash:<source> <sha1>        of title + date (+ summary), when it has neither
     url:<canonical, no scheme>  across sources: the same link from any feed
 
-The first key an entry ever had names its item for good (``Item.id``).
+The first key an entry ever had names its item for good (``Item.id``). An entry of a
+feed that matches no key, yet has the title and text of an item that feed published
+within ``window_hours`` of it, is that item under a new guid and link (``_renamed``):
+it gets the new keys and keeps the old ones.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import functools
 import hashlib
-import re
 from datetime import datetime
-from typing import Any, Callable, Mapping, MutableMapping
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
-
-from w3lib.url import canonicalize_url
+from typing import Any, Callable, Iterable, Mapping, MutableMapping
 
 from ..records import Entry, Item, Merge, NearDupSettings, SourceRef, utc
+from ..text import plain_text
 from .stories import StoryMatcher, Verdict, index_terms
+from .urls import canonical_url, url_key
 from .wording import Profile, profile
-from ..text import plain_text, safe_uri
-
-# Query parameters that only say who sent the reader, never which page it is.
-TRACKING_PARAMS = frozenset("""
-fbclid gclid dclid gbraid wbraid msclkid mc_cid mc_eid yclid igshid ref ref_src ref_url
-_ga _gl _hsenc _hsmi mkt_tok ocid cmpid at_medium at_campaign at_custom1 at_custom2
-at_custom3 at_custom4 spm smid sr_share twclid ttclid li_fat_id s_cid xtor
-""".split())
-TRACKING_PREFIXES = ("utm_", "pk_", "mtm_")
-_DEFAULT_PORTS = {"http": "80", "https": "443"}
-_AMP_SUFFIX = re.compile(r"\.amp(?=\.html?$|$)", re.IGNORECASE)
 
 STATUSES = ("new", "updated", "unchanged", "merged", "tombstoned")
-
-
-def _tracking(name: str) -> bool:
-    n = name.lower()
-    return n in TRACKING_PARAMS or n.startswith(TRACKING_PREFIXES)
-
-
-# safe_uri's output when it needs none of w3lib's work: lower-case ASCII host, a path and
-# query of unreserved characters only (no percent-escapes to normalise, no dot segments
-# to resolve). tests/test_dedup.py checks that both paths agree on such URLs.
-_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
-_SIMPLE_URL = re.compile(rf"(https?)://((?:{_LABEL}\.)*{_LABEL}\.?)(?::([0-9]{{1,5}}))?"
-                         r"(/[A-Za-z0-9._~/-]*)?(?:\?([A-Za-z0-9._~=&-]*))?(?:#.*)?", re.ASCII | re.DOTALL)
-
-
-_SAFE_URI_LIMIT = 8_000  # safe_uri cuts a URL there
-
-
-def _w3lib_parts(url: str) -> tuple[str, str, int | None, str, str] | None:
-    try:
-        parts = urlsplit(canonicalize_url(url))  # percent-encoding normalised, dot segments resolved
-        return parts.scheme.lower(), parts.hostname or "", parts.port, parts.path, parts.query
-    except ValueError:
-        return None
-
-
-def _simple_parts(url: str) -> tuple[str, str, int | None, str, str] | None:
-    m = _SIMPLE_URL.fullmatch(url)
-    if m is None or "/." in (m[4] or ""):
-        return None
-    port = int(m[3]) if m[3] else None
-    if port is not None and port > 65535:
-        return None
-    return m[1], m[2], port, m[4] or "", m[5] or ""
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def canonical_url(url: str | None) -> str | None:
-    """The form of *url* used to match the same page across feeds, or None if it is not http(s).
-
-    Lower-case scheme and host, no default port, userinfo or fragment, no tracking
-    parameters, plain AMP variants folded into the page (``/amp/`` segment, trailing
-    ``/amp``, ``.amp`` suffix, ``amp=1``), sorted query, no trailing slash but on the root.
-    """
-    # Most feed links are plain enough to skip safe_uri and w3lib (~20 µs): safe_uri would
-    # leave such a link as it is, but for its fragment, which is dropped anyway.
-    parts = _simple_parts(url) if url and len(url) <= _SAFE_URI_LIMIT else None
-    if parts is None:
-        url = safe_uri(url)
-        if url is None:
-            return None
-        parts = _simple_parts(url) or _w3lib_parts(url)
-    return _assemble(*parts) if parts else None
-
-
-def _assemble(scheme: str, host: str, port: int | None, path: str, query: str) -> str | None:
-    host = host.rstrip(".")
-    if not host:
-        return None
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = host if port is None or str(port) == _DEFAULT_PORTS.get(scheme) else f"{host}:{port}"
-    if "amp" in path.lower():
-        segments = [s for s in path.split("/") if s.lower() != "amp"]
-        path = _AMP_SUFFIX.sub("", "/".join(segments))
-    path = path.rstrip("/") or "/"
-    if query:
-        query = urlencode(sorted(
-            (k, v) for k, v in parse_qsl(query, keep_blank_values=True)
-            if not _tracking(k) and not (k.lower() == "amp" and v.lower() in ("", "1", "true"))))
-    return urlunsplit((scheme, netloc, path, query, ""))
-
-
-def url_key(canonical: str) -> str:
-    """The cross-source key of a canonical URL: http and https and a leading www. count the same."""
-    rest = canonical.split("://", 1)[-1]
-    return "url:" + (rest[4:] if rest.startswith("www.") else rest)
 
 
 def _sha1(text: str) -> str:
@@ -164,6 +76,12 @@ def _profile(title: str, html: str, link: str | None) -> Profile:
     return profile(title, plain_text(html, limit=4_000)[:SUMMARY_CHARS], link)
 
 
+def _text(*fragments: str) -> tuple[str, ...]:
+    """The words of HTML fragments, markup aside: relative links in a summary resolve against
+    the entry's link, so the same text moved to a new address differs in its HTML."""
+    return tuple(plain_text(f) if f else "" for f in fragments)
+
+
 def _earliest(*dates: datetime | None) -> datetime | None:
     known = [d for d in dates if d is not None]
     return min(known) if known else None
@@ -187,12 +105,13 @@ class ItemIndex:
         self.before: dict[str, Item | None] = {}  # the items this run changed, as they were (None: new)
         self._by_key: dict[str, str] = {}
         self._profiles: dict[str, Profile] = {}  # item id -> its text as the story matcher reads it
-        self._near = StoryMatcher(settings, self._profile_of, self._title_of,
-                                  lambda i: self._heads[i].feed_urls, lambda i: self.items[i].apart)
+        self._near = StoryMatcher(settings, self._profile_of, self._title_of, self._feeds_of,
+                                  lambda i: self.items[i].apart)
         # (item id, source) -> (own key, url key of the link) of the entry of that source that touched
         # the item this run: spots a feed giving several entries one guid, or several guids one
         # link, in one document. Per source: another feed's entry merged in is no such thing.
         self._touched: dict[tuple[str, str], tuple[str, str | None]] = {}
+        self._by_title: dict[str, list[str]] | None = None  # title -> item ids, for _renamed (built lazily)
         by_key = self._by_key
         for head in self._heads.values():
             for key in head.keys:
@@ -202,9 +121,33 @@ class ItemIndex:
 
     # ------------------------------------------------------------------ indexes
 
+    def refresh(self, changed: Iterable[str], removed: Mapping[str, Iterable[str]] = {}) -> None:
+        """Learn what another writer (a poller sharing the store) changed in the items mapping
+        since this index was built: the items of *changed* were added or updated there,
+        those of *removed* (id -> its identity keys) deleted. A key keeps naming the item
+        it named, unless that item is gone."""
+        by_key, heads = self._by_key, self._heads
+        for item_id, keys in removed.items():
+            for key in keys:
+                if by_key.get(key) == item_id:
+                    del by_key[key]
+            self._profiles.pop(item_id, None)
+        for item_id in changed:
+            head = heads.get(item_id)
+            if head is None:
+                continue
+            for key in head.keys:
+                if by_key.get(key) not in heads:
+                    by_key[key] = item_id
+            self._profiles.pop(item_id, None)  # its text may have changed
+            if self.settings.enabled:
+                self._near.add(item_id, self._title_of(item_id)[0], head.date)
+
     def _index(self, item: Item, before: Item | None, tokens: frozenset[str] | None = None) -> None:
         for key in item.keys:
             self._by_key.setdefault(key, item.id)
+        if self._by_title is not None and (before is None or before.title != item.title):
+            self._by_title.setdefault(item.title, []).append(item.id)
         if not self.settings.enabled:
             return
         if before is None or (before.title, before.summary, before.content) != (item.title, item.summary,
@@ -214,9 +157,15 @@ class ItemIndex:
             self._near.add(item.id, index_terms(item.title) if tokens is None else tokens, item.date)
 
     def _title_of(self, item_id: str) -> tuple[frozenset[str], datetime | None]:
-        head = self._heads[item_id]
+        head = self._heads.get(item_id)
+        if head is None:  # removed by another writer since it was deferred: nothing to index
+            return frozenset(), None
         stored = getattr(head, "tokens", None)  # kept by the store: no tokenising 100k titles a run
         return (index_terms(head.title) if stored is None else frozenset(stored.split())), head.date
+
+    def _feeds_of(self, item_id: str) -> tuple[str, ...] | None:
+        head = self._heads.get(item_id)
+        return None if head is None else head.feed_urls  # None: removed by another writer
 
     def _profile_of(self, item_id: str) -> Profile:
         found = self._profiles.get(item_id)
@@ -253,6 +202,8 @@ class ItemIndex:
             item = self.lookup(url_key(canon))
             if item is not None and not self._link_trusted(item, ref, keys[0]):
                 item = None
+        if item is None and (renamed := self._renamed(entry, ref)) is not None:
+            return self._rename(renamed, entry, ref, keys, canon, now), "updated"
         if item is not None:
             self._touched.setdefault((item.id, ref.feed_url), (keys[0], canon and url_key(canon)))
             return self._existing(item, entry, ref, keys, canon, now)
@@ -278,6 +229,52 @@ class ItemIndex:
             self._profiles[item.id] = read[0]
         self._touched[(item.id, ref.feed_url)] = (keys[0], canon and url_key(canon))
         return item, "new"
+
+    # ------------------------------------------------------------------ a guid and link changed
+
+    def _renamed(self, entry: Entry, ref: SourceRef) -> Item | None:
+        """The item this feed published before with the same title and text (markup aside),
+        dated within ``window_hours``, that no entry of this feed claimed this run: the same
+        entry under a new guid and link (a CMS migration). Within one feed only (across feeds,
+        similarity.py decides); a title alone ("Daily briefing") is no fingerprint; and two
+        entries of one document stay two items."""
+        if not entry.title or not (entry.summary or entry.content):
+            return None
+        if self._by_title is None:  # built at the first entry that is new by every key
+            self._by_title = {}
+            for head in self._heads.values():
+                self._by_title.setdefault(head.title, []).append(head.id)
+        candidates = self._by_title.get(entry.title)
+        if not candidates:  # nearly always: the text is looked at only past this point
+            return None
+        text, when = _text(entry.summary, entry.content), utc(entry.published or entry.updated)
+        window = self.settings.window_hours * 3600
+        for item_id in candidates:
+            head = self._heads.get(item_id)
+            if (head is None or head.title != entry.title or ref.feed_url not in head.feed_urls
+                    or (item_id, ref.feed_url) in self._touched):
+                continue
+            then = utc(head.published or head.updated)
+            if (when is None) != (then is None) or (when and abs((when - then).total_seconds()) > window):
+                continue
+            item = self.items[item_id]
+            if _text(item.summary, item.content) == text:
+                return item
+        return None
+
+    def _rename(self, item: Item, entry: Entry, ref: SourceRef, keys: tuple[str, ...], canon: str | None,
+                now: datetime) -> Item:
+        """*item* under *entry*'s new guid and link too: its old keys stay, so either finds it."""
+        new_keys = tuple(k for k in keys if k not in self._by_key)
+        fields = {}
+        if item.sources[0].feed_url == ref.feed_url:  # only the first source's text is kept
+            fields = self._fields(entry, canon)
+            fields["published"] = _earliest(item.published, fields["published"])
+        sources = tuple(ref if s.feed_url == ref.feed_url else s for s in item.sources)
+        merge = Merge(keys[0], "same title and text as before in this feed: its guid and link changed", now)
+        self._touched[(item.id, ref.feed_url)] = (keys[0], canon and url_key(canon))
+        return self._put(dataclasses.replace(item, keys=item.keys + new_keys, sources=sources,
+                                             merges=item.merges + (merge,), **fields))
 
     def _guid_trusted(self, item: Item, canon: str | None, ref: SourceRef) -> bool:
         """False when the guid's item is not this entry's link: the feed reuses guids."""

@@ -70,13 +70,14 @@ class StoryMatcher:
     """The candidate index and the decision, over the items it is told about.
 
     *profile_of(item_id)* gives a stored item's profile (decoding it), *load(item_id)* its
-    index terms and date without decoding it, *feeds_of(item_id)* the feeds that carry it,
+    index terms and date without decoding it, *feeds_of(item_id)* the feeds that carry it (None:
+    removed by another writer),
     *apart_of(item_id)* the identity keys an operator split from it.
     """
 
     def __init__(self, settings: NearDupSettings, profile_of: Callable[[str], Profile],
                  load: Callable[[str], tuple[frozenset[str], datetime | None]],
-                 feeds_of: Callable[[str], Iterable[str]], apart_of: Callable[[str], Iterable[str]]):
+                 feeds_of: Callable[[str], Iterable[str] | None], apart_of: Callable[[str], Iterable[str]]):
         self.settings = settings
         self._profile_of = profile_of
         self._feeds_of = feeds_of
@@ -118,8 +119,8 @@ class StoryMatcher:
         damp = self._damp(when)
         best: tuple[str, Verdict] | None = None
         for cid in found:
-            other_when = self._near.when_of(cid)
-            if other_when is None:
+            other_when, feeds = self._near.when_of(cid), self._feeds_of(cid)
+            if other_when is None or feeds is None:  # None: removed by another writer since
                 continue
             hours = abs((when - other_when).total_seconds()) / 3600
             if needed(self.settings.min_score, hours, self.settings.window_hours) > 1.0:
@@ -139,7 +140,7 @@ class StoryMatcher:
             need = needed(self.settings.min_score, hours, self.settings.window_hours, alone)
             if need > 1.0:
                 continue
-            if feed_url in self._feeds_of(cid) and one_feed(report, members[0]):
+            if feed_url in feeds and one_feed(report, members[0]):
                 continue
             top = max((score(report, m, damp) for m in members), key=lambda c: c.score)
             # The vetoes only for a candidate that scores: they cost more than the score.

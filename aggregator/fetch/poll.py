@@ -7,8 +7,9 @@ broken server cannot stretch: one total deadline per request including the
 streamed body (``settings.timeout``), a decoded-size cap (``max_body_bytes``,
 enforced while decompressing, so gzip bombs are cut off), ``max_redirects``,
 ``concurrency`` requests overall and ``per_host`` per host name. A host that
-answers 429/503 with Retry-After is not asked again during the run: its
-remaining feeds come back ``deferred``.
+answers 429/503 with a Retry-After in the future (``schedule.server_wish``) is not
+asked again during the run: its remaining feeds come back ``deferred``, with the
+status it answered in ``deferred_by``.
 
 ``fetch_all`` never raises for one feed's failure: the FetchResult carries an
 ``errors.FetchError`` whose message is one line naming the URL.
@@ -32,13 +33,12 @@ from ..errors import (
 from .limits import ACCEPT_ENCODING, BoundedBody, DecodeFailed, LimitExceeded, read_limited_file
 from ..records import FeedState, FetchResult, Settings, Source, utc
 from .client import make_client, user_agent
-from .schedule import host_of, parse_max_age, parse_retry_after
+from .schedule import RETRY_STATUSES, Wish, host_of, parse_max_age, parse_retry_after, server_wish
 
 ACCEPT = ("application/atom+xml, application/rss+xml, application/feed+json, application/rdf+xml;q=0.9, "
           "application/xml;q=0.9, text/xml;q=0.8, application/json;q=0.8, */*;q=0.1")
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 PERMANENT_STATUSES = frozenset({301, 308})
-RETRY_STATUSES = frozenset({429, 503})
 
 Job = tuple[Source, "FeedState | None"]
 
@@ -227,28 +227,32 @@ class _Run:
     """Shared limits of one fetch_all: semaphores and the hosts that asked us to wait."""
 
     def __init__(self, client: httpx.AsyncClient, settings: Settings, now: datetime,
-                 on_result: Callable[[FetchResult], None] | None):
+                 on_result: Callable[[FetchResult], None] | None, admit: Callable[[Source], bool] | None = None):
         self.client, self.settings, self.now, self.on_result = client, settings, now, on_result
+        self.admit = admit
         self.overall = asyncio.Semaphore(max(settings.concurrency, 1))
         self.hosts: defaultdict[str, asyncio.Semaphore] = defaultdict(
             lambda: asyncio.Semaphore(max(settings.per_host, 1)))
-        self.deferred: dict[str, datetime] = {}
+        self.deferred: dict[str, tuple[Wish, int]] = {}  # host -> its wish, and the status it answered
         self.callback_error: BaseException | None = None
 
     async def poll(self, source: Source, state: FeedState | None) -> FetchResult:
         if source.path is not None:
             async with self.overall:
-                result = await read_local(source, self.settings)
+                result = (await read_local(source, self.settings) if self._admitted(source)
+                          else FetchResult(source, source.url, source.url, declined=True))
         else:
             url = request_url(source, state)
             host = host_of(url)
             # Host slot first, then a global one: a job queued behind a busy host
             # must not hold a global slot other hosts could use.
             async with self.hosts[host], self.overall:
-                until = self.deferred.get(host)
-                if until is not None:
-                    result = FetchResult(source=source, requested_url=url, final_url=url,
-                                         deferred=True, retry_after=until)
+                found = self.deferred.get(host)
+                if not self._admitted(source):  # another process sharing the store has it
+                    result = FetchResult(source=source, requested_url=url, final_url=url, declined=True)
+                elif found is not None:
+                    result = FetchResult(source=source, requested_url=url, final_url=url, deferred=True,
+                                         retry_after=found[0].until, deferred_by=found[1])
                 else:
                     result = await fetch_one(self.client, source, state, self.settings, now=self.now)
                     self._note_deferral(result)
@@ -259,25 +263,34 @@ class _Run:
                 self.callback_error = self.callback_error or e
         return result
 
+    def _admitted(self, source: Source) -> bool:
+        """Asked once a job has its slots, right before its request: a caller sharing the work
+        with other processes claims the feed only then, so they take turns down the list."""
+        return self.admit is None or self.admit(source)
+
     def _note_deferral(self, result: FetchResult) -> None:
-        if result.retry_after is None or result.status not in RETRY_STATUSES:
+        # The same rule as the schedule's, so a feed deferred here is deferred in the store too.
+        wish = server_wish(result, self.now, self.settings)
+        if wish is None or not wish.host:
             return
-        host = host_of(result.final_url)
-        if host not in self.deferred or self.deferred[host] < result.retry_after:
-            self.deferred[host] = result.retry_after
+        known = self.deferred.get(wish.host)
+        if known is None or known[0].until < wish.until:
+            self.deferred[wish.host] = (wish, result.status or 0)
 
 
 async def fetch_all(jobs: Sequence[Job], settings: Settings, *, client: httpx.AsyncClient | None = None,
                     transport: httpx.AsyncBaseTransport | None = None, now: datetime,
-                    on_result: Callable[[FetchResult], None] | None = None) -> list[FetchResult]:
+                    on_result: Callable[[FetchResult], None] | None = None,
+                    admit: Callable[[Source], bool] | None = None) -> list[FetchResult]:
     """Poll every (source, state) job; results in job order, one per job, failures inside them.
 
     A client is built (with *transport*, if given) when none is passed, and
     closed at the end; a client passed in is left open. *on_result* is called
-    as each poll finishes.
+    as each poll finishes. *admit(source)*, if given, is asked right before a job's
+    request; a job it declines is not requested (its result says ``declined``).
     """
     own = make_client(settings, transport) if client is None else None
-    run = _Run(client or own, settings, now, on_result)  # type: ignore[arg-type]
+    run = _Run(client or own, settings, now, on_result, admit)  # type: ignore[arg-type]
     try:
         results = await asyncio.gather(*(run.poll(source, state) for source, state in jobs))
     finally:

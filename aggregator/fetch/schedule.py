@@ -4,13 +4,20 @@ A feed is polled again after its interval: the configured one, or one adapted
 to how often it publishes (median gap between its recent entries), never
 shorter than the server's ``Cache-Control: max-age``, spread by a ±10 % jitter
 so that feeds added together do not stay in step forever. Failures back off
-exponentially (never giving up); ``Retry-After`` is honoured, capped; a 410
-stops polling. A permanent redirect is adopted only after it was seen on
-``settings.redirect_confirmations`` consecutive successful polls.
+exponentially (never giving up). A permanent redirect is adopted only after it
+was seen on ``settings.redirect_confirmations`` consecutive successful polls.
 
-Gone feeds stay gone until the config changes: state is keyed by
-``Source.key`` (the configured URL), so editing a gone feed's URL gives it a
-new key and it starts afresh with no state.
+A server's wishes bind every run, ``--force`` included (``--force`` overrides only
+our own schedule: the interval, adaptive polling, backoff after errors):
+
+* 429 or 503 with a ``Retry-After`` in the future (seconds or an HTTP date, capped
+  at ``settings.retry_after_cap``) defers the feed, and every feed on the host that
+  answered, until then (``FeedState.deferred_until``). Not an error: a deferred
+  feed is not failing. A 503 without Retry-After is an ordinary failure.
+* 429 without a usable Retry-After is a failure whose backoff ``--force`` does not
+  override either: the host said "too many requests".
+* 410 marks the feed gone: no run asks again until the operator says so
+  (``feeds reset URL``, or ``feeds add`` again: :func:`reset`).
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ import statistics
 from dataclasses import replace
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, NamedTuple
 from urllib.parse import urlsplit
 
 from ..errors import FeedGone
@@ -29,19 +36,52 @@ from ..records import FeedState, FetchResult, ParsedFeed, Settings, Source, utc
 from ..text import one_line
 
 JITTER = 0.10  # ±10 % of every interval
+TOO_MANY_REQUESTS = 429
+RETRY_STATUSES = frozenset({429, 503})  # the statuses whose Retry-After we honour
 RECENT_ENTRIES = 10  # how many of the newest entries set the adaptive interval
 _MAX_EXPONENT = 32  # 2**32 times any interval is far past any sane max_backoff
 
 
 def is_due(source: Source, state: FeedState | None, now: datetime, *, force: bool = False) -> bool:
-    """Whether *source* should be polled at *now*. Gone feeds are never due, even with *force*."""
+    """Whether *source* should be polled at *now*. *force* overrides our own schedule, never
+    a server's wish: a gone feed, a deferral, or the backoff after a 429."""
     if state is None or state.url != source.key:
         return True  # never polled, or state of another (older) config entry
-    if state.gone:
+    if state.gone or state.deferred_at(now):
         return False
-    if force or state.next_poll is None:
+    if state.next_poll is None:
+        return True
+    if force and state.last_status != TOO_MANY_REQUESTS:
         return True
     return utc(now) >= utc(state.next_poll)
+
+
+class Wish(NamedTuple):
+    """A server's request to wait: until when, why, and which host asked."""
+
+    until: datetime
+    reason: str
+    host: str
+
+
+def server_wish(result: FetchResult, now: datetime, settings: Settings) -> Wish | None:
+    """The deferral a poll's answer asks for, or None.
+
+    A deferred result (not requested: its host asked earlier in this run) carries its
+    host's time; a 429 or 503 defers when its Retry-After lies after *now*. The time is
+    capped at ``settings.retry_after_cap``, so one hostile header cannot park a feed for years.
+    """
+    status = result.deferred_by if result.deferred else result.status
+    if status not in RETRY_STATUSES or result.retry_after is None:
+        return None
+    # Retry-After seconds count from the answer (fetch_one's clock: *now* plus the poll's time),
+    # so "Retry-After: 0" asks for nothing.
+    answered = utc(now) + timedelta(seconds=result.elapsed)
+    until = utc(result.retry_after)
+    if until <= answered:
+        return None
+    until = min(until, answered + timedelta(seconds=settings.retry_after_cap))
+    return Wish(until, f"host answered {status}", host_of(result.final_url))
 
 
 def body_hash(body: bytes) -> str:
@@ -158,18 +198,19 @@ def after_poll(source: Source, state: FeedState | None, result: FetchResult, now
     """The feed's state after one poll: validators, error count, redirect, next poll time.
 
     *error* is a failure found after the fetch (e.g. a ParseError); *parsed* is
-    the feed when it parsed. A deferred result (never requested) only moves
-    the next poll to the host's Retry-After.
+    the feed when it parsed. A server's wish (see :func:`server_wish`) defers the
+    feed and counts as no error; any other answer ends a deferral.
     """
     now = utc(now)
     rng = rng or _rng(source, now)
     old = state if state is not None and state.url == source.key else FeedState(url=source.key)
-    cap = now + timedelta(seconds=settings.retry_after_cap)
 
-    if result.deferred:
-        until = min(result.retry_after or now, cap)
-        current = utc(old.next_poll)
-        return replace(old, next_poll=max(until, current) if current else until)
+    wish = server_wish(result, now, settings)
+    if result.deferred:  # never requested: only the schedule moves
+        return defer(old, wish, now) if wish is not None else old
+    if wish is not None:
+        return defer(replace(old, last_attempt=now, last_status=result.status), wish, now)
+    old = replace(old, deferred_until=None, deferred_reason=None, deferred_host=None, deferred_since=None)
 
     error = error or result.error
     if error is not None:
@@ -177,12 +218,9 @@ def after_poll(source: Source, state: FeedState | None, result: FetchResult, now
         gone = isinstance(error, FeedGone) or result.status == 410
         base = _base_interval(source, old, settings, None)
         wait = jitter(backoff(base, errors, settings.max_backoff), rng, settings.max_backoff)
-        next_poll = now + timedelta(seconds=wait)
-        if result.retry_after is not None and utc(result.retry_after) > now:
-            next_poll = min(utc(result.retry_after), cap)
         return replace(old, last_attempt=now, last_status=result.status, error_count=errors,
                        last_error=one_line(str(error)) or type(error).__name__,
-                       gone=gone, next_poll=None if gone else next_poll)
+                       gone=gone, next_poll=None if gone else now + timedelta(seconds=wait))
 
     # Success: 304, a body that parsed, or a body identical to the last one parsed.
     new = replace(_redirect(old, result, settings), last_attempt=now, last_success=now,
@@ -211,6 +249,29 @@ def after_poll(source: Source, state: FeedState | None, result: FetchResult, now
     return replace(new, interval=interval, next_poll=now + timedelta(seconds=wait))
 
 
+def defer(state: FeedState, wish: Wish, now: datetime) -> FeedState:
+    """*state* deferred by *wish*: never earlier than a deferral or a next poll it already has.
+
+    The episode (``deferred_since``) goes on while one deferral follows another. Gone stays gone.
+    """
+    if state.gone:
+        return state
+    ongoing = state.deferred_until is not None
+    until = max(wish.until, utc(state.deferred_until)) if ongoing else wish.until
+    next_poll = max(until, utc(state.next_poll)) if state.next_poll is not None else until
+    return replace(state, deferred_until=until, deferred_reason=wish.reason, deferred_host=wish.host,
+                   deferred_since=state.deferred_since if ongoing and state.deferred_since else utc(now),
+                   next_poll=next_poll)
+
+
+def reset(state: FeedState) -> FeedState:
+    """The operator's ``feeds reset``: no longer gone, no error backoff, polled at the next run.
+
+    A deferral stays: it is the server's wish, not ours to override."""
+    return replace(state, gone=False, error_count=0, last_error=None,
+                   next_poll=state.deferred_until if state.deferred_until else None)
+
+
 # ----------------------------------------------------------------------------- hosts
 
 
@@ -222,41 +283,42 @@ def host_of(url: str) -> str:
         return ""
 
 
-def spread_host_deferrals(states: Mapping[str, FeedState], sources: Iterable[Source],
-                          results: Iterable[FetchResult]) -> dict[str, FeedState]:
-    """Push every feed on a host that sent Retry-After to at least that time.
+def host_deferrals(states: Iterable[FeedState], now: datetime) -> dict[str, Wish]:
+    """host -> the latest deferral in force for it at *now*, from the states that carry one."""
+    hosts: dict[str, Wish] = {}
+    for st in states:
+        if st.deferred_host and not st.gone and st.deferred_at(now):
+            until = utc(st.deferred_until)
+            known = hosts.get(st.deferred_host)
+            if known is None or known.until < until:
+                hosts[st.deferred_host] = Wish(until, st.deferred_reason or "host asked to wait", st.deferred_host)
+    return hosts
 
-    Call it with the states already updated by :func:`after_poll`: the
-    deferring feed's own (capped) next poll then bounds how far its host's
-    other feeds move, so one hostile Retry-After cannot park them for years.
+
+def spread_host_deferrals(states: Mapping[str, FeedState], sources: Iterable[Source],
+                          now: datetime) -> dict[str, FeedState]:
+    """The states of every configured feed on a deferred host, deferred as well (the others untouched).
+
+    A deferral's time is already capped (:func:`server_wish`), so one hostile Retry-After
+    cannot park a host's feeds for years. The pipeline calls this before it picks the due
+    feeds (a feed added since, or never polled, waits with its host) and after the poll.
     """
-    until: dict[str, datetime] = {}
-    for r in results:
-        if r.retry_after is None:
-            continue
-        when = utc(r.retry_after)
-        own = states.get(r.source.key)
-        if own is not None and own.next_poll is not None:
-            when = min(when, utc(own.next_poll))
-        host = host_of(r.final_url)  # the host that answered, not one that redirected to it
-        if host and (host not in until or until[host] < when):
-            until[host] = when
+    hosts = host_deferrals(states.values(), now)
     out = dict(states)
-    if not until:
+    if not hosts:
         return out
     for source in sources:
         st = out.get(source.key)
-        host = host_of((st.current_url if st and st.current_url else None) or source.url)
-        when = until.get(host)
-        if when is None or (st is not None and st.gone):
+        wish = hosts.get(host_of((st.current_url if st and st.current_url else None) or source.url))
+        if wish is None or (st is not None and (st.gone or (st.deferred_at(now)
+                                                           and utc(st.deferred_until) >= wish.until))):
             continue
-        st = st or FeedState(url=source.key)
-        if st.next_poll is None or utc(st.next_poll) < when:
-            out[source.key] = replace(st, next_poll=when)
+        out[source.key] = defer(st or FeedState(url=source.key), wish, now)
     return out
 
 
 __all__ = [
-    "JITTER", "adaptive_interval", "after_poll", "backoff", "body_hash", "host_of", "is_due",
-    "jitter", "parse_max_age", "parse_retry_after", "spread_host_deferrals",
+    "JITTER", "RETRY_STATUSES", "Wish", "adaptive_interval", "after_poll", "backoff", "body_hash", "defer",
+    "host_deferrals", "host_of", "is_due", "jitter", "parse_max_age", "parse_retry_after", "reset", "server_wish",
+    "spread_host_deferrals",
 ]

@@ -35,8 +35,8 @@ from feedparser.datetimes import _parse_date  # RFC 822 / W3CDTF / … -> UTC st
 
 from ..errors import ParseError
 from .fields import (
-    date_from_struct, enclosure, guid_text, html_field, person, person_from_string, title_text, unique,
-    unique_enclosures,
+    date_from_struct, enclosure, format_name, guid_text, html_field, person, person_from_string, title_text,
+    unique, unique_enclosures,
 )
 from .jsonfeed import looks_like_json, parse_jsonfeed
 from .speedups import speedups
@@ -188,6 +188,7 @@ def _feed(d: Any, version: str, base: str, key: str, hashes: tuple[str, ...] = (
         bozo=bozo,
         item_hashes=hashes,
         skipped=skipped,
+        format=format_name(version),
     )
 
 
@@ -292,6 +293,22 @@ def start_method(threads: int, methods: Sequence[str]) -> str:
     return "forkserver" if "forkserver" in methods else "spawn"
 
 
+def _die_with_parent(parent: int) -> None:
+    """Pool initializer: a worker ends when the process that started it dies, even by
+    ``kill -9`` (Linux: PR_SET_PDEATHSIG), instead of living on as an orphan that holds
+    its memory and every descriptor it inherited (a database connection among them)."""
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: orphans remain possible there
+        return
+    if parent > 0 and os.getppid() != parent:  # it died before the prctl
+        os._exit(0)
+
+
 def _context() -> Any:
     method = start_method(threading.active_count(), multiprocessing.get_all_start_methods())
     return multiprocessing.get_context(method)
@@ -369,5 +386,9 @@ class ParsePool:
 
     def _pool(self) -> ProcessPoolExecutor:
         if self._executor is None:
-            self._executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=_context())
+            ctx = _context()
+            # A forkserver's workers are its children, not ours; it ends when we do.
+            parent = os.getpid() if ctx.get_start_method() == "fork" else -1
+            self._executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx,
+                                                 initializer=_die_with_parent, initargs=(parent,))
         return self._executor

@@ -27,6 +27,23 @@ _PERSON_FORMS = (
 )
 
 
+# feedparser's ``version`` codes, as its documentation lists them ("" when it cannot tell).
+FORMAT_NAMES = {
+    "rss090": "RSS 0.90", "rss091n": "RSS 0.91", "rss091u": "RSS 0.91", "rss092": "RSS 0.92",
+    "rss093": "RSS 0.93", "rss094": "RSS 0.94", "rss20": "RSS 2.0", "rss10": "RSS 1.0", "rss": "RSS",
+    "atom01": "Atom 0.1", "atom02": "Atom 0.2", "atom03": "Atom 0.3", "atom10": "Atom 1.0", "atom": "Atom",
+    "cdf": "CDF",
+}
+
+
+def format_name(version: str) -> str:
+    """A feed format for people: feedparser's ``rss20`` -> "RSS 2.0"; a JSON Feed version URL
+    (``https://jsonfeed.org/version/1.1``) -> "JSON Feed 1.1"; unknown codes are kept as they are."""
+    if version.startswith("https://jsonfeed.org/version/"):
+        return "JSON Feed " + one_line(version.rsplit("/", 1)[1], 10)
+    return FORMAT_NAMES.get(version, version)
+
+
 def is_html_type(mime: str | None) -> bool:
     """Whether a content type names markup (feedparser says text/html or application/xhtml+xml)."""
     return not mime or "html" in mime.lower()

@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 from ..errors import ParseError
 from .fields import (
-    MAX_LIST, date_from_struct, enclosure, guid_text, html_field, keep_date, person, title_text,
+    MAX_LIST, date_from_struct, enclosure, format_name, guid_text, html_field, keep_date, person, title_text,
     unique, unique_enclosures,
 )
 from ..records import Entry, ParsedFeed
@@ -47,6 +47,7 @@ def parse_jsonfeed(body: bytes, *, base: str, key: str, parse_date: DateParser) 
         feed_id=guid_text(_str(doc.get("feed_url"))),
         updated=max((d for e in entries for d in (e.updated, e.published) if d), default=None),
         entries=entries,
+        format=format_name(version),
     )
 
 

@@ -15,7 +15,8 @@ from itertools import combinations
 from pathlib import Path
 
 from .. import config as configuration, dedup, tag
-from ..records import Config, Entry, Item, MergeSet, NearDupSettings, SourceRef, TagCase
+from ..config import MergeSet, TagCase
+from ..records import Config, Entry, Item, NearDupSettings, SourceRef
 
 SPLITS = ("dev", "heldout")
 

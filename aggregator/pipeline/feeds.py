@@ -1,5 +1,6 @@
 """``aggregator feeds add``: fetch a URL once through the poller's client and limits, find the
-feed (autodiscovery when it is an HTML page), check that it parses, then append it to feeds.yaml.
+feed (autodiscovery when it is an HTML page), check that it parses, then append it to feeds.yaml
+under the file's edit lock (checked again there: the fetch happens without holding it).
 
 It spans three stages (fetch, parse, config), which is why it lives in the pipeline and
 not in ``config``: the config stage edits the file and never touches the network.
@@ -68,9 +69,16 @@ def add_feed(path: Path | str, url: str, name: str | None = None, tags: Iterable
     feed_url, parsed, page = asyncio.run(
         _resolve(get, url, parser, lambda link: _refuse_duplicate(known, link, doc.path)))
     title = parsed.title.strip()
-    node = new_node(feed_url, name if name is not None else title, tags)
-    doc.append(node)
-    doc.save()
+    # The fetch is done outside the edit lock (it can take seconds); under it, the file is read
+    # again and checked again, since another command may have edited it meanwhile.
+    with config.editing(doc.path, f"feeds add {url}") as doc:
+        tags = check_tags(tags, doc.topic_slugs(), doc.path)
+        known = feed_entries(doc)
+        for candidate in dict.fromkeys((url, feed_url)):
+            _refuse_duplicate(known, candidate, doc.path)
+        node = new_node(feed_url, name if name is not None else title, tags)
+        doc.append(node)
+        doc.save()
     entry = next((e for e in list_feeds(doc.path) if e.url == feed_url), entry_of(node, 0))
     return Added(entry=entry, title=title, entries=len(parsed.entries), discovered_from=page)
 

@@ -1,8 +1,10 @@
 """One run: poll → store → publish. Owns the order of the stages and the clock, no business rules.
 
 Every entry point takes the ``Config`` and optional injections (an ``httpx``
-client or transport, ``now``), holds the store's lock for its whole duration,
-loads the store once and saves it once.
+client or transport, ``now``), opens the store (``settings.store``: TinyDB files or a
+PostgreSQL database) for its whole duration, and loads it once. The store's
+protocol (``store.Backend``) says when what is written: TinyDB once, at ``save``;
+PostgreSQL feed by feed, as each is merged (see ``aggregator/store/protocol.py``).
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ from .. import publish as publisher
 from ..fetch import schedule
 from ..records import Config, FeedState, FetchResult, Snapshot
 from ..reports import FeedOutcome, PublishReport, RunReport
-from ..store import Store
-from .merge import Merger
+from ..store import Backend, open_store
+from . import upkeep
+from .merge import Merger, not_due
 
 log = logging.getLogger(__name__)
 OnResult = Callable[[FetchResult], None]
@@ -36,9 +39,9 @@ def utcnow() -> datetime:
 
 
 @contextmanager
-def session(config: Config) -> Iterator[tuple[Store, Snapshot]]:
-    """Lock the store and load it once. The caller saves (or not)."""
-    store = Store(config.settings.store, lock_timeout=config.settings.lock_timeout)
+def session(config: Config) -> Iterator[tuple[Backend, Snapshot]]:
+    """Open (TinyDB: lock) the store and load it once. The caller saves (or not)."""
+    store = open_store(config.settings.store, lock_timeout=config.settings.lock_timeout)
     with store.lock():
         yield store, store.load()
 
@@ -62,7 +65,7 @@ def run(config: Config, *, client: Any = None, transport: Any = None, now: datet
 def publish(config: Config, *, now: datetime | None = None, topics: set[str] | None = None) -> PublishReport:
     """Write the output files from the store (all topics unless *topics* is given)."""
     now = now or utcnow()
-    with session(config) as (_store, snap):
+    with session(config) as (store, snap), store.publishing(snap, config.settings.output_dir):
         report = publisher.publish(config, snap, now=now, topics=topics)
     _ping_hub(config, report)
     return report
@@ -73,13 +76,19 @@ def _poll(config: Config, *, publish: bool, now: datetime | None, **kwargs: Any)
     now = now or utcnow()
     pub = None
     with gcpolicy.one_run(), session(config) as (store, snap):
-        report = poll_snapshot(config, snap, now=now, **kwargs)
-        report = _prune(config, snap, now, report)
+        report = poll_snapshot(config, snap, store=store, now=now, **kwargs)
+        aged = upkeep.due(config, snap.meta, now, publishing=publish)
+        if aged:  # time alone changed what is published or stored: read the items
+            snap.items  # noqa: B018
+        store.verify(snap)  # never silent about a broken store, even when no feed changed
+        chosen = upkeep.choose(config, snap, now, publishing=publish)
+        report = upkeep.prune(config, store, snap, now, report, chosen)
+        upkeep.save_times(config, snap, now, chosen, publishing=publish)
         if snap.items_loaded:  # counts for the metrics of runs that will not read the items
             snap.meta["item_counts"] = publisher.item_counts(snap.heads())
         store.save(snap)  # saved before publishing: a failed publish loses no item
         if publish:
-            pub = _publish_after_poll(config, snap, now, report)
+            pub = _publish_after_poll(config, store, snap, now, report, aged - {upkeep.RETENTION}, chosen)
         report = dataclasses.replace(report, publish=pub, duration=time.monotonic() - started)
         if publish:  # metrics change every run by nature (durations, times); they are not a feed
             metrics = publisher.metrics_text(snap, config.sources, report, now, snap.meta.get("item_counts"))
@@ -89,22 +98,30 @@ def _poll(config: Config, *, publish: bool, now: datetime | None, **kwargs: Any)
     return report
 
 
-def _publish_after_poll(config: Config, snap: Snapshot, now: datetime, report: RunReport) -> PublishReport:
-    """Publish the topics that changed. When no item was even read (every feed 304, unchanged
-    or failed) and every file is there, nothing but the health feed can have changed."""
-    if not snap.items_loaded and publisher.outputs_complete(config):
-        publisher.publish_health(config, snap.feeds)
-        return PublishReport()
-    return publisher.publish(config, snap, now=now, topics=set(report.changed_topics))
+def _publish_after_poll(config: Config, store: Backend, snap: Snapshot, now: datetime, report: RunReport,
+                        aged: set[str], chosen: dict[str, list] | None) -> PublishReport:
+    """Publish the topics that changed, and those whose items aged out (*aged*). When no item was
+    even read (every feed 304, unchanged or failed; nothing aged out) and every file is there,
+    rendered for this config, nothing but the health feed can have changed. Every topic, when
+    other pollers changed the store since this output folder was last published (``stale``:
+    never with TinyDB, whose run holds the whole store)."""
+    with store.publishing(snap, config.settings.output_dir) as stale:
+        if not stale and not snap.items_loaded and publisher.outputs_complete(config):
+            publisher.publish_health(config, snap.feeds)
+            return PublishReport()
+        topics = None if stale else set(report.changed_topics) | aged
+        return publisher.publish(config, snap, now=now, topics=topics, chosen=chosen)
 
 
 # ----------------------------------------------------------------------------- the poll
 
 
-def poll_snapshot(config: Config, snap: Snapshot, *, client: Any = None, transport: Any = None,
-                  now: datetime, force: bool = False, on_result: OnResult | None = None,
+def poll_snapshot(config: Config, snap: Snapshot, *, store: Backend | None = None, client: Any = None,
+                  transport: Any = None, now: datetime, force: bool = False, on_result: OnResult | None = None,
                   on_start: OnStart | None = None) -> RunReport:
-    """Poll into an already loaded snapshot (mutated in place); no store I/O.
+    """Poll into an already loaded snapshot (mutated in place). With *store*, a due feed is polled
+    only if the store lets this run claim it (right before its request), and each feed's
+    merge is one of its transactions; without, no store I/O.
 
     Bodies go to the parser processes as soon as they arrive, and each feed's entries
     are merged (and tagged) as soon as it and every feed before it in the config are
@@ -114,21 +131,20 @@ def poll_snapshot(config: Config, snap: Snapshot, *, client: Any = None, transpo
     settings = config.settings
     outcomes: dict[str, FeedOutcome] = {}
     jobs = []
+    # A host that asked us to wait holds every feed on it, also one added since.
+    snap.feeds.update(schedule.spread_host_deferrals(snap.feeds, config.sources, now))
     for source in config.sources:
         state = snap.feeds.get(source.key)
         if schedule.is_due(source, state, now, force=force):
             jobs.append((source, state))
         else:
-            gone = state is not None and state.gone
-            outcomes[source.key] = FeedOutcome(source.key, "gone" if gone else "skipped",
-                                               http_status=state.last_status if state else None,
-                                               error=state.last_error if gone and state else None)
+            outcomes[source.key] = not_due(source.key, state, now)
     if on_start:
         on_start(len(jobs))
     before = {key: state.current_url for key, state in snap.feeds.items()}
     # A pool costs process start-up: worth it only when there is a lot to parse.
     workers = settings.parse_workers if len(jobs) >= POOL_MIN_JOBS else 1
-    merger = Merger(config, snap, now, outcomes)
+    merger = Merger(config, snap, now, outcomes, store)
     order = [source.key for source, _state in jobs]
     arrived: dict[str, tuple[FetchResult, Future | None]] = {}
     done = 0  # jobs merged so far, in config order
@@ -156,38 +172,30 @@ def poll_snapshot(config: Config, snap: Snapshot, *, client: Any = None, transpo
                 on_result(res)
             advance(wait=False)
 
-        results = asyncio.run(fetch.fetch_all(jobs, settings, client=client, transport=transport, now=now,
-                                              on_result=fetched)) if jobs else []
+        # Other pollers may share the store: a feed is claimed right before its request.
+        admit = (lambda source: store.claim(snap, source.key)) if store is not None else None
+        if jobs:  # each result is handled as it arrives (fetched), so the list itself is not needed
+            asyncio.run(fetch.fetch_all(jobs, settings, client=client, transport=transport, now=now,
+                                        on_result=fetched, admit=admit))
         advance(wait=True)
 
-    deferrals = [r for r in results if r.retry_after is not None]
-    snap.feeds.update(schedule.spread_host_deferrals(snap.feeds, config.sources, deferrals))
+    snap.feeds.update(schedule.spread_host_deferrals(snap.feeds, config.sources, now))
     for key, outcome in outcomes.items():  # report adopted permanent redirects
         state = snap.feeds.get(key)
         if state is not None and state.current_url and state.current_url != before.get(key):
             outcomes[key] = dataclasses.replace(outcome, redirected_to=state.current_url)
     return RunReport(
         outcomes=tuple(outcomes[s.key] for s in config.sources),
-        new_items=merger.new, updated_items=merger.updated, changed_topics=merger.changed_topics(),
+        new_items=merger.new, updated_items=merger.updated, merged_items=merger.merged,
+        changed_topics=merger.changed_topics(),
     )
 
 
 def _needs_parse(res: FetchResult, state: FeedState | None) -> bool:
     """A body that arrived and differs from the last one parsed (same bytes: nothing to do)."""
-    if res.deferred or res.error is not None or res.not_modified:
+    if res.deferred or res.declined or res.error is not None or res.not_modified:
         return False
     return state is None or state.body_hash != schedule.body_hash(res.body or b"")
-
-
-def _prune(config: Config, snap: Snapshot, now: datetime, report: RunReport) -> RunReport:
-    """Retention, in runs that read the items anyway: when nothing changed, the store does
-    not grow, and pruning can wait for the next change."""
-    s = config.settings
-    if not (s.retention_days or s.max_items_per_source) or not snap.items_loaded:
-        return report
-    keep = {head.id for heads in publisher.select(config, snap.heads().values(), now).values() for head in heads}
-    pruned = Store.prune(snap, now, s, keep)
-    return dataclasses.replace(report, pruned_items=pruned)
 
 
 def _ping_hub(config: Config, report: PublishReport) -> None:

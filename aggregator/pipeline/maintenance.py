@@ -1,13 +1,16 @@
-"""Maintenance over the stored items: retag them, find one, count them per source, split a merge."""
+"""Maintenance over the store: retag the items, find one, count them per source, split a merge
+(``unmerge``); read and reset the feed states (``feeds list``, ``feeds reset``)."""
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 
 from .. import dedup, tag
+from ..fetch import schedule
 from ..records import Config, FeedState, Item, Snapshot, SourceRef
+from ..store import Store, open_store
 from .flow import session
-
 
 
 def retag(config: Config) -> tuple[int, int]:
@@ -26,13 +29,40 @@ def retag(config: Config) -> tuple[int, int]:
 
 
 def load_snapshot(config: Config) -> Snapshot:
-    """The store as it is, read under the lock (for stats and explain)."""
+    """The whole store as it is, read under the lock, in memory (a database store is closed after)."""
     with session(config) as (_store, snap):
-        return snap
+        return Snapshot(items=dict(snap.items.items()), feeds=snap.feeds, tombstones=dict(snap.tombstones),
+                        meta=snap.meta)
 
 
 def feed_state(snap: Snapshot, key: str) -> FeedState | None:
     return snap.feeds.get(key)
+
+
+def feed_states(config: Config) -> dict[str, FeedState]:
+    """The feed states as last saved, without the lock (every file is whole at every instant,
+    so a reader never waits for a run): ``feeds list`` shows them. Raises StoreError."""
+    store = open_store(config.settings.store)
+    if isinstance(store, Store):
+        return store.load().feeds
+    with session(config) as (_store, snap):  # a database: read while connected
+        return dict(snap.feeds)
+
+
+def reset_feeds(config: Config, keys: Iterable[str]) -> dict[str, FeedState | None]:
+    """The operator's word: each feed of *keys* is no longer gone nor backing off, and is polled
+    at the next run (``schedule.reset``; a host's Retry-After still holds). Returns key -> its
+    new state (None: nothing stored). Saves the feed states only, under the run lock."""
+    out: dict[str, FeedState | None] = {}
+    with session(config) as (store, snap):
+        for key in keys:
+            state = snap.feeds.get(key)
+            if state is not None:
+                snap.feeds[key] = schedule.reset(state)
+            out[key] = snap.feeds.get(key)
+        if any(out.values()):
+            store.save(snap)
+    return out
 
 
 def items_by_source(snap: Snapshot) -> dict[str, int]:
@@ -44,12 +74,15 @@ def items_by_source(snap: Snapshot) -> dict[str, int]:
 
 
 def find_item(snap: Snapshot, needle: str) -> Item | None:
-    """An item by id, by link (as given or canonical) or by identity key."""
+    """An item by id, by link (as given or canonical, its present link or one it had) or by identity key."""
     if needle in snap.items:
         return snap.items[needle]
     canon = dedup.canonical_url(needle) if "://" in needle else None
+    key = dedup.url_key(canon) if canon else None  # also a link the item had before (a renamed entry)
     for item in snap.items.values():
         if needle == item.link or (canon and canon == item.canonical_url) or needle in item.keys:
+            return item
+        if key is not None and key in item.keys:
             return item
         if any(needle == ref.link for ref in item.sources):
             return item
@@ -77,3 +110,13 @@ def unmerge(config: Config, item_id: str, link: str) -> tuple[Item, SourceRef]:
                                                            item_hashes=())
         store.save(snap)
     return split, ref
+
+
+def revive(config: Config, keys: Iterable[str]) -> tuple[str, ...]:
+    """Feeds added to the config again: a stored state that says gone (or backing off) is the
+    old entry's, so it is reset. Returns the keys reset. Raises StoreError (e.g. StoreLocked)."""
+    states = feed_states(config)
+    stale = [k for k in keys if (st := states.get(k)) is not None and (st.gone or st.error_count)]
+    if stale:
+        reset_feeds(config, stale)
+    return tuple(stale)

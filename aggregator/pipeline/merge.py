@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
+from typing import Iterator
 
 from .. import dedup, tag
 from ..errors import ParseError, StoreError
 from ..fetch import schedule
-from ..records import Config, FetchResult, ParsedFeed, Snapshot, SourceRef
+from ..records import Config, FeedState, FetchResult, ParsedFeed, Snapshot, SourceRef
 from ..reports import FeedOutcome
+from ..store import NO_CHANGES, Backend, Changes
 
 log = logging.getLogger("aggregator.pipeline")
 
@@ -21,35 +24,50 @@ log = logging.getLogger("aggregator.pipeline")
 class Merger:
     """Folds each polled feed into the snapshot: its state, its outcome, its entries (tagged)."""
 
-    def __init__(self, config: Config, snap: Snapshot, now: datetime, outcomes: dict[str, FeedOutcome]):
+    def __init__(self, config: Config, snap: Snapshot, now: datetime, outcomes: dict[str, FeedOutcome],
+                 store: Backend | None = None):
         self.config, self.snap, self.now, self.outcomes = config, snap, now, outcomes
+        self.store = store  # each parsed feed is merged in one of its transactions
         # The items are read (and indexed) only once some feed has something new to merge:
         # a run where every feed answers 304 never reads them.
         self.index: dedup.ItemIndex | None = None
         self.rules: tag.Rules | None = None  # compiled when the first item changes
         self.changed: set[str] = set()
-        self.new = self.updated = 0
+        self.new = self.updated = self.merged = 0
 
     def handle(self, res: FetchResult, parsed: ParsedFeed | ParseError | None) -> None:
         key, settings, now = res.source.key, self.config.settings, self.now
+        if res.declined:  # another poller has it: its state is theirs to write
+            self.outcomes[key] = FeedOutcome(key, "claimed")
+            return
         state = self.snap.feeds.get(key)
         if parsed is None:
-            self.outcomes[key] = outcome(res)
             self.snap.feeds[key] = schedule.after_poll(res.source, state, res, now, settings)
+            self.outcomes[key] = outcome(res, self.snap.feeds[key])
             return
         if isinstance(parsed, ParseError):
             self.snap.feeds[key] = schedule.after_poll(res.source, state, res, now, settings, error=parsed)
             self.outcomes[key] = FeedOutcome(key, "failed", res.status, error=str(parsed))
             return
-        n_new = n_upd = 0
+        if parsed.entries and self.index is None:  # updates snap.items in place; read before any lock
+            self.index = dedup.ItemIndex(self.snap.items, self.snap.tombstones, settings.near_duplicates)
+        with self._transaction(key) as changes:  # the items and the state of this feed, stored together
+            if changes and self.index is not None:
+                self.index.refresh(changes.changed, changes.removed)
+            self._fold(res, parsed, state)
+
+    def _transaction(self, key: str) -> AbstractContextManager[Changes]:
+        return self.store.transaction(self.snap, feeds=[key]) if self.store is not None else _nothing()
+
+    def _fold(self, res: FetchResult, parsed: ParsedFeed, state: FeedState | None) -> None:
+        key, settings, now = res.source.key, self.config.settings, self.now
+        n_new = n_upd = n_merged = 0
         if parsed.entries:  # none: e.g. only <lastBuildDate> moved, every item was known
-            if self.index is None:  # updates snap.items in place
-                self.index = dedup.ItemIndex(self.snap.items, self.snap.tombstones, settings.near_duplicates)
             changed: set[str] = set()
             try:
-                n_new, n_upd = _merge(self.index, parsed, res.source.name, now, changed)
+                n_new, n_upd, n_merged = _merge(self.index, parsed, res.source.name, now, changed)
             except StoreError:
-                raise  # the items file itself is damaged: stop before saving anything
+                raise  # the store itself is damaged: stop before saving anything
             except Exception as exc:  # noqa: BLE001 - a bug met by one feed must not cost the others
                 log.debug("merging %s failed", key, exc_info=True)
                 error = f"{key}: internal error while merging its entries: {type(exc).__name__}: {exc}"
@@ -58,8 +76,8 @@ class Merger:
                 return
             self._tag(changed)
         self.snap.feeds[key] = schedule.after_poll(res.source, state, res, now, settings, parsed=parsed)
-        self.new, self.updated = self.new + n_new, self.updated + n_upd
-        self.outcomes[key] = FeedOutcome(key, "fetched", res.status, new=n_new, updated=n_upd)
+        self.new, self.updated, self.merged = self.new + n_new, self.updated + n_upd, self.merged + n_merged
+        self.outcomes[key] = FeedOutcome(key, "fetched", res.status, new=n_new, updated=n_upd, merged=n_merged)
 
     def _tag(self, ids: set[str]) -> None:
         """Tag what one feed changed, now (an item a later feed changes again is tagged again):
@@ -78,18 +96,28 @@ class Merger:
         topics: set[str] = set()
         heads = self.snap.heads()
         for item_id in self.changed:
-            topics.update(heads[item_id].topics)
+            head = heads.get(item_id)  # None: another poller pruned it since
+            if head is not None:
+                topics.update(head.topics)
             before = self.index.before.get(item_id)
             if before is not None:
                 topics.update(before.topics)
         return tuple(sorted(topics))
 
 
-def outcome(res: FetchResult) -> FeedOutcome:
-    """The outcome of a poll whose body was not parsed."""
+@contextmanager
+def _nothing() -> Iterator[Changes]:
+    yield NO_CHANGES
+
+
+def outcome(res: FetchResult, state: FeedState) -> FeedOutcome:
+    """The outcome of a poll whose body was not parsed; *state* is the feed's state after it."""
     key = res.source.key
-    if res.deferred:
-        return FeedOutcome(key, "deferred", error=_one_line(res.error))
+    if res.deferred:  # not requested: its host asked us to wait, earlier in this run
+        return FeedOutcome(key, "deferred", deferred_until=state.deferred_until)
+    if state.deferred_until is not None:  # the server answered "wait": said once, on stderr
+        return FeedOutcome(key, "deferred", res.status, error=_one_line(res.error),
+                           deferred_until=state.deferred_until)
     if res.error is not None:
         return FeedOutcome(key, "failed", res.status, error=str(res.error))
     if res.not_modified:
@@ -97,23 +125,29 @@ def outcome(res: FetchResult) -> FeedOutcome:
     return FeedOutcome(key, "unchanged", res.status)  # the same bytes as last time
 
 
+def not_due(key: str, state: FeedState | None, now: datetime) -> FeedOutcome:
+    """The outcome of a feed not polled this run: gone, deferred by its host, or not due yet."""
+    status = state.last_status if state else None
+    if state is not None and state.gone:
+        return FeedOutcome(key, "gone", status, error=state.last_error)
+    if state is not None and state.deferred_at(now):
+        return FeedOutcome(key, "deferred", status, deferred_until=state.deferred_until)
+    return FeedOutcome(key, "skipped", status)
+
+
 def _merge(index: "dedup.ItemIndex", parsed: ParsedFeed, name: str, now: datetime,
-           changed: set[str]) -> tuple[int, int]:
+           changed: set[str]) -> tuple[int, int, int]:
+    """(new, updated, merged) entries of one feed folded into the index; *changed* gets the ids."""
     base = SourceRef(feed_url=parsed.url, name=name or parsed.title, feed_title=parsed.title,
                      feed_link=parsed.link, seen=now)
-    new = updated = 0
+    counts = {"new": 0, "updated": 0, "merged": 0}
     for entry in parsed.entries:
         item, status = index.upsert(entry, dataclasses.replace(base, link=entry.link, guid=entry.guid), now)
-        if item is None or status in ("unchanged", "tombstoned"):
+        if item is None or status not in counts:  # unchanged, tombstoned
             continue
         changed.add(item.id)
-        if status == "new":
-            new += 1
-        else:
-            updated += 1
-    return new, updated
-
-
+        counts[status] += 1
+    return counts["new"], counts["updated"], counts["merged"]
 
 
 def _one_line(err: Exception | None) -> str | None:

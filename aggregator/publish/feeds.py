@@ -21,13 +21,13 @@ import html
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
-from typing import Callable, Mapping
+from typing import Callable, Mapping, Sequence
 
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
 from .. import PROJECT_URL, __version__, atomicfile
-from . import healthfeed, jsonfeed, site
+from . import healthfeed, jsonfeed, manifest, site
 from ..errors import PublishError
 from .model import (
     ALL, FORMATS, MEDIA_TYPES, ItemView, TopicView, build_views, feed_name, file_url, rfc3339, select,
@@ -295,23 +295,25 @@ def publish_health(config: Config, feeds: Mapping[str, FeedState], *, sync_dir: 
 
 
 def outputs_complete(config: Config) -> bool:
-    """Whether every file a publish writes is already there (a run that changed no item
-    then has nothing to render)."""
-    out = Path(config.settings.output_dir)
-    names = [feed_name(s, f) for s in [*(t.slug for t in config.topics), ALL] for f in FORMATS]
-    return all((out / n).is_file() for n in [*names, "feed.xsl", "index.html", "feeds.opml", healthfeed.FILE])
+    """Whether ``output/`` holds every file a publish writes, rendered for this config, and
+    none of a topic since removed (see ``manifest``): a run that changed no item then has
+    nothing to render."""
+    return manifest.current(config, Path(config.settings.output_dir))
 
 
-def publish(config: Config, snapshot: Snapshot, *, now: datetime,
-            topics: set[str] | None = None) -> PublishReport:
-    """Write every feed file of the changed *topics* (None: all) and the site files.
+def publish(config: Config, snapshot: Snapshot, *, now: datetime, topics: set[str] | None = None,
+            chosen: Mapping[str, Sequence[object]] | None = None) -> PublishReport:
+    """Write every feed file of the changed *topics* (None: all) and the site files; remove
+    the files of topics no longer configured (only files the manifest says we wrote).
 
     The caller holds the run lock (pipeline.session): temp files of a killed publish
     are removed first. A slug is rendered when it changed, when any topic changed ("all"), or when one of
-    its files is missing; the others cost only their counts and headlines. index.html,
+    its files is missing; the others cost only their counts and headlines. Every slug is
+    rendered when the config changed what the files show (manifest.fingerprint). index.html,
     feeds.opml, feed.xsl and health.atom are rendered every time and written only when
     their bytes differ; health.atom is left out of the report (see below). The folder
-    is fsynced once, after the last rename.
+    is fsynced once, after the last rename. *chosen*: ``select()`` of this snapshot at
+    *now*, when the caller has it already.
     """
     out = Path(config.settings.output_dir)
     try:
@@ -319,10 +321,19 @@ def publish(config: Config, snapshot: Snapshot, *, now: datetime,
     except OSError as e:
         raise PublishError(out, f"cannot create the output folder: {e.strerror or e}") from e
     now = utc(now)
+    old = manifest.read(out)
+    expected, rendered_for = manifest.expected_files(config), manifest.fingerprint(config)
+    if old is None or old.config != rendered_for:
+        topics = None
+    # Every file this publish may write is listed before it is written (the old fingerprint
+    # kept until all is rendered), so a killed publish leaves none that a later one would not remove.
+    listed = manifest.Manifest((old.files if old else frozenset()) | expected, old.config if old else "")
+    write_atomic(out / manifest.FILE, listed.render())
     items = snapshot.items
     # Chosen by their heads: only the published items are decoded from the store.
-    chosen = {slug: [items[h.id] for h in heads]
-              for slug, heads in select(config, snapshot.heads().values(), now).items()}
+    picked = chosen if chosen is not None else select(config, snapshot.heads().values(), now)
+    snapshot.prefetch(h.id for heads in picked.values() for h in heads)
+    chosen = {slug: [items[h.id] for h in heads] for slug, heads in picked.items()}
     remove_stale_temps(out, [feed_name(s, f) for s in chosen for f in FORMATS]
                        + ["feed.xsl", "index.html", "feeds.opml", *site.OPERATOR_FILES])
     wanted = _wanted(list(chosen), topics, out)
@@ -330,7 +341,8 @@ def publish(config: Config, snapshot: Snapshot, *, now: datetime,
     written: list[Path] = []
     unchanged: list[Path] = []
     rendered: list[str] = []
-    health_written = False
+    health_written = listed_now = False
+    removed: tuple[Path, ...] = ()
 
     def put(path: Path, data: bytes) -> None:
         (written if write_atomic(path, data, sync_dir=False) else unchanged).append(path)
@@ -348,8 +360,11 @@ def publish(config: Config, snapshot: Snapshot, *, now: datetime,
         # The operator's feed: written like the rest but not reported, as the report lists
         # the files for readers (websub pings each feed in it; metrics.prom is not in it either).
         health_written = publish_health(config, snapshot.feeds, sync_dir=False)
+        removed = manifest.remove(out, manifest.stale(old, expected))
+        listed_now = write_atomic(out / manifest.FILE, manifest.Manifest(expected, rendered_for).render(),
+                                  sync_dir=False)
     finally:
-        if written or health_written:
+        if written or health_written or removed or listed_now:
             atomicfile.fsync_dir(out)
     return PublishReport(written=tuple(written), unchanged=tuple(unchanged),
-                         topics_rendered=tuple(rendered))
+                         topics_rendered=tuple(rendered), removed=removed)

@@ -17,8 +17,39 @@ from ..reports import RunReport
 
 
 def is_failing(state: FeedState | None) -> bool:
-    """A feed is failing when its last poll failed or it is gone (410); never polled is not failing."""
-    return state is not None and (state.error_count > 0 or state.gone)
+    """A feed is failing when its last poll failed. Never polled is not failing, and neither are
+    the feeds a server asked us to leave alone: gone (410) or deferred (Retry-After)."""
+    return state is not None and state.error_count > 0 and not state.gone and state.deferred_until is None
+
+
+def is_deferred(state: FeedState | None) -> bool:
+    """The host's last word was "wait" (a deferral lasts until the next answer)."""
+    return state is not None and not state.gone and state.deferred_until is not None
+
+
+def when(dt: datetime, now: datetime) -> str:
+    """``17:05 UTC`` today, ``2026-12-01 17:05 UTC`` on another day."""
+    dt = utc(dt)
+    return dt.strftime("%H:%M UTC") if dt.date() == utc(now).date() else dt.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def standing(state: FeedState | None, now: datetime) -> tuple[str, str]:
+    """(kind, words) of one configured feed, for ``stats``, ``feeds list`` and the health feed.
+
+    kind: "new" (never polled), "gone", "deferred", "failing" or "ok"; words:
+    "deferred until 17:05 UTC: host answered 429", "gone (HTTP 410): …".
+    """
+    if state is None or state.last_attempt is None and not state.deferred_until:
+        return "new", "never polled"
+    if state.gone:
+        return "gone", "gone (HTTP 410): not polled until `aggregator feeds reset URL`"
+    if state.deferred_until is not None:
+        over = "" if state.deferred_at(now) else " (over: asked again at the next run)"
+        return "deferred", (f"deferred until {when(state.deferred_until, now)}{over}: "
+                            f"{state.deferred_reason or 'host asked'}")
+    if state.error_count:
+        return "failing", f"failing ({state.error_count} in a row): {state.last_error or 'unknown error'}"
+    return "ok", "ok"
 
 
 def _ago(seconds: float) -> str:
@@ -48,6 +79,12 @@ def health_verdict(snapshot: Snapshot, sources: Iterable[Source], now: datetime,
             f"({share:.0%}, limit {max_failing_share:.0%})")
     if never:
         line += f", {never} never polled"
+    deferred = sum(1 for st in states if is_deferred(st))
+    gone = sum(1 for st in states if st is not None and st.gone)
+    if deferred:
+        line += f", {deferred} deferred by their host"
+    if gone:
+        line += f", {gone} gone"
     successes = [utc(st.last_success) for st in states if st is not None and st.last_success]
     if successes:
         line += f"; last success {_ago((utc(now) - max(successes)).total_seconds())} ago"
@@ -108,8 +145,12 @@ def metrics_text(snapshot: Snapshot, sources: Iterable[Source], report: RunRepor
     by_topic = counts["by_topic"]
     w = _Writer()
     w.metric("aggregator_feeds_total", "gauge", "Feeds in the config.", [({}, len(sources))])
-    w.metric("aggregator_feeds_failing", "gauge", "Configured feeds whose last poll failed or that are gone (410).",
+    w.metric("aggregator_feeds_failing", "gauge", "Configured feeds whose last poll failed (not gone, not deferred).",
              [({}, sum(1 for st in states.values() if is_failing(st)))])
+    w.metric("aggregator_feeds_deferred", "gauge", "Configured feeds whose host asked to wait (429/503 Retry-After).",
+             [({}, sum(1 for st in states.values() if is_deferred(st)))])
+    w.metric("aggregator_feeds_gone", "gauge", "Configured feeds gone (410), not polled until reset.",
+             [({}, sum(1 for st in states.values() if st is not None and st.gone))])
     w.metric("aggregator_items_total", "gauge", "Items in the store.", [({}, counts["total"])])
     w.metric("aggregator_items_by_topic", "gauge", "Items in the store per topic.",
              [({"topic": t}, n) for t, n in sorted(by_topic.items())])
@@ -123,6 +164,9 @@ def metrics_text(snapshot: Snapshot, sources: Iterable[Source], report: RunRepor
         w.metric("aggregator_run_duration_seconds", "gauge", "Wall-clock duration of the last run.",
                  [({}, float(report.duration))])
         w.metric("aggregator_run_new_items", "gauge", "Items the last run added.", [({}, report.new_items)])
+        w.metric("aggregator_run_updated_items", "gauge", "Items the last run changed.", [({}, report.updated_items)])
+        w.metric("aggregator_run_merged_items", "gauge",
+                 "Reports the last run merged into a story from another source.", [({}, report.merged_items)])
         last_run: datetime | None = now
     else:
         attempts = [st.last_attempt for st in snapshot.feeds.values() if st.last_attempt]

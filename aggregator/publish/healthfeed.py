@@ -1,15 +1,19 @@
-"""What ``output/health.atom`` says: one entry per configured source that is failing.
+"""What ``output/health.atom`` says: one entry per configured source that needs an eye.
 
 Pure (config, feed states, fallback time) -> HealthView; ``publish.render_health`` turns
 it into Atom through feedgen, like the topic feeds. Decisions:
 
-* Failing is ``health.is_failing``: the last poll failed (``error_count > 0``) or the
-  feed is gone (410). Only configured sources count; never-polled ones are not failing.
-* An entry's id is stable for one failure episode: the source key's digest plus the
-  time the streak began, known as the last success before it ("never" if none). The
-  same outage keeps its entry (updated moves with each failed attempt); a new outage
-  after a recovery gets a new entry, so a feed reader shows it as new.
-* updated = the last attempt. Entries newest first, ties by source key.
+* Listed: failing sources (``health.is_failing``: the last poll failed), gone ones (410)
+  and deferred ones (their host asked us to wait: 429/503 with Retry-After). Only
+  configured sources count; never-polled ones are not listed.
+* An entry's id is stable for one episode, so a reader shows it once, not every run:
+  the source key's digest plus the time the episode began. For a failure, that is the
+  last success before the streak ("never" if none): the same outage keeps its entry
+  (updated moves with each failed attempt), a new outage after a recovery gets a new
+  one. A deferral is dated by ``deferred_since`` (one deferral following another is one
+  episode), and is updated at that time only; a gone feed is never polled again, so
+  its last attempt dates it for good.
+* Entries newest first, ties by source key.
 * The feed's own updated is its newest entry's; an empty feed takes *fallback*
   (FALLBACK_TIME), never the run time: all-good runs leave the file's bytes alone, and
   the feed depends on the feed states alone, so a run that read no item can write it.
@@ -24,7 +28,7 @@ from html import escape
 from typing import Mapping
 
 from .model import FALLBACK_TIME, display_title, file_url, site_url
-from .health import is_failing
+from .health import is_deferred, is_failing
 from ..records import Config, FeedState, Source, utc
 from ..text import one_line, safe_uri
 
@@ -38,7 +42,7 @@ class Problem:
 
     key: str  # Source.key
     id: str  # urn:aggregator:health:<digest of key>:<streak start | never>
-    title: str  # "Failing: <name> (HTTP 500)", "Gone: <name> (HTTP 410)"
+    title: str  # "Failing: <name> (HTTP 500)", "Gone: <name> (HTTP 410)", "Deferred: <name> (host answered 429)"
     link: str | None  # the source feed, when it is an http(s) URL
     updated: datetime  # the last attempt
     since: datetime | None  # the last success before this streak
@@ -78,12 +82,39 @@ def entry_id(key: str, state: FeedState) -> str:
     return f"{ENTRY_ID_PREFIX}{digest}:{episode}"
 
 
+def deferred_problem(source: Source, state: FeedState, fallback: datetime) -> Problem:
+    """The entry of a feed whose host asked us to wait: dated once, when the deferral began."""
+    name = display_title(one_line(source.name) or one_line(state.title or "") or source.key)
+    since = utc(state.deferred_since or state.last_attempt or fallback)
+    digest = hashlib.sha256(source.key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    rows = [
+        ("Feed", one_line(state.current_url or source.key, 2_000)),
+        ("Deferred until", _when(state.deferred_until, "unknown")),
+        ("Why", one_line(state.deferred_reason or "host asked to wait", 2_000)),
+        ("Host", one_line(state.deferred_host or "", 200)),
+        ("Since", _when(since, "unknown")),
+        ("Next poll", "after the time above; --force does not override a server's Retry-After"),
+    ]
+    content = "<dl>" + "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in rows) + "</dl>"
+    return Problem(
+        key=source.key,
+        id=f"{ENTRY_ID_PREFIX}{digest}:deferred:{since.strftime('%Y%m%dT%H%M%SZ')}",
+        title=f"Deferred: {name} ({one_line(state.deferred_reason or 'host asked to wait')})",
+        link=safe_uri(state.current_url or source.key),
+        updated=since,
+        since=utc(state.last_success) if state.last_success else None,
+        content_html=content,
+    )
+
+
 def problem(source: Source, state: FeedState, fallback: datetime) -> Problem:
+    if is_deferred(state):
+        return deferred_problem(source, state, fallback)
     # Titles are text, and the validator warns on markup in them (a feed's own title can hold some).
     name = display_title(one_line(source.name) or one_line(state.title or "") or source.key)
     kind = "Gone" if state.gone else "Failing"
     if state.gone:
-        next_poll = "never: gone (410) until its entry in the config changes"
+        next_poll = "never: gone (410) until `aggregator feeds reset URL` (or the feed is added again)"
     else:
         next_poll = _when(state.next_poll, "not scheduled")
     rows = [
@@ -106,18 +137,23 @@ def problem(source: Source, state: FeedState, fallback: datetime) -> Problem:
     )
 
 
+def _listed(state: FeedState | None) -> bool:
+    return state is not None and (is_failing(state) or state.gone or is_deferred(state))
+
+
 def health_view(config: Config, feeds: Mapping[str, FeedState],
                 fallback: datetime = FALLBACK_TIME) -> HealthView:
     """The health feed's content: failing configured sources, newest attempt first."""
     sources = {s.key: s for s in reversed(config.sources)}  # one entry per key: the first
-    found = [problem(s, feeds[k], fallback) for k, s in sources.items() if is_failing(feeds.get(k))]
+    found = [problem(s, feeds[k], fallback) for k, s in sources.items() if _listed(feeds.get(k))]
     found.sort(key=lambda p: (-p.updated.timestamp(), p.key))
     site = one_line(config.settings.title) or "aggregator"
     return HealthView(
         self_url=file_url(config.settings, FILE),
         site_url=site_url(config.settings),
         title=f"{site}: feed health",
-        subtitle="Configured feeds whose last poll failed, or that are gone. Empty when all is well.",
+        subtitle="Configured feeds whose last poll failed, that are gone, or whose host asked us to wait. "
+                 "Empty when all is well.",
         updated=max((p.updated for p in found), default=fallback),
         problems=tuple(found),
     )

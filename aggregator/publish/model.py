@@ -31,7 +31,7 @@ from urllib.parse import quote
 
 from .credits import also_reported
 from ..records import Config, Enclosure, FeedState, Item, Match, Merge, Settings, Topic, utc
-from ..text import clean_text, one_line, plain_text, safe_uri, sanitize_html
+from ..text import clean_link, clean_text, one_line, plain_text, safe_uri, sanitize_html
 
 ALL = "all"
 FALLBACK_TIME = datetime(2000, 1, 1, tzinfo=timezone.utc)
@@ -263,7 +263,7 @@ def source_view(ref, feeds: Mapping[str, FeedState], fallback_time: datetime,
         name=one_line(ref.name) or feed_title or one_line(ref.feed_url),
         feed_title=feed_title,
         feed_link=uri(ref.feed_link or (state.link if state else None)),
-        entry_link=uri(ref.link),
+        entry_link=clean_link(uri(ref.link)),
         updated=min(updated, now),
         title=one_line(ref.title),
     )
@@ -307,8 +307,9 @@ def item_view(item: Item, feeds: Mapping[str, FeedState], now: datetime, *,
               uri: Callable[[str | None], str | None] = safe_uri) -> ItemView:
     published = item_time(item, now)
     updated = item_updated(item, published, now)
-    link = uri(item.link) or uri(item.canonical_url)
-    base = link or next((u for u in (uri(s.link) for s in item.sources) if u), None)
+    original = uri(item.link) or uri(item.canonical_url)
+    link = clean_link(original)  # published without tracking parameters and fragment; the store keeps the original
+    base = original or next((u for u in (uri(s.link) for s in item.sources) if u), None)
     # Sanitised again here (defence in depth): relative links resolve against the item.
     summary = sanitize_html(item.summary, base=base)
     # Many feeds repeat the summary as content: sanitise that HTML once.

@@ -69,6 +69,20 @@ def expire_tombstones(tombstones: Mapping[str, datetime], now: datetime,
     return {key: at for key, at in tombstones.items() if at >= cutoff}
 
 
+def next_prune(items: Mapping[str, Item], retention_days: float | None,
+               keep: set[str] | frozenset[str] = frozenset()) -> datetime | None:
+    """When the next item outside *keep* passes ``retention_days`` (None: never, by age alone).
+
+    Saved after each run that read the items, so that a run where no feed changed reads
+    them again only once time alone has made something prunable. The count cap is left
+    out: only new items push an item over it, and a run with new items reads them anyway.
+    """
+    if retention_days is None:
+        return None
+    dates = [item.date for item_id, item in items.items() if item.date is not None and item_id not in keep]
+    return min(dates) + timedelta(days=retention_days) if dates else None
+
+
 def apply_prune(snapshot: Snapshot, now: datetime, settings: Settings, keep: set[str]) -> int:
     """Prune *snapshot* in place: drop the planned items, tombstone their keys, expire
     old tombstones. Returns the number of items pruned."""

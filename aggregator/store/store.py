@@ -20,11 +20,13 @@ The files' format (tables, schema versions, migration, the record codec) is in
 
 from __future__ import annotations
 
+import mmap
+import os
 import uuid
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, MutableMapping, TypeVar
+from typing import Any, Callable, Iterator, Mapping, MutableMapping, Sequence, TypeVar
 
 import filelock
 import orjson
@@ -37,7 +39,8 @@ from .format import (
     _DATES, NotAStore, decode_feeds, decode_items, decode_snapshot,
     encode_feeds, encode_items, schema_version,
 )
-from .lines import ItemTable, read_lines, write_lines
+from .lines import ItemTable, looks_whole, read_lines, write_lines
+from .protocol import NO_CHANGES, Changes, Counts, counts_of
 from .retention import apply_prune
 
 T = TypeVar("T")
@@ -139,6 +142,36 @@ class Store:
             raise self._unreadable
         self._read_ok.add(self.path)
         return decoded
+
+    def verify(self, snapshot: Snapshot) -> None:
+        """Check cheaply that the items of *snapshot* (loaded by this Store, not yet read) would
+        load: the items file's and the journal's header lines and heads index (``lines.looks_whole``),
+        never their item lines. A file that does not pass, or is in an older layout, is read
+        whole through ``snapshot.items``: that loads it, or raises StoreCorrupt as a run that
+        reads the items would. Every run calls this, so a broken store is never silent.
+        """
+        if snapshot.items_loaded:
+            return
+        try:
+            whole = all(self._looks_whole(path) for path in (self.path, self.journal))
+        except NotAStore as exc:
+            self._unreadable = errors.StoreCorrupt(self.path, str(exc), self.backup if self.backup.exists() else None)
+            raise self._unreadable from None
+        if not whole:
+            snapshot.items  # noqa: B018 - the authoritative read: loads, or raises StoreCorrupt
+
+    def _looks_whole(self, path: Path) -> bool:
+        try:
+            with open(path, "rb") as f:
+                size = os.fstat(f.fileno()).st_size
+                if size == 0:
+                    return False
+                with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+                    return looks_whole(data)
+        except FileNotFoundError:  # no journal is fine; no items file is judged by the full read
+            return path != self.path
+        except (OSError, ValueError):
+            return False
 
     def _damaged(self, message: str) -> errors.StoreCorrupt:
         """An item that does not decode, met after the load: nothing may be saved now."""
@@ -293,6 +326,41 @@ class Store:
     def prune(snapshot: Snapshot, now: datetime, settings: Settings, keep: set[str]) -> int:
         """Apply retention to *snapshot* in place (see ``retention``); returns items pruned."""
         return apply_prune(snapshot, now, settings, keep)
+
+    # -- the rest of the Backend protocol (protocol.py): one run holds the whole store
+
+    @property
+    def where(self) -> str:
+        return str(self.path)
+
+    def claim(self, snapshot: Snapshot, key: str) -> bool:
+        """Always: the lock keeps any other run out of this store."""
+        return True
+
+    @contextmanager
+    def transaction(self, snapshot: Snapshot, feeds: Sequence[str] = ()) -> Iterator[Changes]:
+        """Nobody else writes this store during a run: no changes to catch up with, and what
+        the block changes stays in the snapshot until ``save`` writes it all at once."""
+        yield NO_CHANGES
+
+    @contextmanager
+    def publishing(self, snapshot: Snapshot, output_dir: Path) -> Iterator[bool]:
+        """The run lock already keeps other publishers out; no one else changed the store."""
+        yield False
+
+    def fill(self, snapshot: Snapshot) -> None:
+        """Write *snapshot* as a new store (``store migrate``); refuses to replace one."""
+        with self.lock():
+            if self.path.exists() or self.feeds_path.exists():
+                raise errors.StoreError(self.path, "already exists; migrate only into a new store "
+                                                   "(move this one away first)")
+            self.load()
+            self.save(Snapshot(items=dict(snapshot.items.items()), feeds=dict(snapshot.feeds),
+                               tombstones=dict(snapshot.tombstones), meta=dict(snapshot.meta)))
+
+    def counts(self) -> Counts:
+        with self.lock():
+            return counts_of(self.load())
 
     # -- maintenance (in .check)
 

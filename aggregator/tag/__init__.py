@@ -9,6 +9,6 @@ Start reading at ``rules.py`` (``Rules.tag``).
 """
 
 from .patterns import check_pattern
-from .rules import Rules
+from .rules import Rules, Verdict
 
-__all__ = ["Rules", "check_pattern"]
+__all__ = ["Rules", "Verdict", "check_pattern"]

@@ -220,6 +220,11 @@ class Matcher:
     def __bool__(self) -> bool:
         return bool(self.keywords or self.regexes)
 
+    @property
+    def patterns(self) -> tuple[str, ...]:
+        """The patterns as exclude/require write them: keywords, and regexes in slashes."""
+        return (*self.keywords, *(f"/{r}/" for r in self.regexes))
+
     def hits(self, f: Field) -> Iterator[Hit]:
         for start, end, kw in f.spans.get(self.owner, ()):
             yield Hit("keyword", kw, f.source[start:end])

@@ -29,7 +29,7 @@ from .patterns import PATTERN_KINDS, Field, Lexicon, Matcher, check_pattern, key
 from ..records import Item, Match, Source, Topic
 from ..text import plain_text
 
-__all__ = ["Rules", "TopicRules", "check_pattern", "keyword_regex", "PATTERN_KINDS", "CONTENT_MIN_HITS"]
+__all__ = ["Rules", "TopicRules", "Verdict", "check_pattern", "keyword_regex", "PATTERN_KINDS", "CONTENT_MIN_HITS"]
 CONTENT_MIN_HITS = 2
 
 
@@ -58,6 +58,12 @@ class TopicRules:
 
     def match(self, fields: Iterable[Field]) -> list[Match]:
         """The reasons this topic holds for these fields (empty if it does not)."""
+        verdict = self.judge(fields)
+        return list(verdict.reasons) if verdict is not None and verdict.held else []
+
+    def judge(self, fields: Iterable[Field]) -> Verdict | None:
+        """This topic's verdict on these fields: held, removed by an exclude, or withheld for
+        want of a require; None when no keyword or regex matched (nothing to explain)."""
         fields = list(fields)
         found: list[Match] = []
         for f in fields:
@@ -67,17 +73,43 @@ class TopicRules:
                 continue
             found.extend(hits)
         if not found:
-            return []
+            return None
         for f in fields:
-            if next(self.exclude.hits(f), None) is not None:
-                return []
+            h = next(self.exclude.hits(f), None)
+            if h is not None:
+                pattern = f"/{h.pattern}/" if h.rule == "regex" else h.pattern  # as feeds.yaml writes it
+                blocked = Match(self.slug, "exclude", pattern, f.name, h.text)
+                return Verdict(self.slug, tuple(_first_per_pattern(found)), blocked_by=blocked)
         if self.require:
             need = next((Match(self.slug, "require", h.pattern, f.name, h.text)
                          for f in fields for h in self.require.hits(f)), None)
             if need is None:
-                return []
+                return Verdict(self.slug, tuple(_first_per_pattern(found)), missing=self.require.patterns)
             found.append(need)
-        return _first_per_pattern(found)
+        return Verdict(self.slug, tuple(_first_per_pattern(found)))
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One topic's answer for an item or a text whose keyword or regex matched."""
+
+    topic: str
+    reasons: tuple[Match, ...]  # what matched (the reasons it holds, when it does)
+    blocked_by: Match | None = None  # the exclude rule that removed it: its word and field
+    missing: tuple[str, ...] = ()  # the require patterns, none of which matched
+
+    @property
+    def held(self) -> bool:
+        return self.blocked_by is None and not self.missing
+
+    def why_not(self) -> str:
+        """"removed by exclude 'basketball' in title ('Basketball')", or "withheld: …"; '' if held."""
+        if self.blocked_by is not None:
+            m = self.blocked_by
+            return f"removed by exclude {m.pattern!r} in {m.field} ({m.text!r})"
+        if self.missing:
+            return "withheld: no require pattern matched (" + ", ".join(repr(p) for p in self.missing) + ")"
+        return ""
 
 
 def _first_per_pattern(matches: list[Match]) -> list[Match]:
@@ -144,11 +176,23 @@ class Rules:
         return dataclasses.replace(item, topics=topics, reasons=reasons)
 
     def match_text(self, text: str) -> dict[str, list[Match]]:
-        """Topic slug -> reasons, for free text (``aggregator try-rules``); only topics that hold."""
-        fields = (Field.scanned("text", text, self.lexicon),)
+        """Topic slug -> reasons, for free text; only topics that hold."""
+        return {slug: list(v.reasons) for slug, v in self.judge_text(text).items() if v.held}
+
+    def judge_text(self, text: str) -> dict[str, Verdict]:
+        """Topic slug -> verdict, for free text (``aggregator try-rules``): the topics that hold,
+        and those an exclude removed or a require withheld."""
+        return self._judge((Field.scanned("text", text, self.lexicon),))
+
+    def judge_item(self, item: Item) -> dict[str, Verdict]:
+        """Topic slug -> verdict of the topic rules on *item* as the rules are now (``explain``);
+        a source's tags and categories are not rules that can be withheld, so not here."""
+        return self._judge(item_fields(item, self.lexicon))
+
+    def _judge(self, fields: tuple[Field, ...]) -> dict[str, Verdict]:
         out = {}
         for rules in self.topics:
-            found = rules.match(fields)
-            if found:
-                out[rules.slug] = found
+            verdict = rules.judge(fields)
+            if verdict is not None:
+                out[rules.slug] = verdict
         return out

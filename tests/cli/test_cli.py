@@ -30,7 +30,7 @@ def test_the_command_set_is_complete() -> None:
     names = {" ".join(path) for path, _ in COMMANDS}
     expected = {"run", "poll", "publish", "stats", "check", "explain", "try-rules", "retag", "serve", "demo",
                 "store", "store check", "store restore", "feeds", "feeds list", "feeds add", "feeds remove",
-                "feeds import", "feeds export"}
+                "feeds import", "feeds export", "feeds reset"}
     assert expected <= names
 
 
@@ -94,6 +94,39 @@ def test_try_rules(tmp_path: Path) -> None:
     assert result.exit_code == 0
     assert "nato:" in result.stdout and "ukraine:" in result.stdout and "baltic-defence:" not in result.stdout
     assert invoke(config, "try-rules", "Herring quotas agreed").stdout.strip() == "no topic"
+
+
+def test_try_rules_names_the_exclude_or_require_that_kept_a_topic_out(tmp_path: Path) -> None:
+    config = write_config(tmp_path, ["https://example.org/feed.xml"])
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("    keywords: [NATO, North Atlantic Alliance]\n",
+                                   "    keywords: [NATO, North Atlantic Alliance]\n    exclude: [basketball]\n")
+                      .replace("    keywords: [Ukraine, Ukrainian, Kyiv]\n",
+                               "    keywords: [Ukraine, Ukrainian, Kyiv]\n    require: [war, /\\barmy\\b/]\n"),
+                      encoding="utf-8")
+    result = invoke(config, "try-rules", "basketball NATO")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ("no topic\n"
+                             "nato: removed by exclude 'basketball' in text ('basketball')\n"
+                             "  had matched keyword 'NATO' in text ('NATO')\n")
+    result = invoke(config, "try-rules", "Kyiv hosts a Latvia trade fair")
+    assert result.stdout.splitlines() == [
+        "baltic-defence:", "  matched keyword 'Latvia' in text ('Latvia')",
+        "ukraine: withheld: no require pattern matched ('war', '/\\\\barmy\\\\b/')",
+        "  had matched keyword 'Kyiv' in text ('Kyiv')"]
+
+
+def test_explain_names_the_exclude_that_removed_a_topic(polled) -> None:
+    config, _ = polled
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("    keywords: [Ukraine, Ukrainian, Kyiv]\n",
+                                   "    keywords: [Ukraine, Ukrainian, Kyiv]\n    exclude: [drones]\n"),
+                      encoding="utf-8")
+    assert invoke(config, "retag").exit_code == 0
+    out = invoke(config, "explain", "https://baltic-defence.example/news/2024/06/ukraine-drones").stdout
+    assert "  not in (by the rules of feeds.yaml as they are now):" in out
+    assert "    ukraine: removed by exclude 'drones' in title ('drones')" in out
+    assert "      had matched keyword 'Ukraine' in title ('Ukraine')" in out
 
 
 def test_retag_applies_changed_rules_without_fetching(polled, server: FeedServer) -> None:

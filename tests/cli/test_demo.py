@@ -107,3 +107,12 @@ def test_demo_topics_are_the_shipped_topics() -> None:
         return [dataclasses.replace(t, line=0) for t in config.load(path).topics]  # lines differ, rules must not
 
     assert rules(demo.TEMPLATE) == rules(shipped)
+
+
+def test_the_demo_never_writes_the_store_the_environment_names(tmp_path: Path, no_network,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """$AGGREGATOR_STORE names an operator's real store: the demo keeps its own, in its folder."""
+    monkeypatch.setenv("AGGREGATOR_STORE", "postgresql://news@127.0.0.1:9/production")
+    result = demo.run_demo(tmp_path / "d", port=8124)
+    assert result.report.count("fetched") == len(FEEDS)
+    assert (tmp_path / "d" / "data" / "aggregator.json").is_file()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from paths import ROOT
 from pathlib import Path
 
@@ -136,3 +138,72 @@ def test_near_duplicates_min_score_is_a_fraction(tmp_path: Path, value: str, ok:
     else:
         with pytest.raises(ConfigError, match="min_score"):
             config.load(path)
+
+
+# Addresses that public probes of 2026 report dead or moved (issue 20): none may come back.
+DEAD_OR_MOVED = (
+    "https://kyivindependent.com/rss/",  # 404; the feed is /news-archive/rss/
+    "https://kyivindependent.com/feed/",  # 404
+    "https://www.understandingwar.org/rss.xml",  # 403 or HTML to automated readers
+    "https://understandingwar.org/rss.xml",
+    "https://www.defense.gov/",  # 301 to www.war.gov: ship the final address
+    "https://www.nato.int/cps/rss/en/natolive/",  # 404 while NATO rebuilt its site
+)
+
+
+def test_shipped_feeds_are_not_known_dead_and_each_says_where_it_was_confirmed() -> None:
+    text = (ROOT / "feeds.yaml").read_text(encoding="utf-8")
+    conf = config.load(ROOT / "feeds.yaml")
+    assert not [s.url for s in conf.sources if s.url.startswith(DEAD_OR_MOVED)]
+    entries = text.split("\nfeeds:\n", 1)[1].split("\n  - url: ")[1:]
+    assert len(entries) == len(conf.sources)
+    for entry in entries:
+        url = entry.split("\n", 1)[0]
+        # where, and when (a year and month), or an honest "undated" when no dated report exists
+        assert re.search(r"# confirmed: .*?(20\d\d-\d\d|undated)", entry, re.S), \
+            f"{url}: no '# confirmed: <where>, <when>' comment"
+
+
+# ----------------------------------------------------------------------------- the store's location
+
+
+@pytest.mark.parametrize("value", [
+    "postgresql://news@db.example:5432/news",
+    "postgres://news:secret@db.example/news",
+    "postgresql://news@/news?host=/var/run/postgresql",
+])
+def test_a_database_url_selects_postgresql(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.delenv("AGGREGATOR_STORE", raising=False)
+    path = tmp_path / "feeds.yaml"
+    path.write_text(GOOD.replace("store: data/store.json", f'store: "{value}"'), encoding="utf-8")
+    conf = config.load(path)
+    assert conf.settings.store == value
+    assert "secret" not in config.summary(conf)
+
+
+@pytest.mark.parametrize("value, words", [
+    ("mysql://news:hunter2@db.example/news", "not a mysql:// URL"),
+    ("postgresql://news@db.example:port/news", "port that is not a number"),
+    ("postgresql://news@db.example:5432/", "names no database"),
+])
+def test_a_bad_store_url_names_the_line_and_never_the_password(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                               value: str, words: str) -> None:
+    monkeypatch.delenv("AGGREGATOR_STORE", raising=False)
+    path = tmp_path / "feeds.yaml"
+    path.write_text(GOOD.replace("store: data/store.json", f'store: "{value}"'), encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        config.load(path)
+    text = str(caught.value)
+    assert f"{path}:2:" in text and words in text and "settings.store" in text and "hunter2" not in text
+
+
+def test_the_environment_overrides_the_store_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "feeds.yaml"
+    path.write_text(GOOD, encoding="utf-8")
+    monkeypatch.setenv("AGGREGATOR_STORE", "postgresql://news:pw@db.example/news")
+    assert config.load(path).settings.store == "postgresql://news:pw@db.example/news"
+    monkeypatch.setenv("AGGREGATOR_STORE", "elsewhere/store.json")
+    assert config.load(path).settings.store == (tmp_path / "elsewhere/store.json").resolve()
+    monkeypatch.setenv("AGGREGATOR_STORE", "redis://cache/0")
+    with pytest.raises(ConfigError, match=r"\$AGGREGATOR_STORE must be a file path or a postgresql://"):
+        config.load(path)

@@ -203,7 +203,8 @@ def test_edit_is_atomic_and_validated(cfg: Path, monkeypatch) -> None:
     with pytest.raises(OSError, match="disk full"):
         remove_feed(cfg, "https://a.example/feed.xml")
     assert cfg.read_bytes() == before
-    assert sorted(p.name for p in cfg.parent.iterdir()) == ["feeds.yaml"]
+    # no temp file; the edit lock (empty, reused by the next edit) may stay, its holder's note may not
+    assert sorted(p.name for p in cfg.parent.iterdir()) in (["feeds.yaml"], ["feeds.yaml", "feeds.yaml.lock"])
 
 
 @pytest.mark.parametrize("a, b, same", [

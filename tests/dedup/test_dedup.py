@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given, settings as hsettings, strategies as st
 from ruamel.yaml import YAML
 
-from aggregator.dedup.identity import ItemIndex, _simple_parts, _w3lib_parts, canonical_url, content_hash, identity_keys, url_key
+from aggregator.dedup.identity import ItemIndex, content_hash, identity_keys
+from aggregator.dedup.urls import _simple_parts, _w3lib_parts, canonical_url, url_key
 from aggregator.records import Entry, NearDupSettings, SourceRef
 from aggregator.dedup.similarity import MAX_CANDIDATES, POSTING_CAP, NearDupIndex, resemblance, title_tokens
 from aggregator.text import safe_uri
@@ -392,3 +393,57 @@ def test_candidates_sharing_more_rare_tokens_come_first():
         near.add(f"one{i}", title_tokens(f"Syniehubov NATO allies meet filler{i}"), T0)
     near.add("two", title_tokens("Syniehubov Kupiansk NATO allies"), T0)
     assert near.candidates(title_tokens("Syniehubov Kupiansk NATO allies meet"), T0)[0] == "two"
+
+
+# ----------------------------------------------------------------------------- a guid and link changed
+
+
+RENAMED = dict(guid="cms2-881", link="https://news.example/2025/06/estonia-buys-himars")
+
+
+@pytest.mark.parametrize("second, kw, same", [
+    # the same entry after a CMS migration: a new guid and a new link, the same title and text
+    (RENAMED, {}, True),
+    (RENAMED, dict(published=T0 + timedelta(hours=30)), True),  # dates close (within window_hours, 72 by default)
+    (RENAMED, dict(published=T0 + timedelta(hours=NearDupSettings().window_hours + 1)), False),  # not close
+    (RENAMED, dict(published=None), False),  # one dated, one not: no telling
+    (RENAMED, dict(title="Estonia buys more HIMARS"), False),  # another title
+    (RENAMED, dict(summary="The Ministry signed a second contract."), False),  # another text
+    (RENAMED, dict(source=B), False),  # another feed: similarity's business, not this rule's
+    (dict(guid="cms2-881", link=None), {}, True),  # a new guid and no link at all
+])
+def test_a_feed_entry_under_a_new_guid_and_link_stays_one_item(second, kw, same):
+    idx = ItemIndex({}, {}, NearDupSettings(enabled=False))
+    first, status = idx.upsert(entry(), ref(), T0)
+    assert status == "new"
+    idx = ItemIndex(idx.items, {}, NearDupSettings(enabled=False))  # the next run
+    source = kw.pop("source", A)
+    item, status = idx.upsert(entry(**{**second, **kw}), ref(source), NOW)
+    assert (item.id == first.id) is same and status == ("updated" if same else "new")
+    assert len(idx.items) == (1 if same else 2)
+    if same:
+        # Either guid and either link finds it; it links to the new address; the rename is explained.
+        assert {"guid:%s g1" % A, "guid:%s cms2-881" % A} <= set(item.keys)
+        assert item.link == second["link"] and item.sources[0].guid == "cms2-881"
+        assert item.merges[-1].reason == "same title and text as before in this feed: its guid and link changed"
+        idx = ItemIndex(idx.items, {}, NearDupSettings(enabled=False))
+        again, status = idx.upsert(entry(), ref(), NOW)  # the old entry turns up again, a run later
+        assert again.id == first.id and status in ("updated", "unchanged") and len(idx.items) == 1
+
+
+def test_two_entries_of_one_document_with_the_same_title_and_text_stay_two():
+    """A feed that carries two entries with one title and text (a repeated notice) means two."""
+    idx = ItemIndex({}, {}, NearDupSettings(enabled=False))
+    idx.upsert(entry(), ref(), T0)
+    idx = ItemIndex(idx.items, {}, NearDupSettings(enabled=False))  # the next run
+    old, _ = idx.upsert(entry(), ref(), NOW)  # the old entry is still in the document ...
+    other, status = idx.upsert(entry(**RENAMED), ref(), NOW)  # ... so this one is another
+    assert status == "new" and other.id != old.id
+
+
+def test_text_is_needed_not_just_a_title():
+    idx = ItemIndex({}, {}, NearDupSettings(enabled=False))
+    first, _ = idx.upsert(entry(summary=""), ref(), T0)
+    idx = ItemIndex(idx.items, {}, NearDupSettings(enabled=False))
+    item, status = idx.upsert(entry(summary="", **RENAMED), ref(), NOW)
+    assert status == "new" and item.id != first.id

@@ -204,9 +204,20 @@ def test_same_host_feeds_are_deferred_after_429(server):
     assert rs[0].status == 429 and not rs[0].deferred
     for r in rs[1:3]:
         assert r.deferred and r.retry_after == rs[0].retry_after and r.error is None and r.status is None
+        assert r.deferred_by == 429
     assert rs[3].status == 200 and not rs[3].deferred
     assert server.hits["/host-feed"] == 1  # only b.test's request reached the server
     assert [r.source for r in rs] == [j[0] for j in jobs]
+
+
+@pytest.mark.parametrize("retry_after", ["0", formatdate(NOW.timestamp() - 60, usegmt=True)])
+def test_a_retry_after_already_past_defers_nothing(server, retry_after):
+    server.add("/busy-host", hostile.too_many(retry_after))
+    server.add("/host-feed", hostile.rss())
+    transport = hostile.LoopbackTransport(server.port)
+    jobs = [(Source("http://a.test/busy-host"), None), (Source("http://a.test/host-feed"), None)]
+    rs = run(jobs, settings(concurrency=1, per_host=1), transport=transport)
+    assert rs[0].status == 429 and not rs[1].deferred and rs[1].status == 200
 
 
 # ----------------------------------------------------------------------------- limits
@@ -408,3 +419,21 @@ def test_fifty_healthy_and_ten_hostile_feeds_finish_in_time(server):
     assert [type(r.error).__name__ for r in rs[25:35]] == [
         "FetchTimeout", "HTTPStatusError", "HTTPStatusError", "HTTPStatusError", "FeedGone", "BodyTooLarge",
         "BodyTooLarge", "FetchError", "TooManyRedirects", "NoneType"]
+
+
+def test_a_job_that_admit_declines_is_not_requested(server) -> None:
+    """fetch_all asks admit() right before each request (pollers sharing a store claim feeds then)."""
+    urls = [server.add(f"/admit{i}.xml", "<rss/>") for i in range(4)]
+    asked: list[str] = []
+
+    def admit(source: Source) -> bool:
+        asked.append(source.url)
+        return not source.url.endswith(("/admit1.xml", "/admit3.xml"))
+
+    settings = Settings(config_path=Path("x"), store=Path("s"), output_dir=Path("o"))
+    results = asyncio.run(fetch_all([(Source(url=u), None) for u in urls], settings,
+                                    now=datetime.now(timezone.utc), admit=admit))
+    assert sorted(asked) == sorted(urls)
+    assert [r.declined for r in results] == [False, True, False, True]
+    assert [r.status for r in results] == [200, None, 200, None]
+    assert [server.hits[f"/admit{i}.xml"] for i in range(4)] == [1, 0, 1, 0]

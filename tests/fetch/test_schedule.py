@@ -250,22 +250,91 @@ def test_gone(res):
     assert new.gone and new.next_poll is None and not is_due(SRC, new, NOW + 1000 * H, force=True)
 
 
-@pytest.mark.parametrize("retry_after, expect", [
-    (at(120), at(120)),
-    (at(10 * 86_400), at(S.retry_after_cap)),  # capped
-    (at(-60), at(28_800)),  # already past: ordinary backoff
+# ----------------------------------------------------------------------------- a server's wishes
+
+
+def answer(status, retry_after=None, **kw) -> FetchResult:
+    """A poll's answer with the error the poller would attach to it."""
+    error = None if status in (200, 304) else FeedGone(URL) if status == 410 else HTTPStatusError(URL, status)
+    body = b"<rss/>" if status == 200 else None
+    return result(status, body, error=error, retry_after=retry_after, **kw)
+
+
+WAS = replace(OLD, next_poll=at(-60), error_count=3)  # due, three failures behind it
+
+
+@pytest.mark.parametrize("res, until, reason, errors, next_poll", [
+    # 429/503 with a Retry-After in the future: deferred, no error counted
+    (answer(429, at(3600)), at(3600), "host answered 429", 3, at(3600)),
+    (answer(503, at(120)), at(120), "host answered 503", 3, at(120)),
+    (answer(429, at(10 * 86_400)), at(S.retry_after_cap), "host answered 429", 3, at(S.retry_after_cap)),  # capped
+    # Retry-After already past (or "0"), or none: an ordinary failure, backing off
+    (answer(429, at(-60)), None, None, 4, at(28_800)),
+    (answer(429, NOW), None, None, 4, at(28_800)),
+    (answer(503), None, None, 4, at(28_800)),
+    # Retry-After on any other status is not a wish
+    (answer(500, at(3600)), None, None, 4, at(28_800)),
+    # a deferred result (never requested: its host said 429 earlier in this run)
+    (result(None, None, deferred=True, deferred_by=429, retry_after=at(900)), at(900), "host answered 429", 3,
+     at(900)),
+    # any real answer ends the deferral
+    (answer(200), None, None, 0, at(1800)),
+    (answer(304), None, None, 0, at(1800)),
 ])
-def test_retry_after(retry_after, expect):
-    res = result(429, None, error=HTTPStatusError(URL, 429), retry_after=retry_after)
-    new = poll(OLD, res)
-    assert new.next_poll == expect and new.error_count == 4
+def test_server_wishes(res, until, reason, errors, next_poll):
+    new = poll(WAS, res)
+    assert (new.deferred_until, new.deferred_reason, new.error_count, new.next_poll) == (
+        until, reason, errors, next_poll)
+    if until is not None:
+        assert new.deferred_host == "a.test" and new.deferred_since == NOW and not new.gone
+        assert new.last_error == WAS.last_error  # a wish is not an error
+
+
+@pytest.mark.parametrize("state, force, now, due", [
+    # deferred: not before its time, forced or not
+    (replace(WAS, deferred_until=at(3600), next_poll=at(3600)), False, NOW, False),
+    (replace(WAS, deferred_until=at(3600), next_poll=at(3600)), True, NOW, False),
+    (replace(WAS, deferred_until=at(3600), next_poll=at(3600)), True, at(3599), False),
+    (replace(WAS, deferred_until=at(3600), next_poll=at(3600)), False, at(3600), True),
+    # a deferral past its time, not yet cleared: due as usual
+    (replace(WAS, deferred_until=at(-1), next_poll=at(-1)), False, NOW, True),
+    # gone: never, forced or not
+    (replace(WAS, gone=True, next_poll=None), True, at(10**6), False),
+    # our own schedule: force overrides it (the interval, the backoff after errors) ...
+    (replace(WAS, next_poll=at(7200), last_status=500), True, NOW, True),
+    (replace(WAS, next_poll=at(7200), last_status=None), True, NOW, True),
+    # ... but not the backoff after a 429 without Retry-After: the host said "too many requests"
+    (replace(WAS, next_poll=at(7200), last_status=429), True, NOW, False),
+    (replace(WAS, next_poll=at(7200), last_status=429), False, at(7200), True),
+])
+def test_force_never_overrides_a_server(state, force, now, due):
+    assert is_due(SRC, state, now, force=force) is due
+
+
+def test_a_deferral_following_a_deferral_is_one_episode():
+    first = poll(WAS, answer(429, at(3600)))
+    second = after_poll(SRC, first, answer(429, at(7200 + 3600)), at(7200), S, rng=NoJitter())
+    assert second.deferred_since == first.deferred_since == NOW and second.deferred_until == at(7200 + 3600)
+    recovered = after_poll(SRC, second, answer(304), at(3 * 3600), S, rng=NoJitter())
+    assert (recovered.deferred_until, recovered.deferred_reason, recovered.deferred_host,
+            recovered.deferred_since) == (None, None, None, None)
 
 
 @pytest.mark.parametrize("state_next, expect", [(None, at(120)), (at(60), at(120)), (at(600), at(600))])
 def test_deferred_result_only_moves_next_poll(state_next, expect):
     state = replace(OLD, next_poll=state_next)
-    new = poll(state, result(None, None, deferred=True, retry_after=at(120)))
-    assert new == replace(state, next_poll=expect)
+    new = poll(state, result(None, None, deferred=True, deferred_by=503, retry_after=at(120)))
+    assert new == replace(state, next_poll=expect, deferred_until=at(120), deferred_reason="host answered 503",
+                          deferred_host="a.test", deferred_since=NOW)
+
+
+def test_reset_revives_a_gone_feed_but_keeps_a_deferral():
+    gone = poll(OLD, answer(410))
+    assert gone.gone and not is_due(SRC, gone, at(10**6), force=True)
+    revived = schedule.reset(gone)
+    assert not revived.gone and revived.error_count == 0 and is_due(SRC, revived, NOW)
+    deferred = schedule.reset(poll(replace(OLD, error_count=2), answer(429, at(3600))))
+    assert deferred.error_count == 0 and deferred.deferred_until == at(3600) and not is_due(SRC, deferred, NOW, force=True)
 
 
 # ----------------------------------------------------------------------------- redirects
@@ -304,44 +373,82 @@ def test_failed_poll_leaves_redirect_count_alone():
 # ----------------------------------------------------------------------------- host deferrals
 
 
+def deferred(url: str, until: datetime, host: str = "a.test", **kw) -> FeedState:
+    return FeedState(url=url, next_poll=until, deferred_until=until, deferred_reason="host answered 429",
+                     deferred_host=host, deferred_since=NOW, **kw)
+
+
 def test_spread_host_deferrals():
     srcs = [Source(f"http://a.test/{i}") for i in range(5)] + [Source("http://b.test/1"),
                                                                  Source("http://old.test/moved")]
     states = {
-        "http://a.test/0": FeedState(url="http://a.test/0", next_poll=at(120)),  # after_poll already ran
+        "http://a.test/0": deferred("http://a.test/0", at(120)),  # after_poll already ran
         "http://a.test/1": FeedState(url="http://a.test/1", next_poll=at(30)),
         "http://a.test/2": FeedState(url="http://a.test/2", next_poll=at(900)),
         "http://a.test/3": FeedState(url="http://a.test/3", gone=True),
         "http://old.test/moved": FeedState(url="http://old.test/moved", current_url="http://a.test/new"),
     }
-    res = [FetchResult(source=srcs[0], requested_url="http://a.test/0", final_url="http://a.test/0", status=429,
-                       retry_after=at(120)),
-           FetchResult(source=srcs[5], requested_url="http://b.test/1", final_url="http://b.test/1", status=200)]
-    out = spread_host_deferrals(states, srcs, res)
-    assert out["http://a.test/1"].next_poll == at(120)  # moved later
-    assert out["http://a.test/2"].next_poll == at(900)  # never earlier
+    out = spread_host_deferrals(states, srcs, NOW)
+    assert out["http://a.test/1"].next_poll == at(120) == out["http://a.test/1"].deferred_until  # moved later
+    assert out["http://a.test/1"].deferred_reason == "host answered 429"
+    assert out["http://a.test/2"].next_poll == at(900) and out["http://a.test/2"].deferred_until == at(120)  # never earlier
     assert out["http://a.test/3"] == states["http://a.test/3"]  # gone stays as it was
-    assert out["http://a.test/4"] == FeedState(url="http://a.test/4", next_poll=at(120))  # new state
+    assert out["http://a.test/4"] == deferred("http://a.test/4", at(120))  # new state
     assert out["http://old.test/moved"].next_poll == at(120)  # its adopted URL is on a.test
     assert "http://b.test/1" not in out and states["http://a.test/1"].next_poll == at(30)  # input untouched
+    for key in ("http://a.test/1", "http://a.test/2", "http://a.test/4"):
+        assert not is_due(Source(key), out[key], NOW, force=True)
 
 
 def test_spread_is_bounded_by_the_capped_own_state():
     srcs = [Source("http://a.test/0"), Source("http://a.test/1")]
-    states = {"http://a.test/0": FeedState(url="http://a.test/0", next_poll=at(S.retry_after_cap))}
-    res = [FetchResult(source=srcs[0], requested_url="http://a.test/0", final_url="http://a.test/0", status=429,
-                       retry_after=at(10**8))]
-    assert spread_host_deferrals(states, srcs, res)["http://a.test/1"].next_poll == at(S.retry_after_cap)
+    res = answer(429, at(10**8), source=srcs[0], final_url="http://a.test/0")
+    states = {"http://a.test/0": poll(None, res, source=srcs[0])}
+    assert spread_host_deferrals(states, srcs, NOW)["http://a.test/1"].next_poll == at(S.retry_after_cap)
 
 
 def test_spread_uses_the_host_that_answered():
     srcs = [Source("http://a.test/0"), Source("http://a.test/1"), Source("http://cdn.test/x")]
-    res = [FetchResult(source=srcs[0], requested_url="http://a.test/0", final_url="http://cdn.test/0",
-                       status=503, retry_after=at(60))]
-    out = spread_host_deferrals({}, srcs, res)
-    assert set(out) == {"http://cdn.test/x"} and out["http://cdn.test/x"].next_poll == at(60)
+    res = answer(503, at(60), source=srcs[0], final_url="http://cdn.test/0")
+    states = {"http://a.test/0": poll(None, res, source=srcs[0])}
+    out = spread_host_deferrals(states, srcs, NOW)
+    assert set(out) == {"http://a.test/0", "http://cdn.test/x"} and out["http://cdn.test/x"].next_poll == at(60)
+
+
+def test_spread_ignores_deferrals_past_their_time():
+    srcs = [Source("http://a.test/0"), Source("http://a.test/1")]
+    states = {"http://a.test/0": deferred("http://a.test/0", at(-1))}
+    assert spread_host_deferrals(states, srcs, NOW) == states
 
 
 @pytest.mark.parametrize("url, host", [("http://A.Test:8080/x", "a.test"), ("file:///tmp/x", ""), ("nonsense", "")])
 def test_host_of(url, host):
     assert schedule.host_of(url) == host
+
+
+# ----------------------------------------------------------------------------- the whole rule, header to next run
+
+
+@pytest.mark.parametrize("status, retry_after, forced, later, due, state", [
+    # (answer status, its Retry-After header, is the next run forced, how long after, due then?, standing)
+    (429, "3600", False, 1800, False, "deferred"),
+    (429, "3600", True, 1800, False, "deferred"),  # --force does not re-ask
+    (429, "3600", True, 3599, False, "deferred"),
+    (429, "3600", False, 3600, True, "deferred"),  # its time has come (the state clears at the answer)
+    (429, "Sat, 01 Mar 2025 14:00:00 GMT", True, 3600, False, "deferred"),  # an HTTP date: two hours
+    (429, "Sat, 01 Mar 2025 14:00:00 GMT", False, 7200, True, "deferred"),
+    (503, "120", True, 60, False, "deferred"),
+    (429, str(10 * 86_400), True, 86_399, False, "deferred"),  # capped at a day …
+    (429, str(10 * 86_400), False, 86_400, True, "deferred"),  # … and no longer
+    (429, None, True, 60, False, "failing"),  # no Retry-After: backoff, which force does not override after a 429
+    (429, "0", True, 60, False, "failing"),
+    (503, None, True, 60, True, "failing"),  # a 503 without Retry-After: our backoff, which force overrides
+    (500, "3600", True, 60, True, "failing"),  # Retry-After means nothing on a 500
+    (410, None, True, 10**7, False, "gone"),
+])
+def test_a_servers_answer_binds_the_next_runs(status, retry_after, forced, later, due, state):
+    wish = parse_retry_after(retry_after, NOW)  # even on a 500: only 429 and 503 make it a wish
+    new = poll(WAS, answer(status, wish))
+    assert is_due(SRC, new, at(later), force=forced) is due
+    kind = "gone" if new.gone else "deferred" if new.deferred_until else "failing" if new.error_count > WAS.error_count else "?"
+    assert kind == state

@@ -12,7 +12,7 @@ import pytest
 from aggregator.parse import feeds as parse_mod
 from aggregator.errors import ParseError
 from aggregator.parse.feeds import ParseJob, chunked, not_a_feed_reason, parse, parse_many, pool_size
-from aggregator.parse.fields import int_or_none, person_from_string, title_text
+from aggregator.parse.fields import format_name, int_or_none, person_from_string, title_text
 from aggregator.records import Enclosure, ParsedFeed
 
 RSS_URL = "https://baltic-defence.example/feed.xml"
@@ -157,6 +157,31 @@ def test_empty_channel_is_a_feed_without_entries():
     feed = parse(b'<rss version="2.0"><channel><title>Quiet</title></channel></rss>', url="https://x.example/f",
                  headers={}, key="k")
     assert feed.title == "Quiet" and feed.entries == ()
+
+
+@pytest.mark.parametrize("name, content_type, fmt", [
+    ("rss2.xml", "application/rss+xml", "RSS 2.0"),
+    ("rss1.rdf", "application/rdf+xml", "RSS 1.0"),
+    ("atom.xml", "application/atom+xml", "Atom 1.0"),
+    ("jsonfeed.json", "application/feed+json", "JSON Feed 1.1"),
+])
+def test_parsed_feed_names_its_format(name, content_type, fmt):
+    assert load(name, RSS_URL, content_type).format == fmt
+
+
+def test_format_survives_the_known_items_fast_path():
+    full = load("rss2.xml", RSS_URL)
+    cut = parse((FEEDS / "rss2.xml").read_bytes(), url=RSS_URL, headers={}, key=RSS_URL, skip=full.item_hashes[:1])
+    assert cut.skipped == 1 and cut.format == "RSS 2.0"
+
+
+@pytest.mark.parametrize("version, name", [
+    ("rss20", "RSS 2.0"), ("rss10", "RSS 1.0"), ("rss091u", "RSS 0.91"), ("rss", "RSS"), ("atom10", "Atom 1.0"),
+    ("atom03", "Atom 0.3"), ("cdf", "CDF"), ("https://jsonfeed.org/version/1", "JSON Feed 1"),
+    ("https://jsonfeed.org/version/1.1", "JSON Feed 1.1"), ("", ""), ("rss99", "rss99"),
+])
+def test_format_name(version, name):
+    assert format_name(version) == name
 
 
 @pytest.mark.parametrize("body, message", [

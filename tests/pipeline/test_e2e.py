@@ -1,4 +1,5 @@
-"""End to end through the CLI: a real HTTP server on 127.0.0.1, a real TinyDB file, real output read back."""
+"""End to end through the CLI: a real HTTP server on 127.0.0.1, a real store (a TinyDB file, and a
+PostgreSQL database: the tests that take ``setup`` run over both), real output read back."""
 
 from __future__ import annotations
 
@@ -31,9 +32,17 @@ def titles(path: Path) -> list[str]:
 
 
 @pytest.fixture
-def setup(tmp_path: Path, server: FeedServer):
+def setup(tmp_path: Path, server: FeedServer, store_setting: str):
     urls = serve_fixtures(server)
-    return write_config(tmp_path, list(urls.values())), urls
+    return write_config(tmp_path, list(urls.values()), store=store_setting), urls
+
+
+def backend_class(config: Path) -> type:
+    """The store class the config selects (TinyDB's Store or PgStore), for spying on it."""
+    from aggregator import config as configuration
+    from aggregator.store import open_store
+
+    return type(open_store(configuration.load(config).settings.store))
 
 
 def test_run_publishes_topics_and_survives_broken_feeds(tmp_path: Path, setup, server: FeedServer) -> None:
@@ -90,7 +99,7 @@ def test_second_run_gets_304s_and_rewrites_nothing(tmp_path: Path, setup, server
     conditional = [h for path, h in server.requests if path == "/rss2.xml"]
     assert conditional and "if-none-match" in conditional[0]
     assert json.loads(invoke(config, "stats", "--json").stdout)["items"] == items_before
-    assert store.is_file()
+    assert store.is_file() or "postgresql://" in config.read_text()
     rewritten = [name for name, path in files.items() if path.stat().st_mtime != 1_000_000_000]
     assert rewritten == []
 
@@ -164,9 +173,8 @@ def test_a_run_where_nothing_changed_never_reads_the_items(tmp_path: Path, setup
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     """Every feed 304 (or failing): the items file is not even read, the output stays as it was,
     and the health feed and metrics are still current."""
-    from aggregator.store import Store
-
     config, urls = setup
+    Store = backend_class(config)
     assert invoke(config, "run").exit_code == 0
     files = outputs(tmp_path)
     for path in files.values():

@@ -156,3 +156,24 @@ def test_listed_in_index_not_in_opml(tmp_path):
             '<a href="metrics.prom">metrics.prom</a>') in html
     opml = etree.fromstring((out / "feeds.opml").read_bytes())
     assert not [o for o in opml.iter("outline") if "health" in (o.get("xmlUrl") or "")]
+
+
+def test_deferred_and_gone_feeds_are_listed_once_per_episode(tmp_path):
+    deferred = FeedState(url=DOWN, last_attempt=T0, last_status=429, error_count=2, last_success=T0 - timedelta(days=1),
+                         deferred_until=T0 + timedelta(hours=1), deferred_reason="host answered 429",
+                         deferred_host="down.example", deferred_since=T0, next_poll=T0 + timedelta(hours=1))
+    feeds = {**states(), DOWN: deferred}
+    view = health_view(cfg(tmp_path), feeds)
+    down = next(p for p in view.problems if p.key == DOWN)
+    assert down.title == "Deferred: Down & Out (host answered 429)" and down.updated == T0
+    assert "<dt>Deferred until</dt><dd>2024-05-01 13:00:00 UTC</dd>" in down.content_html
+    # The host answers 429 again an hour later: the same episode, the same entry, not a new one.
+    later = dataclasses.replace(deferred, last_attempt=T0 + timedelta(hours=1), deferred_until=T0 + timedelta(hours=3))
+    again = next(p for p in health_view(cfg(tmp_path), {**feeds, DOWN: later}).problems if p.key == DOWN)
+    assert (again.id, again.updated) == (down.id, down.updated)
+    # A deferral that begins after a recovery is a new episode.
+    new = dataclasses.replace(later, deferred_since=T0 + timedelta(days=1))
+    assert next(p for p in health_view(cfg(tmp_path), {**feeds, DOWN: new}).problems if p.key == DOWN).id != down.id
+    # A gone feed is never polled again: its entry keeps its id and time run after run.
+    gone = next(p for p in view.problems if p.key == GONE)
+    assert gone.updated == T0 - timedelta(hours=1) and gone.title == "Gone: Gone Feed (HTTP 410)"

@@ -16,6 +16,7 @@ from aggregator import atomicfile
 from aggregator.publish import feeds as pub
 from aggregator.errors import PublishError
 from aggregator.publish.model import FALLBACK_TIME, item_time
+from aggregator.publish.manifest import FILE as MANIFEST
 from aggregator.records import Enclosure, Topic
 from feedrules import ATOM, check_atom, check_rss
 from pubdata import BASE, NOW, SRC, SRC2, T0, config, item, snapshot
@@ -224,7 +225,7 @@ def test_write_failure_raises_publish_error_keeps_old_file(out, monkeypatch, err
     assert words in str(exc.value).lower() and str(exc.value).startswith(str(d))
     assert "\n" not in str(exc.value)
     assert (d / "nato.rss").read_bytes() != b"" and (d / "all.rss").read_bytes() == old
-    assert not [p for p in d.iterdir() if p.name.startswith(".")]  # no temp files left
+    assert not [p for p in d.iterdir() if p.name.startswith(".") and p.name != MANIFEST]  # no temp files left
 
 
 def test_write_error_during_write_cleans_temp(out, monkeypatch):
@@ -233,7 +234,7 @@ def test_write_error_during_write_cleans_temp(out, monkeypatch):
     monkeypatch.setattr(atomicfile.os, "write", full)
     with pytest.raises(PublishError, match="no space left"):
         run(out)
-    assert not [p for p in (out / "output").iterdir() if p.name.startswith(".")]
+    assert not [p for p in (out / "output").iterdir() if p.name.startswith(".") and p.name != MANIFEST]
 
 
 def test_write_atomic_skips_identical_bytes(tmp_path):

@@ -188,3 +188,33 @@ def test_plain_text_folds_whitespace_like_the_regex_it_replaced(pieces):
 def test_untouched_item_is_returned_as_it_is():
     plain = item(title="Weather")
     assert RULES.tag(plain) is plain
+
+
+# ----------------------------------------------------------------------------- the negatives
+
+
+@pytest.mark.parametrize("text, slug, held, why", [
+    ("NATO troops watch ice hockey", "nato", False, "removed by exclude 'ice hockey' in text ('ice hockey')"),
+    ("Review of a rifle in 7.62 NATO", "nato", False,
+     r"removed by exclude '/\\b\\d+(?:\\.\\d+)?\\s*NATO\\b/' in text ('7.62 NATO')"),  # a regex, as written
+    ("Estonia's economy", "baltic", False,
+     r"withheld: no require pattern matched ('troops', '/defen[cs]e\\s+minist/')"),
+    ("Estonian troops train", "baltic", True, ""),
+    ("NATO jets scrambled", "nato", True, ""),
+])
+def test_judge_text_names_the_rule_the_word_and_the_field(text, slug, held, why):
+    verdict = RULES.judge_text(text)[slug]
+    assert verdict.held is held and verdict.why_not() == why
+    assert verdict.reasons  # what had matched is kept, to show beside the reason it does not hold
+
+
+def test_judge_text_leaves_out_topics_nothing_matched():
+    assert set(RULES.judge_text("Baltic herring quotas")) == {"baltic"}  # matched, withheld
+    assert RULES.judge_text("Weather in Riga") == {}
+
+
+def test_judge_item_names_the_field_and_keeps_tagging_unchanged():
+    it = item(title="NATO mission", summary="Players of ice hockey joined the NATO mission.")
+    verdict = RULES.judge_item(it)["nato"]
+    assert verdict.blocked_by == Match("nato", "exclude", "ice hockey", "summary", "ice hockey")
+    assert RULES.tag(it).topics == ()  # the same decision as before
