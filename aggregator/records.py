@@ -40,9 +40,10 @@ class NearDupSettings:
     """Thresholds for grouping the same story published under different links."""
 
     enabled: bool = True
-    title_similarity: float = 0.9  # overlap of title tokens (Jaccard for very short titles)
-    text_similarity: float = 0.7  # shingle Jaccard of title + summary text
-    window_hours: float = 48.0  # only items published this close together
+    title_similarity: float = 0.9  # ignored since 0.3 (the near-verbatim rule); accepted in feeds.yaml
+    text_similarity: float = 0.7  # ignored since 0.3
+    window_hours: float = 72.0  # reports further apart are never compared (dedup.paraphrase.needed)
+    min_score: float = 0.55  # the share of each headline's rare words the other report must have
 
 
 @dataclass(frozen=True)
@@ -234,6 +235,7 @@ class SourceRef:
     feed_title: str = ""
     feed_link: str | None = None
     seen: datetime | None = None
+    title: str = ""  # the entry's headline in that source (merged reports keep theirs)
 
 
 @dataclass(frozen=True)
@@ -283,6 +285,7 @@ class Item:
     reasons: tuple[Match, ...] = ()
     merges: tuple[Merge, ...] = ()
     content_hash: str = ""
+    apart: tuple[str, ...] = ()  # identity keys an operator split off: never merged in again
 
     @property
     def date(self) -> datetime | None:

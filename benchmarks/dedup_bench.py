@@ -3,6 +3,8 @@
     .venv/bin/python -m benchmarks.dedup_bench                         # this tree
     .venv/bin/python -m benchmarks.dedup_bench --baseline /tmp/before   # also a copy of an older
                                                                         # aggregator/ package, same run
+    .venv/bin/python -m benchmarks.dedup_bench --stored 1000 10000 100000 --new 5000
+                          # µs per new entry against 1k, 10k, 100k stored items, and the ratios
 
 Entries come from ``synth.item`` (bodies, links, dates, wire stories), as the parse
 stage would hand them over (sanitised HTML, safe links). Two things are added so
@@ -152,6 +154,46 @@ def run(sizes: list[int]) -> list[dict]:
     return out
 
 
+def stored_vs_new(stored_sizes: list[int], new: int) -> list[dict]:
+    """µs per new entry upserted into an index over *stored* items (a run after many runs)."""
+    feeds_new = new // PER_FEED
+    most = max(stored_sizes) // PER_FEED
+    everything = entries(most + feeds_new)
+    fresh_feeds = {f"{synth.spec(i).host_site}/feed.xml" for i in range(most, most + feeds_new)}
+    incoming = [(e, r) for e, r in everything if r.feed_url in fresh_feeds]
+    out = []
+    for size in stored_sizes:
+        old_feeds = {f"{synth.spec(i).host_site}/feed.xml" for i in range(size // PER_FEED)}
+        first = ItemIndex({}, {})
+        for e, r in everything:
+            if r.feed_url in old_feeds:
+                first.upsert(e, r, NOW)
+        items = first.items
+        stored = len(items)  # before the new entries join them (the index updates items in place)
+        built: list[ItemIndex] = []
+        t_build = _timed(lambda: built.append(ItemIndex(items, {})))
+        statuses: dict[str, int] = {}
+
+        def upsert_new() -> None:
+            for e, r in incoming:
+                status = built[0].upsert(e, r, NOW)[1]
+                statuses[status] = statuses.get(status, 0) + 1
+
+        t_new = _timed(upsert_new)
+        out.append(dict(stored=stored, new=len(incoming), statuses=statuses, build_ms=t_build * 1e3,
+                        new_us=t_new / len(incoming) * 1e6))
+    return out
+
+
+def stored_table(rows: list[dict]) -> str:
+    lines = ["new entries upserted into an index over N stored items (a later run): µs per new entry",
+             f"{'stored':>8} {'new':>6} {'µs/new entry':>13} {'ratio':>7} {'index build ms':>15}  merged"]
+    for r in rows:
+        lines.append(f"{r['stored']:>8} {r['new']:>6} {r['new_us']:>13.1f} {r['new_us'] / rows[0]['new_us']:>6.2f}x "
+                     f"{r['build_ms']:>15.1f}  {r['statuses'].get('merged', 0):>6}")
+    return "\n".join(lines)
+
+
 COLUMNS = (("new_us", "upsert new"), ("unchanged_us", "upsert unchanged"), ("build_us", "index build/item"),
            ("tag_us", "tag"))
 
@@ -177,7 +219,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--baseline", type=Path, help="a folder holding an older aggregator/ package")
     ap.add_argument("--baseline-sizes", type=int, nargs="+", help="sizes for the baseline (default: --sizes)")
     ap.add_argument("--json", action="store_true", help="print the rows as JSON only")
+    ap.add_argument("--stored", type=int, nargs="+",
+                    help="instead: cost per new entry against these numbers of stored items (e.g. 1000 10000 100000)")
+    ap.add_argument("--new", type=int, default=5_000, help="new entries for --stored (default 5000)")
     args = ap.parse_args(argv)
+    if args.stored:
+        print(stored_table(stored_vs_new(sorted(args.stored), args.new)))
+        return 0
     if args.json:
         print(json.dumps(run(args.sizes)))
         return 0

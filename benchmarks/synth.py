@@ -5,9 +5,10 @@ of the feed shows items ``[v*step, v*step + size)`` newest first, so "gain 5 new
 items" is just ``v += 1`` and nothing needs storing: every byte is recomputed
 from ``(seed, i, k)``. Item bodies are realistic HTML: paragraphs, absolute and
 relative links, images, tracking parameters, and (about a third of the time)
-mentions of NATO, the Baltic states or Ukraine so that topics get items. A few
-items point at a shared "wire story" so that cross-source de-duplication has
-something to merge.
+mentions of NATO, the Baltic states or Ukraine so that topics get items. Each
+story names a made-up place or person of its own, as news does, so the story
+matcher tells them apart. A few items point at a shared "wire story" so that
+cross-source de-duplication has something to merge.
 """
 
 from __future__ import annotations
@@ -78,12 +79,23 @@ class SynthItem:
     categories: tuple[str, ...]
 
 
+_SYLLABLES = "ka lo mi ra tu ve so ni pa de jo ru hel var kos tin ber mal gor len dra vik sel tam".split()
+
+
+def _name(seed: int, i: int, k: int) -> str:
+    """A made-up proper name, one of ~400,000, the same for the same item."""
+    rng = random.Random(f"name {seed} {i} {k}")
+    return "".join(rng.choice(_SYLLABLES) for _ in range(rng.randint(2, 4))).capitalize()
+
+
 def item(seed: int, i: int, k: int, epoch: datetime) -> SynthItem:
     """Item *k* of feed *i*: the same bytes for the same arguments, always."""
     rng = _rng(seed, i, k)
     site = spec(i).host_site
     topical = rng.random() < 0.35
     title = _sentence(rng, rng.randint(6, 11), topical)
+    name = _name(seed, i, k)  # each story names its own place or person, as news does
+    title = f"{title} in {name}"
     slug = "-".join(title.lower().split()[:5])
     if rng.random() < 0.03:  # a wire story several feeds carry: same canonical link
         story = rng.randrange(_WIRE_POOL)
@@ -97,6 +109,8 @@ def item(seed: int, i: int, k: int, epoch: datetime) -> SynthItem:
     for p in range(rng.randint(3, 4)):
         body = " ".join(_sentence(rng, rng.randint(9, 15), topical and p == 0) + "."
                         for _ in range(rng.randint(1, 2)))
+        if p == 0:
+            body = f"{name}: {body}"
         if p == 1:
             body += f' Read <a href="/tag/{rng.choice(_WORDS)}">more on this</a>.'
         if p == 2:

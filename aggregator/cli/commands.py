@@ -148,9 +148,9 @@ def check(app: App) -> None:
 
 def _attach_optional_commands() -> None:
     # Commands that live in their own modules register here, so that this file stays small.
-    from . import inspect as cli_inspect
+    from . import inspect as cli_inspect, stories as cli_stories
 
-    for cmd in cli_inspect.COMMANDS:
+    for cmd in cli_inspect.COMMANDS + cli_stories.COMMANDS:
         main.add_command(cmd)
     try:
         from . import manage as cli_manage

@@ -138,8 +138,10 @@ def describe_item(item: Item, verdicts: dict[str, tag.Verdict] | None = None) ->
         f"  published: {_iso(item.published) or '-'}   first seen: {_iso(item.first_seen) or '-'}",
         "  sources:",
     ]
-    lines += [f"    - {ref.name or ref.feed_title or ref.feed_url} <{ref.feed_url}>  {ref.link or ''}"
-              for ref in item.sources]
+    for ref in item.sources:
+        lines.append(f"    - {ref.name or ref.feed_title or ref.feed_url} <{ref.feed_url}>  {ref.link or ''}")
+        if ref.title and ref.title != item.title:
+            lines.append(f"      its headline: {ref.title}")
     lines.append("  topics:" if item.topics else "  topics: none")
     for slug in item.topics:
         lines.append(f"    {slug}:")
@@ -149,8 +151,11 @@ def describe_item(item: Item, verdicts: dict[str, tag.Verdict] | None = None) ->
         lines.append("  not in (by the rules of feeds.yaml as they are now):")
         lines += negatives
     if item.merges:
-        lines.append("  merged:")
+        lines.append("  merged (score, shared facts, vetoes checked):")
         lines += [f"    - {m.key}: {m.reason}" for m in item.merges]
+    if item.apart:
+        lines.append("  never merged again (aggregator unmerge):")
+        lines += [f"    - {key}" for key in item.apart]
     return "\n".join(lines)
 
 

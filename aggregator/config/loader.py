@@ -188,7 +188,7 @@ _SETTINGS: dict[str, Callable[[Any], Any]] = {
 }
 _NEAR_DUP: dict[str, Callable[[Any], Any]] = {
     "enabled": _bool, "title_similarity": _fraction, "text_similarity": _fraction,
-    "window_hours": _pos_num,
+    "window_hours": _pos_num, "min_score": _fraction,
 }
 _TOPIC: dict[str, Callable[[Any], Any]] = {
     "title": _str, "description": _opt_str, "keywords": _str_list, "regex": _str_list,

@@ -19,12 +19,13 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from datetime import datetime
-from typing import Any, Iterable, Mapping, MutableMapping
+from typing import Any, Callable, Iterable, Mapping, MutableMapping
 
 from ..records import Entry, Item, Merge, NearDupSettings, SourceRef, utc
-from .similarity import NearDupIndex, Shingles, Verdict, text_shingles, title_tokens
 from ..text import plain_text
+from .stories import StoryMatcher, Verdict, index_terms
 from .urls import canonical_url, url_key
+from .wording import Profile, profile
 
 STATUSES = ("new", "updated", "unchanged", "merged", "tombstoned")
 
@@ -68,6 +69,13 @@ def _content_hash(entry: Entry, canon: str | None) -> str:
     return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
 
 
+SUMMARY_CHARS = 320  # of the summary the story matcher reads: its lede, a sentence or two
+
+
+def _profile(title: str, html: str, link: str | None) -> Profile:
+    return profile(title, plain_text(html, limit=4_000)[:SUMMARY_CHARS], link)
+
+
 def _text(*fragments: str) -> tuple[str, ...]:
     """The words of HTML fragments, markup aside: relative links in a summary resolve against
     the entry's link, so the same text moved to a new address differs in its HTML."""
@@ -96,8 +104,9 @@ class ItemIndex:
         self._heads: Mapping[str, Any] = heads() if heads is not None else items
         self.before: dict[str, Item | None] = {}  # the items this run changed, as they were (None: new)
         self._by_key: dict[str, str] = {}
-        self._shingles: dict[str, Shingles] = {}  # item id -> text shingles, built once
-        self._near = NearDupIndex(settings, self._text_of, self._title_of)
+        self._profiles: dict[str, Profile] = {}  # item id -> its text as the story matcher reads it
+        self._near = StoryMatcher(settings, self._profile_of, self._title_of, self._feeds_of,
+                                  lambda i: self.items[i].apart)
         # (item id, source) -> (own key, url key of the link) of the entry of that source that touched
         # the item this run: spots a feed giving several entries one guid, or several guids one
         # link, in one document. Per source: another feed's entry merged in is no such thing.
@@ -122,7 +131,7 @@ class ItemIndex:
             for key in keys:
                 if by_key.get(key) == item_id:
                     del by_key[key]
-            self._shingles.pop(item_id, None)
+            self._profiles.pop(item_id, None)
         for item_id in changed:
             head = heads.get(item_id)
             if head is None:
@@ -130,7 +139,7 @@ class ItemIndex:
             for key in head.keys:
                 if by_key.get(key) not in heads:
                     by_key[key] = item_id
-            self._shingles.pop(item_id, None)  # its text may have changed
+            self._profiles.pop(item_id, None)  # its text may have changed
             if self.settings.enabled:
                 self._near.add(item_id, self._title_of(item_id)[0], head.date)
 
@@ -143,22 +152,26 @@ class ItemIndex:
             return
         if before is None or (before.title, before.summary, before.content) != (item.title, item.summary,
                                                                                  item.content):
-            self._shingles.pop(item.id, None)
+            self._profiles.pop(item.id, None)
         if before is None or before.title != item.title or before.date != item.date:
-            self._near.add(item.id, title_tokens(item.title) if tokens is None else tokens, item.date)
+            self._near.add(item.id, index_terms(item.title) if tokens is None else tokens, item.date)
 
     def _title_of(self, item_id: str) -> tuple[frozenset[str], datetime | None]:
         head = self._heads.get(item_id)
         if head is None:  # removed by another writer since it was deferred: nothing to index
             return frozenset(), None
         stored = getattr(head, "tokens", None)  # kept by the store: no tokenising 100k titles a run
-        return (title_tokens(head.title) if stored is None else frozenset(stored.split())), head.date
+        return (index_terms(head.title) if stored is None else frozenset(stored.split())), head.date
 
-    def _text_of(self, item_id: str) -> Shingles:
-        found = self._shingles.get(item_id)
+    def _feeds_of(self, item_id: str) -> tuple[str, ...] | None:
+        head = self._heads.get(item_id)
+        return None if head is None else head.feed_urls  # None: removed by another writer
+
+    def _profile_of(self, item_id: str) -> Profile:
+        found = self._profiles.get(item_id)
         if found is None:
             item = self.items[item_id]
-            found = self._shingles[item_id] = text_shingles(item.title, item.summary or item.content)
+            found = self._profiles[item_id] = _profile(item.title, item.summary or item.content, item.link)
         return found
 
     def _put(self, item: Item, tokens: frozenset[str] | None = None) -> Item:
@@ -196,17 +209,24 @@ class ItemIndex:
             return self._existing(item, entry, ref, keys, canon, now)
         if any(k in self.tombstones for k in keys):
             return None, "tombstoned"
-        tokens = shingles = None
+        tokens = None
+        read: list[Profile] = []  # the entry as the matcher reads it, once a candidate needs it
+
+        def report() -> Profile:
+            if not read:
+                read.append(_profile(entry.title, entry.summary or entry.content, entry.link))
+            return read[0]
         if self.settings.enabled:
-            tokens = title_tokens(entry.title)
-            near, shingles = self._near_duplicate(entry, tokens, ref, now)
+            tokens = index_terms(entry.title)
+            near = self._near_duplicate(entry, report, tokens, ref, keys, now)
             if near is not None:
                 other, verdict = near
-                reason = verdict.reason(other.id)
-                return self._credit(other, ref, keys, entry, Merge(keys[0], reason, now)), "merged"
+                self._near.joined(other.id, report())
+                return self._credit(other, ref, keys, entry, Merge(keys[0], verdict.reason(other.id), now)), \
+                    "merged"
         item = self._put(self._new_item(entry, ref, keys, canon, now), tokens)
-        if shingles is not None:  # built for the comparison: keep them for the next one
-            self._shingles[item.id] = shingles
+        if read:  # read for a comparison: keep it for the next one
+            self._profiles[item.id] = read[0]
         self._touched[(item.id, ref.feed_url)] = (keys[0], canon and url_key(canon))
         return item, "new"
 
@@ -294,30 +314,20 @@ class ItemIndex:
     def _credit(self, item: Item, ref: SourceRef, keys: tuple[str, ...], entry: Entry,
                 merge: Merge) -> Item:
         new_keys = tuple(k for k in keys if k not in self._by_key)
+        if entry.title and not ref.title:  # each outlet's own headline, for the feeds and explain
+            ref = dataclasses.replace(ref, title=entry.title)
         return self._put(dataclasses.replace(
             item, keys=item.keys + new_keys, sources=item.sources + (ref,),
             merges=item.merges + (merge,), published=_earliest(item.published, entry.published),
+            updated=max(d for d in (item.updated, merge.at) if d is not None) if merge.at else item.updated,
         ))
 
-    def _near_duplicate(self, entry: Entry, tokens: frozenset[str], ref: SourceRef, now: datetime
-                        ) -> tuple[tuple[Item, Verdict] | None, Shingles | None]:
-        """The best near duplicate of *entry* from another source, and the entry's shingles if
-        the search had to build them."""
+    def _near_duplicate(self, entry: Entry, report: Callable[[], Profile], tokens: frozenset[str], ref: SourceRef,
+                        keys: tuple[str, ...], now: datetime) -> tuple[Item, Verdict] | None:
+        """The stored item telling the same story as *entry*, and why (see dedup.stories)."""
         when = utc(entry.published or entry.updated) or now
-        cache: list[Shingles] = []
-
-        def text() -> Shingles:
-            if not cache:
-                cache.append(text_shingles(entry.title, entry.summary or entry.content))
-            return cache[0]
-
-        def other_source(item_id: str) -> bool:
-            # Never fold two entries of one feed together: the feed says they differ.
-            head = self._heads.get(item_id)  # None: removed by another writer
-            return head is not None and ref.feed_url not in head.feed_urls
-
-        found = self._near.best(tokens, when, text, other_source)
-        return (self.items[found[0]], found[1]) if found else None, (cache[0] if cache else None)
+        found = self._near.best(report, tokens, when, ref.feed_url, keys)
+        return (self.items[found[0]], found[1]) if found else None
 
     @staticmethod
     def _fields(entry: Entry, canon: str | None) -> dict:

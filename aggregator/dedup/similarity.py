@@ -59,11 +59,6 @@ def _words(text: str) -> list[str]:
     return _WORD.findall(text)
 
 
-# Bump whenever title_tokens' answer changes: the store keeps each item's tokens (see
-# store.lines), and a store written with another version has them recomputed.
-TOKENS_VERSION = 1
-
-
 @functools.lru_cache(maxsize=1 << 17)  # a new item's title is tokenised for dedup, then for the store
 def title_tokens(title: str) -> frozenset[str]:
     """The distinctive words of a headline: case-folded, possessives and stop words dropped."""
@@ -215,6 +210,26 @@ class NearDupIndex:
                     by_bucket[b] = [item_id]
                 else:
                     ids.append(item_id)
+
+    def terms_of(self, item_id: str) -> frozenset[str]:
+        """The title tokens an indexed item was indexed with."""
+        meta = self._meta.get(item_id)
+        return meta[0] if meta else frozenset()
+
+    def when_of(self, item_id: str) -> datetime | None:
+        """The publication time an indexed item was indexed with."""
+        meta = self._meta.get(item_id)
+        return meta[1] if meta else None
+
+    def frequency(self, token: str, when: datetime) -> int:
+        """How many indexed items around *when* (its bucket and the two beside) have *token*."""
+        b = self._bucket(when)
+        if self._pending:
+            self._ensure(b)
+        by_bucket = self._postings.get(token)
+        if not by_bucket:
+            return 0
+        return sum(len(by_bucket.get(k) or ()) for k in (b - 1, b, b + 1))
 
     def candidates(self, title: frozenset[str], when: datetime | None) -> list[str]:
         """Ids of indexed items that share enough rare title tokens to be worth comparing.

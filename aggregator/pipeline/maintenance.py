@@ -1,14 +1,15 @@
-"""Maintenance over the store: retag the items, find one, count them per source; read and
-reset the feed states (``feeds list``, ``feeds reset``)."""
+"""Maintenance over the store: retag the items, find one, count them per source, split a merge
+(``unmerge``); read and reset the feed states (``feeds list``, ``feeds reset``)."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 
 from .. import dedup, tag
 from ..fetch import schedule
-from ..records import Config, FeedState, Item, Snapshot
-from ..store import Store
+from ..records import Config, FeedState, Item, Snapshot, SourceRef
+from ..store import Store, open_store
 from .flow import session
 
 
@@ -41,7 +42,11 @@ def feed_state(snap: Snapshot, key: str) -> FeedState | None:
 def feed_states(config: Config) -> dict[str, FeedState]:
     """The feed states as last saved, without the lock (every file is whole at every instant,
     so a reader never waits for a run): ``feeds list`` shows them. Raises StoreError."""
-    return Store(config.settings.store).load().feeds
+    store = open_store(config.settings.store)
+    if isinstance(store, Store):
+        return store.load().feeds
+    with session(config) as (_store, snap):  # a database: read while connected
+        return dict(snap.feeds)
 
 
 def reset_feeds(config: Config, keys: Iterable[str]) -> dict[str, FeedState | None]:
@@ -82,6 +87,29 @@ def find_item(snap: Snapshot, needle: str) -> Item | None:
         if any(needle == ref.link for ref in item.sources):
             return item
     return None
+
+
+def unmerge(config: Config, item_id: str, link: str) -> tuple[Item, SourceRef]:
+    """Split the report of *link* off the item *item_id* (an id, link or key), for good.
+
+    The item loses that report's credit and keys and records them as never to be merged in
+    again (``Item.apart``); it is re-tagged, as its sources changed. The report's feed is
+    parsed afresh on its next poll (no validators, no known items), so the report comes back
+    as an item of its own. Raises LookupError with a one-line reason.
+    """
+    with session(config) as (store, snap):
+        item = find_item(snap, item_id)
+        if item is None:
+            raise LookupError(f"no stored item has the id, link or key {item_id!r}")
+        split, ref = dedup.split_report(item, link)
+        split = tag.Rules.compile(config.topics, config.sources).tag(split)
+        snap.items[split.id] = split
+        state = snap.feeds.get(ref.feed_url)
+        if state is not None:
+            snap.feeds[ref.feed_url] = dataclasses.replace(state, etag=None, last_modified=None, body_hash=None,
+                                                           item_hashes=())
+        store.save(snap)
+    return split, ref
 
 
 def revive(config: Config, keys: Iterable[str]) -> tuple[str, ...]:

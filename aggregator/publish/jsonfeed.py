@@ -8,7 +8,7 @@ Besides the standard fields, every item carries the extension object ``_aggregat
       "id": "<Item.id>",                        # the store's id (the item "id" is its URN)
       "topics": ["nato", ...],                  # topic slugs the item is in
       "reasons": ["matched keyword 'NATO' in title ('NATO')", ...],   # Match.explain()
-      "sources": [{"name", "feed_url", "feed_title", "feed_link", "link"}, ...],
+      "sources": [{"name", "feed_url", "feed_title", "feed_link", "link", "title"}, ...],  # every outlet
       "merges": [{"key", "reason", "at"}, ...]  # entries folded into this item
     }
 
@@ -45,6 +45,7 @@ def item(v: ItemView) -> dict[str, Any]:
             "feed_title": s.feed_title,
             "feed_link": s.feed_link,
             "link": s.entry_link,
+            "title": s.title,  # that outlet's own headline, for a merged report
         }) for s in v.sources],
         "merges": [_compact({"key": m.key, "reason": m.reason,
                              "at": rfc3339(m.at) if m.at else None}) for m in v.merges],

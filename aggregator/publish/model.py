@@ -29,6 +29,7 @@ from operator import itemgetter
 from typing import Callable, Iterable, Mapping, Sequence
 from urllib.parse import quote
 
+from .credits import also_reported
 from ..records import Config, Enclosure, FeedState, Item, Match, Merge, Settings, Topic, utc
 from ..text import clean_link, clean_text, one_line, plain_text, safe_uri, sanitize_html
 
@@ -62,6 +63,7 @@ class SourceView:
     feed_link: str | None  # the source's web site
     entry_link: str | None  # this item in that source
     updated: datetime
+    title: str = ""  # the headline that source gave it (merged reports keep theirs)
 
 
 @dataclass(frozen=True)
@@ -263,6 +265,7 @@ def source_view(ref, feeds: Mapping[str, FeedState], fallback_time: datetime,
         feed_link=uri(ref.feed_link or (state.link if state else None)),
         entry_link=clean_link(uri(ref.link)),
         updated=min(updated, now),
+        title=one_line(ref.title),
     )
 
 
@@ -320,6 +323,11 @@ def item_view(item: Item, feeds: Mapping[str, FeedState], now: datetime, *,
                 kind = "application/octet-stream"
             length = enc.length if isinstance(enc.length, int) and enc.length >= 0 else None
             enclosures.append(Enclosure(url=url, type=kind, length=length))
+    sources = tuple(source_view(r, feeds, published, now, uri=uri) for r in item.sources)
+    also = also_reported(link, one_line(item.title), sources[1:]) if len(sources) > 1 else ""
+    if also:  # every outlet of a merged story, visible in any reader (see credits)
+        same, summary = content == summary, summary + also
+        content = summary if same else content + also if content else ""
     return ItemView(
         item=item,
         id=item_id(item),
@@ -333,7 +341,7 @@ def item_view(item: Item, feeds: Mapping[str, FeedState], now: datetime, *,
         categories=_unique(item.categories),
         topics=tuple(t for t in item.topics),
         enclosures=tuple(enclosures),
-        sources=tuple(source_view(r, feeds, published, now, uri=uri) for r in item.sources),
+        sources=sources,
         reasons=item.reasons,
         merges=item.merges,
     )

@@ -42,7 +42,7 @@ from typing import Any, Callable, NamedTuple
 import orjson
 
 from ..records import Item
-from ..dedup import TOKENS_VERSION, title_tokens
+from ..dedup import TOKENS_VERSION, index_terms
 from .format import _DATES, NotAStore, _dt, decoder, schema_version
 
 _META = b'{"meta":{"1":'
@@ -98,7 +98,7 @@ def head_of_row(row: Any) -> ItemHead:
 
 
 def row_of(head: ItemHead) -> list[Any]:
-    tokens = head.tokens if head.tokens is not None else " ".join(sorted(title_tokens(head.title)))
+    tokens = head.tokens if head.tokens is not None else " ".join(sorted(index_terms(head.title)))
     return [head.id, head.keys, head.title, head.published, head.updated, head.first_seen,
             head.topics, head.feed_urls, tokens]
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from ..dedup import title_tokens
+from ..dedup import index_terms as title_tokens
 from ..records import FeedState, Item
 from .files import _dumps
 from .format import _DATES, decoder

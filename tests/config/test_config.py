@@ -127,6 +127,19 @@ def test_shipped_config_is_valid_and_keeps_subscriber_slugs() -> None:
     assert all(s.url.startswith("https://") for s in conf.sources)
 
 
+@pytest.mark.parametrize("value, ok", [("0.6", True), ("1.5", False), ("high", False)])
+def test_near_duplicates_min_score_is_a_fraction(tmp_path: Path, value: str, ok: bool) -> None:
+    path = tmp_path / "feeds.yaml"
+    path.write_text(GOOD.replace("    title_similarity: 0.95", f"    min_score: {value}\n    window_hours: 36"),
+                    encoding="utf-8")
+    if ok:
+        near = config.load(path).settings.near_duplicates
+        assert (near.min_score, near.window_hours) == (0.6, 36.0)
+    else:
+        with pytest.raises(ConfigError, match="min_score"):
+            config.load(path)
+
+
 # Addresses that public probes of 2026 report dead or moved (issue 20): none may come back.
 DEAD_OR_MOVED = (
     "https://kyivindependent.com/rss/",  # 404; the feed is /news-archive/rss/

@@ -404,8 +404,8 @@ RENAMED = dict(guid="cms2-881", link="https://news.example/2025/06/estonia-buys-
 @pytest.mark.parametrize("second, kw, same", [
     # the same entry after a CMS migration: a new guid and a new link, the same title and text
     (RENAMED, {}, True),
-    (RENAMED, dict(published=T0 + timedelta(hours=30)), True),  # dates close (within window_hours)
-    (RENAMED, dict(published=T0 + timedelta(hours=49)), False),  # not close
+    (RENAMED, dict(published=T0 + timedelta(hours=30)), True),  # dates close (within window_hours, 72 by default)
+    (RENAMED, dict(published=T0 + timedelta(hours=NearDupSettings().window_hours + 1)), False),  # not close
     (RENAMED, dict(published=None), False),  # one dated, one not: no telling
     (RENAMED, dict(title="Estonia buys more HIMARS"), False),  # another title
     (RENAMED, dict(summary="The Ministry signed a second contract."), False),  # another text

@@ -10,7 +10,7 @@ import psycopg
 import pytest
 
 from aggregator import errors
-from aggregator.dedup import ItemIndex, title_tokens
+from aggregator.dedup import ItemIndex, index_terms as title_tokens
 from aggregator.records import Entry, FeedState, NearDupSettings, Settings, Snapshot, SourceRef
 from aggregator.store import open_store
 from aggregator.store.pgschema import MERGE, NAMESPACE, PUBLISH, SCHEMA_VERSION

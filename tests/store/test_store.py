@@ -24,7 +24,7 @@ import orjson
 import pytest
 
 from aggregator import errors
-from aggregator.dedup.similarity import TOKENS_VERSION, title_tokens
+from aggregator.dedup import TOKENS_VERSION, index_terms as title_tokens  # the terms the index keys on
 from aggregator.records import Enclosure, FeedState, Item, Match, Merge, Snapshot, SourceRef
 from recordcodec import from_dict, to_dict
 from aggregator.store import SCHEMA_VERSION, Store

@@ -16,7 +16,7 @@ import pytest
 
 from aggregator import errors
 from aggregator.records import Snapshot
-from aggregator.dedup.similarity import TOKENS_VERSION, title_tokens
+from aggregator.dedup import TOKENS_VERSION, index_terms as title_tokens  # the terms the index keys on
 from aggregator.store import Store
 from aggregator.store.format import NotAStore
 from aggregator.store.lines import ItemHead, ItemTable, head_of, head_of_row, read_lines, row_of, write_lines

@@ -1,0 +1,192 @@
+"""The small tables the story matcher needs that no library ships: what a reader knows.
+
+Word rarity comes from ``wordfreq``, stems from Snowball (``PyStemmer``), text repair
+from ``ftfy`` and name spellings from ``rapidfuzz``. What is left is here, kept short
+and general (news English, not any one headline):
+
+* PLACES: a country named by its name, adjective, capital, seat of power or parliament
+  ("Warsaw", "Polish", "Poland" are one fact), and transliterations of places
+  (Kiev/Kyiv, Kharkov/Kharkiv) whose spellings are too far apart for fuzzy matching;
+* SHORT_FORMS: phrases written several ways (U.S./United States, NATO chief/Secretary
+  General), folded into one token before tokenising;
+* SYNONYMS: news verbs and nouns that outlets swap for one another (sacks/dismisses,
+  shuts/closes, frontier/border): folded to one stem;
+* the words that carry a fact a merge must not contradict: number words, ordinals,
+  weekdays and months, negations, "again", and verbs of opposite development
+  (approves/delays, charged/acquitted, rise/slip).
+"""
+
+from __future__ import annotations
+
+# ----------------------------------------------------------------------------- places
+
+# country key: (names, adjectives and demonyms, capital, other metonyms). The region
+# this aggregator covers first, then the powers and neighbours its news names.
+_COUNTRIES: dict[str, tuple[str, ...]] = {
+    "estonia": ("estonia", "estonian", "estonians", "tallinn", "riigikogu", "eesti"),
+    "latvia": ("latvia", "latvian", "latvians", "riga", "saeima", "latvija"),
+    "lithuania": ("lithuania", "lithuanian", "lithuanians", "vilnius", "seimas", "lietuva"),
+    "poland": ("poland", "polish", "pole", "poles", "warsaw", "sejm"),
+    "finland": ("finland", "finnish", "finn", "finns", "helsinki", "eduskunta"),
+    "sweden": ("sweden", "swedish", "swede", "swedes", "stockholm", "riksdag"),
+    "norway": ("norway", "norwegian", "norwegians", "oslo", "storting"),
+    "denmark": ("denmark", "danish", "dane", "danes", "copenhagen", "folketing"),
+    "germany": ("germany", "german", "germans", "berlin", "bundestag", "bundeswehr"),
+    "france": ("france", "french", "paris", "elysee"),
+    "uk": ("uk", "britain", "british", "britons", "london", "downing", "whitehall",
+           "england", "english", "scotland", "wales"),
+    "us": ("us", "usa", "america", "american", "americans", "washington", "pentagon"),
+    "russia": ("russia", "russian", "russians", "moscow", "kremlin", "duma"),
+    "ukraine": ("ukraine", "ukrainian", "ukrainians", "kyiv", "kiev", "rada"),
+    "belarus": ("belarus", "belarusian", "belarusians", "minsk"),
+    "hungary": ("hungary", "hungarian", "hungarians", "budapest"),
+    "china": ("china", "chinese", "beijing"),
+    "japan": ("japan", "japanese", "tokyo"),
+    "moldova": ("moldova", "moldovan", "moldovans", "chisinau"),
+    "netherlands": ("netherlands", "dutch", "amsterdam", "hague"),
+    "belgium": ("belgium", "belgian", "brussels"),
+    "czechia": ("czechia", "czech", "prague"),
+    "slovakia": ("slovakia", "slovak", "bratislava"),
+    "romania": ("romania", "romanian", "bucharest"),
+    "turkey": ("turkey", "turkish", "turkiye", "ankara"),
+    "spain": ("spain", "spanish", "madrid"),
+    "portugal": ("portugal", "portuguese", "lisbon"),
+    "italy": ("italy", "italian", "rome"),
+    "greece": ("greece", "greek", "athens"),
+    "georgia": ("georgia", "georgian", "tbilisi"),
+    "iran": ("iran", "iranian", "tehran"),
+    "israel": ("israel", "israeli"),
+    "korea": ("korea", "korean", "seoul"),
+    "canada": ("canada", "canadian", "ottawa"),
+    "eu": ("eu",),
+}
+# Ukrainian and Russian places in both transliterations (fuzzy matching misses these).
+_PLACES: dict[str, tuple[str, ...]] = {
+    "kharkiv": ("kharkiv", "kharkov"), "mykolaiv": ("mykolaiv", "nikolaev", "nikolayev"),
+    "odesa": ("odesa", "odessa"), "zaporizhzhia": ("zaporizhzhia", "zaporizhia", "zaporozhye"),
+    "lviv": ("lviv", "lvov"), "dnipro": ("dnipro", "dnepr", "dnipropetrovsk"),
+    "chernihiv": ("chernihiv", "chernigov"), "luhansk": ("luhansk", "lugansk"),
+    "rivne": ("rivne", "rovno"), "kupiansk": ("kupiansk", "kupyansk"),
+}
+ALIASES: dict[str, str] = {form: key for key, forms in (_COUNTRIES | _PLACES).items() for form in forms}
+COUNTRY_KEYS = frozenset(_COUNTRIES)
+# Regions and points of the compass: capitalised, but they name no one place or actor.
+REGIONS = frozenset("baltic baltics nordic scandinavian european europe western eastern northern southern "
+                    "central arctic atlantic pacific west east north south allied".split())
+
+# Phrases folded into one token before tokenising (case-insensitive, whole words).
+SHORT_FORMS: tuple[tuple[str, str], ...] = (
+    (r"u\.\s?s\.(?:\s?a\.)?", "us"), (r"united states(?: of america)?", "us"), (r"u\.\s?k\.", "uk"),
+    (r"united kingdom|great britain", "uk"), (r"white house", "us"), (r"european union", "eu"),
+    (r"european commission", "eu commission"), (r"north atlantic treaty organi[sz]ation", "nato"),
+    (r"(?:nato|alliance'?s?) (?:secretary[- ]general|chief|boss|head|leader)|secretary[- ]general "
+     r"of nato", "nato chief"),
+    (r"secretary[- ]general", "nato chief"),  # in this corpus, nearly always NATO's
+    (r"prime minister|premier", "pm"), (r"defen[cs]e (?:minister|secretary)", "defminister"),
+    (r"foreign (?:minister|secretary)", "forminister"), (r"european central bank", "ecb"),
+    (r"central bank", "centralbank"), (r"bank of england", "boe"), (r"air force", "airforce"),
+    (r"air defen[cs]es?", "airdefence"), (r"per ?cent|percent|pct\b", "%"),
+    (r"persona non grata", "expel"), (r"ordered (?:out|to leave)|orders? out|told to leave", "expel"),
+    (r"shadow fleet", "shadowfleet"), (r"power outage|blackout", "poweroutage"),
+    (r"prisoner swap|prisoner exchange|swap(?:s|ped)? prisoners|exchange(?:s|d)? prisoners",
+     "prisonerswap"), (r"martial law", "martiallaw"),
+)
+
+# ----------------------------------------------------------------------------- words
+
+# Swapped for one another by outlets reporting one event: folded to the first word.
+_SYNONYM_GROUPS = (
+    "dismiss sack fire oust remove",
+    "close shut seal",
+    "border frontier",
+    "quit leave exit withdraw",
+    "approve clear pass adopt ratify endorse greenlight",
+    "buy order purchase acquire procure",
+    "kill dead die death",
+    "injure wound hurt",
+    "detain seize stop board arrest",
+    "strike attack hit pound bomb shell",
+    "troops forces soldiers military army",
+    "chief head commander boss",
+    "sign ink",
+    "launch begin start open",
+    "plant factory",
+    "deal contract agreement pact accord treaty",
+    "talks negotiations",
+    "ceasefire truce armistice",
+    "reject rebuff spurn",
+    "jet aircraft plane warplane fighter",
+    "ammo ammunition munitions shells",
+    "invest spend allocate",
+    "boost raise increase hike lift",
+    "cut lower reduce trim",
+    "aid assistance support",
+    "package round tranche",
+    "ban bar prohibit",
+    "meet hold",
+    "name appoint",
+    "parliament lawmakers mps legislature",
+    "restrict limit curb",
+    "warn threaten",
+    "crash down",
+)
+SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = tuple(tuple(g.split()) for g in _SYNONYM_GROUPS)
+
+# Irregular plurals the stemmer leaves apart (a count veto needs singular and plural).
+IRREGULAR = {"children": "child", "people": "person", "men": "man", "women": "woman"}
+
+NUMBER_WORDS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
+    "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20,
+    "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
+    "dozen": 12, "hundred": 100, "thousand": 1000, "a": 1, "an": 1, "single": 1, "both": 2,
+}
+SCALES = {"hundred": 1e2, "thousand": 1e3, "k": 1e3, "million": 1e6, "mln": 1e6, "m": 1e6,
+          "billion": 1e9, "bln": 1e9, "bn": 1e9, "b": 1e9, "trillion": 1e12, "tn": 1e12}
+ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
+            "eighth": 8, "ninth": 9, "tenth": 10, "last": -1, "final": -1}
+CURRENCIES = {w: code for code, words in (
+    ("eur", "eur euro euros"), ("usd", "usd dollar dollars"), ("gbp", "gbp pound pounds sterling"),
+    ("pln", "zloty zlotys zlotych"), ("rub", "rouble roubles ruble rubles"), ("uah", "hryvnia hryvnias"),
+    ("jpy", "yen"), ("cny", "yuan"), ("sek", "krona kronor kroner crowns")) for w in words.split()}
+CURRENCY_SIGNS = {"$": "usd", "€": "eur", "£": "gbp"}
+# "Hungary drops veto", "lifts block": the next word is undone, not done.
+REVERSAL = frozenset("drop drops dropped lift lifts lifted end ends ended abandon abandons abandoned withdraw "
+                     "withdraws withdrew scrap scraps scrapped".split())
+# A number after these names something ("day 1,320", "Article 5"), as does one after a name.
+LABELS = frozenset("day week item article feed round stage group phase part chapter episode flight route "
+                   "unit no number section block gate lane line".split())
+# A number after these is a bound, not a count: "over 30" agrees with "34".
+APPROXIMATE = frozenset("over more least nearly almost about around some roughly approximately "
+                        "under fewer less".split())  # and "up to"
+WEEKDAYS = frozenset("monday tuesday wednesday thursday friday saturday sunday".split())
+MONTHS = frozenset("january february march april may june july august september october november "
+                   "december jan feb mar apr jun jul aug sep sept oct nov dec".split())
+# Said of a new event of the same kind: "Balloons close Vilnius airport again".
+REPEAT = frozenset("again another fresh renewed resumed".split())
+NEGATION = frozenset("not never fail fails failed won't cannot can't refuse refuses refused".split())
+
+# Verbs (as stems) of opposite development of one event: a report using one side and not
+# the other is a different development ("Hungary approves" / "Hungary delays").
+_OPPOSITES = (
+    ("approves passes ratifies adopts signs backs endorses appoints", "delays postpones rejects blocks "
+     "vetoes debates fails boycotts suspends"),
+    ("charged accused indicted convicted sentenced jailed", "acquitted"),
+    ("hospitalised hospitalized admitted", "discharged"),
+    ("rises climbs jumps gains higher up edges soars surges rebounds", "falls slips drops slides lower "
+     "down sinks tumbles plunges slumps"),
+    ("opens reopens", "closes shuts"),
+    ("begins starts launches resumes", "ends finishes completes halts"),
+    ("leads", "lags"),
+    ("curbs restricts limits", "restores expands"),
+    ("blocks", "lifts unblocks"),
+    ("wins beats", "loses lost"),
+    ("upholds", "reduces overturns quashes"),
+    ("extends", "ends lifts"),
+)
+OPPOSITES: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = tuple(
+    (tuple(a.split()), tuple(b.split())) for a, b in _OPPOSITES)  # stemmed where they are used
+
+# Prefixes and suffixes that say what form a report takes, not what it says.
+VIDEO_WORDS = frozenset("video watch footage pictures photos gallery listen podcast".split())

@@ -1,0 +1,155 @@
+"""Which stored item, if any, tells the same story as a new report: retrieval, then the decision.
+
+Retrieval: :class:`~.similarity.NearDupIndex`, an inverted index of each item's headline
+terms (:func:`index_terms`: stems, countries, names, numbers) bucketed by publication
+time, so a lookup costs the same whatever the number of stored items. It returns at most
+MAX_CANDIDATES items that share the rarest terms in the time window.
+
+Decision (:meth:`StoryMatcher.best`), for each candidate:
+
+1. never two items of one feed, unless one is the other's video (:func:`~.paraphrase.one_feed`),
+   and never a pair an operator split (``Item.apart``);
+2. no conflicting fact with the item or any report already merged into it (:mod:`.vetoes`);
+3. a score (:func:`~.paraphrase.compare`) at least ``min_score``, raised with the time
+   between the two (:func:`~.paraphrase.needed`). A term shared by many items of the
+   window weighs less (``damp``): on a busy day "Narva" names no one story.
+
+The best candidate that passes wins; ties go to the smaller id.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable, Iterable
+
+from ..records import NearDupSettings
+from .paraphrase import needed, one_feed, overlap, score
+from .similarity import TITLE_SLACK, NearDupIndex
+from .vetoes import CHECKS, first_conflict
+from .wording import Profile, profile, rarity_of
+
+# Bump whenever index_terms' answer changes: the store keeps each item's terms (see
+# store.lines), and a store written with another version has them recomputed.
+TOKENS_VERSION = 2
+DAMP_SCALE = 4.0
+PRESCREEN = 0.2  # headline overlap below which a candidate is not read (dev: none merged below 0.25)
+CANDIDATE_FLOOR = 0.34  # NearDupIndex: 2 shared terms of a headline of 3 or more  # a term on this many more items of the window weighs about half
+
+
+@functools.lru_cache(maxsize=1 << 17)  # a new item's headline is read for dedup, then for the store
+def index_terms(title: str) -> frozenset[str]:
+    """The terms of a headline the candidate index is keyed on: its weighted terms."""
+    return frozenset(profile(title).title_terms)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Why a report joined an item: what ``aggregator explain`` shows."""
+
+    title: float  # weighted overlap of the two headlines' terms
+    text: float  # and of headline + summary
+    score: float  # what decided (paraphrase.compare)
+    needed: float
+    hours: float
+    shared: tuple[str, ...]
+    against: int  # how many of the item's reports were checked for conflicts
+
+    def reason(self, other_id: str) -> str:
+        names = ", ".join(name for name, _check in CHECKS)
+        shared = ", ".join(t.lstrip("#") for t in self.shared[:8]) or "nothing"
+        return (f"near duplicate of {other_id}: title {self.title:.2f}, text {self.text:.2f}, "
+                f"score {self.score:.2f} (needed {self.needed:.2f}), published {self.hours:.1f}h apart; "
+                f"shared: {shared}; vetoes checked against its {self.against} report(s), none fired: {names}")
+
+
+class StoryMatcher:
+    """The candidate index and the decision, over the items it is told about.
+
+    *profile_of(item_id)* gives a stored item's profile (decoding it), *load(item_id)* its
+    index terms and date without decoding it, *feeds_of(item_id)* the feeds that carry it (None:
+    removed by another writer),
+    *apart_of(item_id)* the identity keys an operator split from it.
+    """
+
+    def __init__(self, settings: NearDupSettings, profile_of: Callable[[str], Profile],
+                 load: Callable[[str], tuple[frozenset[str], datetime | None]],
+                 feeds_of: Callable[[str], Iterable[str] | None], apart_of: Callable[[str], Iterable[str]]):
+        self.settings = settings
+        self._profile_of = profile_of
+        self._feeds_of = feeds_of
+        self._apart_of = apart_of
+        # Two shared headline terms make a candidate (one, for a headline of one or two terms):
+        # a merge needs two (paraphrase.MIN_SHARED_TERMS), and the rest are never compared.
+        self._near = NearDupIndex(dataclasses.replace(settings, title_similarity=TITLE_SLACK + CANDIDATE_FLOOR),
+                                  lambda _id: frozenset(), load)
+        self._members: dict[str, list[Profile]] = {}  # item id -> reports merged into it this run
+
+    def defer(self, item_id: str, when: datetime | None) -> None:
+        self._near.defer(item_id, when)
+
+    def add(self, item_id: str, terms: frozenset[str], when: datetime | None) -> None:
+        self._near.add(item_id, terms, when)
+
+    def joined(self, item_id: str, report: Profile) -> None:
+        """*report* was merged into *item_id*: later reports are compared with it too."""
+        self._members.setdefault(item_id, []).append(report)
+
+    def _damp(self, when: datetime) -> Callable[[str], float]:
+        count = self._near.frequency
+
+        @functools.lru_cache(maxsize=1024)
+        def damp(term: str) -> float:
+            return 1.0 / (1.0 + math.log1p(max(0, count(term, when) - 1) / DAMP_SCALE))
+        damp.cache = {}  # type: ignore[attr-defined]  # paraphrase._damped keeps damped terms here
+        return damp
+
+    def best(self, read: Callable[[], Profile], terms: frozenset[str], when: datetime, feed_url: str,
+             keys: Iterable[str]) -> tuple[str, Verdict] | None:
+        """The item telling the same story as the report *read()* gives (published *when* in
+        *feed_url*, its headline's index *terms*), if any. *read* is called only when a
+        candidate passes the prescreen: most entries have none."""
+        found = self._near.candidates(terms, when)
+        if not found:
+            return None
+        keys = frozenset(keys)
+        damp = self._damp(when)
+        best: tuple[str, Verdict] | None = None
+        for cid in found:
+            other_when, feeds = self._near.when_of(cid), self._feeds_of(cid)
+            if other_when is None or feeds is None:  # None: removed by another writer since
+                continue
+            hours = abs((when - other_when).total_seconds()) / 3600
+            if needed(self.settings.min_score, hours, self.settings.window_hours) > 1.0:
+                continue
+            # Headlines that share few of their rare terms are not read in full (decoding the
+            # item and reading its summary is what a comparison costs).
+            theirs = self._near.terms_of(cid)
+            shared = sum(rarity_of(t) for t in terms & theirs)
+            least = min(sum(map(rarity_of, terms)), sum(map(rarity_of, theirs))) or 1.0
+            if shared / least < PRESCREEN:
+                continue
+            if keys & frozenset(self._apart_of(cid)):
+                continue
+            report = read()
+            members = [self._profile_of(cid), *self._members.get(cid, ())]
+            alone = not (report.has_summary and members[0].has_summary)
+            need = needed(self.settings.min_score, hours, self.settings.window_hours, alone)
+            if need > 1.0:
+                continue
+            if feed_url in feeds and one_feed(report, members[0]):
+                continue
+            top = max((score(report, m, damp) for m in members), key=lambda c: c.score)
+            # The vetoes only for a candidate that scores: they cost more than the score.
+            if top.score < need or any(first_conflict(report, m) for m in members):
+                continue
+            title = overlap(report.title_terms, members[0].title_terms)[0]
+            text = overlap(report.text_terms, members[0].text_terms)[0]
+            verdict = Verdict(title, text, top.score, round(need, 2), round(hours, 1), top.shared, len(members))
+            if best is None or (verdict.score, best[0]) > (best[1].score, cid):
+                best = (cid, verdict)
+        return best
+

@@ -1,0 +1,233 @@
+"""Conflicting facts: two reports that disagree on one are different stories, whatever their score.
+
+Each check reads the two :class:`~.wording.Profile` s and returns a one-line reason, or
+None. A headline asserts its facts; the other report contradicts one only when it
+asserts another of the same kind that the first report never mentions (a detail
+added or dropped is no conflict: "Kyiv says Russia violated truce" and "…2,935 times").
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Callable, Iterable
+
+from rapidfuzz.distance import JaroWinkler
+
+from .lexicon import COUNTRY_KEYS
+from .wording import OPPOSITE_STEMS, Count, Profile, rarity_of, term_of
+
+NAME_SIMILARITY = 0.88  # Jaro-Winkler: Zelensky/Zelenskyy, Lukashenka/Lukashenko, Shmyhal/Shmygal
+
+
+_TRANSLIT = [(re.compile(p), r) for p, r in (
+    (r"tsch|tch", "ch"), (r"kh", "h"), (r"zh", "z"), (r"(?<=[aeiouy])g(?=[aeiouy])", "h"), (r"ij|iy|yi|yy|y", "i"),
+    (r"w", "v"), (r"ck", "k"), (r"(.)\1", r"\1"))]
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _translit(name: str) -> str:
+    """One Latin spelling for names transliterated several ways: Klitschko/Klychko, Shmyhal/Shmygal."""
+    for pattern, repl in _TRANSLIT:
+        name = pattern.sub(repl, name)
+    return name
+
+
+def same_name(a: str, b: str) -> bool:
+    """Two spellings of one name (never of two places: Latvia and Lithuania are close too)."""
+    if a == b:
+        return True
+    if len(a) < 5 or len(b) < 5 or a[0] != b[0] or a in COUNTRY_KEYS or b in COUNTRY_KEYS \
+            or not a.isalpha() or not b.isalpha():  # "F-16" and "F-35" are two things
+        return False
+    return JaroWinkler.similarity(_translit(a), _translit(b)) >= NAME_SIMILARITY
+
+
+def _known(value: float, others: Iterable[Count], unit: str | None = None) -> bool:
+    others = list(others)
+    if unit and not any(o.unit == unit for o in others):
+        return True  # "10 bln zlotys" against "$2.5B": amounts in two currencies are not compared
+    for o in others:
+        if abs(o.value - value) <= 1e-6 * max(1.0, abs(value)):
+            return True
+        if o.soft and 0 < value and 0.6 <= o.value / value <= 1.5:  # "over 30" and 34
+            return True
+    return False
+
+
+def _unmatched_numbers(a: Profile, b: Profile) -> list[str]:
+    """A's headline figures that B nowhere gives; each of B's figures answers one ("feed 1 item 1")."""
+    left = list(b.text_numbers)
+    out = []
+    for c in a.facts.numbers:
+        if c.soft:
+            continue
+        hit = next((o for o in left if _known(c.value, [o], c.unit)), None)
+        if hit is None:
+            if not _known(c.value, left, c.unit):  # amounts in another currency, say
+                out.append(f"{c.value:g}")
+        else:
+            left.remove(hit)
+    return out
+
+
+def numbers(a: Profile, b: Profile) -> str | None:
+    ua, ub = _unmatched_numbers(a, b), _unmatched_numbers(b, a)
+    if ua and ub:
+        return f"numbers differ: {', '.join(ua)} against {', '.join(ub)}"
+    return None
+
+
+def implicit_count(a: Profile, b: Profile) -> str | None:
+    """"Two pilots killed" against "pilot killed": one is implied."""
+    for x, y in ((a, b), (b, a)):
+        for c in x.facts.numbers:
+            if c.noun and c.value >= 2 and c.noun in y.facts.singular \
+                    and not any(d.noun == c.noun for d in y.facts.numbers):
+                return f"count differs: {c.value:g} {c.noun} against one"
+    return None
+
+
+def _disjoint(name: str, xa: frozenset, xb: frozenset) -> str | None:
+    if xa and xb and not (xa & xb):
+        return f"{name} differ: {', '.join(map(str, sorted(xa)))} against {', '.join(map(str, sorted(xb)))}"
+    return None
+
+
+def ordinals(a: Profile, b: Profile) -> str | None:
+    return _disjoint("ordinals", a.facts.ordinals, b.facts.ordinals)
+
+
+def dates(a: Profile, b: Profile) -> str | None:
+    return (_disjoint("weekdays", a.facts.weekdays, b.facts.weekdays)
+            or _disjoint("months", a.facts.months, b.facts.months))
+
+
+def _unmatched_entities(a: Profile, b: Profile) -> list[str]:
+    out = []
+    for e in sorted(a.facts.entities):
+        if e in b.text_entities or e in b.text_terms:
+            continue
+        if any(same_name(e, o) for o in b.text_entities):
+            continue
+        out.append(e)
+    return out
+
+
+def _absent(term: str, other: Profile) -> bool:
+    return term not in other.text_terms and not any(same_name(term, o) for o in other.text_entities)
+
+
+def entities(a: Profile, b: Profile) -> str | None:
+    """Each headline names a country, or each another name, that the other report never mentions.
+
+    Countries are compared with countries and other names with other names: "Orban" against
+    "Hungary", or a company against the country it is in, is a detail, not a conflict."""
+    ua, ub = _unmatched_entities(a, b), _unmatched_entities(b, a)
+    la, lb = a.facts.lead, b.facts.lead
+    if la and lb and la[1] == lb[1] and la[0] != lb[0] and _absent(la[0], b) and _absent(lb[0], a):
+        return f"subjects differ: {la[0]} against {lb[0]} ({la[1]})"
+    for keep in (lambda e: e in COUNTRY_KEYS, lambda e: e not in COUNTRY_KEYS):
+        xa, xb = [e for e in ua if keep(e)], [e for e in ub if keep(e)]
+        if xa and xb:
+            return f"names differ: {', '.join(xa)} against {', '.join(xb)}"
+    return None
+
+
+_SAY = frozenset(term_of(w)[0] for w in "says claims warns insists accuses vows tells threatens condemns denies "
+                                          "slams hails welcomes".split())
+
+
+def reaction(a: Profile, b: Profile) -> str | None:
+    """"Kremlin says NATO's decision is war" is not "NATO invokes Article 5": a reaction is news
+    of its own, unless both headlines are the same speaker's words."""
+    for x, y in ((a, b), (b, a)):
+        lx, ly = x.facts.lead, y.facts.lead
+        # y's lead must be a subject doing something ("Nato invokes"), not "Goals of ...".
+        if lx and ly and lx[1] in _SAY and ly[1] not in _SAY and rarity_of(ly[1]) >= 0.5 \
+                and lx[0] != ly[0] and not same_name(lx[0], ly[0]):
+            return f"a statement by {lx[0]} against {ly[0]}'s own news"
+    return None
+
+
+def development(a: Profile, b: Profile) -> str | None:
+    """Opposite developments of one subject: approves/delays, charged/acquitted, rise/slip."""
+    sa, sb = a.facts.stems, b.facts.stems
+    for x, y in OPPOSITE_STEMS:
+        for one, other in ((sa, sb), (sb, sa)):
+            if one & x and other & y and not one & y and not other & x:
+                return f"developments differ: {'/'.join(sorted(one & x))} against {'/'.join(sorted(other & y))}"
+    return None
+
+
+def polarity(a: Profile, b: Profile) -> str | None:
+    if a.facts.negated != b.facts.negated:
+        return "one headline is negated"
+    if a.facts.repeat != b.facts.repeat:
+        return "one headline reports a repeat (again, another)"
+    return None
+
+
+def form(a: Profile, b: Profile) -> str | None:
+    """Live pages and features (analysis, explainers) are items of their own."""
+    for p in (a, b):
+        if p.kind in ("live", "feature"):
+            return f"a {p.kind} piece is never merged"
+    return None
+
+
+def attribution(a: Profile, b: Profile) -> str | None:
+    """Each summary quotes another office: "the mayor said" against "the governor said"."""
+    return _disjoint("sources", a.quoted, b.quoted)
+
+
+def dayparts(a: Profile, b: Profile) -> str | None:
+    """"a morning attack" against "an evening attack"."""
+    return _disjoint("times of day", a.dayparts, b.dayparts)
+
+
+def _year(value: float) -> bool:
+    return value == int(value) and 1900 <= value <= 2100
+
+
+def text_numbers(a: Profile, b: Profile) -> str | None:
+    """Both reports give figures, and not one of them agrees: a different event's."""
+    if not (a.has_summary and b.has_summary):
+        return None
+    xa = [c for c in a.text_numbers if not c.soft and not c.unit and not _year(c.value)]
+    xb = [c for c in b.text_numbers if not c.soft and not c.unit and not _year(c.value)]
+    if xa and xb and not any(_known(c.value, b.text_numbers) for c in xa) \
+            and not any(_known(c.value, a.text_numbers) for c in xb):
+        return (f"figures differ: {', '.join(f'{c.value:g}' for c in xa)} against "
+                f"{', '.join(f'{c.value:g}' for c in xb)}")
+    return None
+
+
+def summaries(a: Profile, b: Profile) -> str | None:
+    """Each summary shares a telling word with the other report: another story's does not."""
+    if a.has_summary and b.has_summary:
+        for x, y in ((a, b), (b, a)):
+            if not any(w >= 1.0 and y.text_terms.get(t, 0.0) >= 1.0 for t, w in x.summary_terms.items()):
+                return "a summary shares no telling word with the other report"
+    return None
+
+
+CHECKS: tuple[tuple[str, Callable[[Profile, Profile], str | None]], ...] = (
+    ("form", form), ("numbers", numbers), ("count", implicit_count), ("ordinals", ordinals),
+    ("dates", dates), ("names", entities), ("reaction", reaction), ("development", development),
+    ("polarity", polarity),
+    ("sources", attribution), ("times of day", dayparts), ("figures", text_numbers), ("summaries", summaries),
+)
+
+
+def conflicts(a: Profile, b: Profile) -> list[str]:
+    """Every conflict found (empty: none)."""
+    return [r for _name, check in CHECKS if (r := check(a, b))]
+
+
+def first_conflict(a: Profile, b: Profile) -> str | None:
+    for _name, check in CHECKS:
+        r = check(a, b)
+        if r:
+            return r
+    return None
