@@ -47,6 +47,8 @@ class RunReport:
     changed_topics: tuple[str, ...] = ()
     publish: PublishReport | None = None
     duration: float = 0.0
+    # (stage, seconds) of the run's wall time, each moment charged to one stage (pipeline.stages)
+    stages: tuple[tuple[str, float], ...] = ()
 
     def count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)

@@ -88,6 +88,10 @@ def main(argv: list[str] | None = None) -> int:
     shown = [r for r in results if "floor_cold" in r]
     print()
     print(report.table(shown) if shown else "no N got as far as the floor")
+    stages = report.stages_table(shown)
+    if stages:
+        print()
+        print(stages)
     for r in results:
         if "error" in r:
             print(f"ERROR: N={r['n']}: {r['error']} (the figures of the rounds before it are shown)")

@@ -140,6 +140,29 @@ def table(results: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+_ROUNDS = (("cold", "cold"), ("warm", "warm"), ("nochange", "no-change"))
+
+
+def stages_table(results: list[dict[str, Any]]) -> str:
+    """Where each poll's wall time went, stage by stage (``RunReport.stages``): one column per
+    N and round. Each moment is charged to one stage, so a column adds up to the poll."""
+    cols = [(r["n"], label, r[key]["stages"]) for r in results for key, label in _ROUNDS
+            if r.get(key, {}).get("stages")]
+    if not cols:
+        return ""
+    names: list[str] = []
+    for _, _, st in cols:
+        names += [k for k in st if k not in names]
+    head = ["seconds per stage"] + [f"N={n} {label}" for n, label, _ in cols]
+    rows = [head] + [[name] + [f"{st[name]:.2f}" if name in st else "—" for _, _, st in cols] for name in names]
+    rows.append(["total"] + [f"{sum(st.values()):.2f}" for _, _, st in cols])
+    widths = [max(len(r[c]) for r in rows) for c in range(len(head))]
+    lines = ["  ".join(cell.rjust(w) if c else cell.ljust(w) for c, (cell, w) in enumerate(zip(r, widths))).rstrip()
+             for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
 def compare(old: dict[str, Any], new: dict[str, Any]) -> str:
     """Old vs new for every figure at every N both runs measured: new/old < 1 is faster."""
     olds = {r["n"]: {f.key: f for f in figures(r)} for r in old.get("results", [])}

@@ -83,7 +83,8 @@ def _outcomes(report: Any) -> dict[str, int]:
     for o in report.outcomes:
         counts[o.status] = counts.get(o.status, 0) + 1
     return {"outcomes": counts, "new_items": report.new_items, "updated_items": report.updated_items,
-            "merged_items": getattr(report, "merged_items", 0)}  # older trees (--baseline) have none
+            "merged_items": getattr(report, "merged_items", 0),  # older trees (--baseline) have none
+            "stages": dict(getattr(report, "stages", ()))}  # seconds per stage (pipeline.stages)
 
 
 def print_profile(prof: cProfile.Profile, top: int = 25, stream: Any = None) -> str:

@@ -27,6 +27,7 @@ from ..reports import FeedOutcome, PublishReport, RunReport
 from ..store import Backend, open_store
 from . import upkeep
 from .merge import Merger, not_due
+from .stages import Stopwatch
 
 log = logging.getLogger(__name__)
 OnResult = Callable[[FetchResult], None]
@@ -39,11 +40,13 @@ def utcnow() -> datetime:
 
 
 @contextmanager
-def session(config: Config) -> Iterator[tuple[Backend, Snapshot]]:
+def session(config: Config, watch: Stopwatch | None = None) -> Iterator[tuple[Backend, Snapshot]]:
     """Open (TinyDB: lock) the store and load it once. The caller saves (or not)."""
     store = open_store(config.settings.store, lock_timeout=config.settings.lock_timeout)
     with store.lock():
-        yield store, store.load()
+        with (watch or Stopwatch()).stage("store load"):
+            snap = store.load()
+        yield store, snap
 
 
 def poll(config: Config, *, client: Any = None, transport: Any = None, now: datetime | None = None,
@@ -73,29 +76,34 @@ def publish(config: Config, *, now: datetime | None = None, topics: set[str] | N
 
 def _poll(config: Config, *, publish: bool, now: datetime | None, **kwargs: Any) -> RunReport:
     started = time.monotonic()
+    watch = Stopwatch()
     now = now or utcnow()
     pub = None
-    with gcpolicy.one_run(), session(config) as (store, snap):
-        report = poll_snapshot(config, snap, store=store, now=now, **kwargs)
-        aged = upkeep.due(config, snap.meta, now, publishing=publish)
-        if aged:  # time alone changed what is published or stored: read the items
-            snap.items  # noqa: B018
-        store.verify(snap)  # never silent about a broken store, even when no feed changed
-        chosen = upkeep.choose(config, snap, now, publishing=publish)
-        report = upkeep.prune(config, store, snap, now, report, chosen)
-        upkeep.save_times(config, snap, now, chosen, publishing=publish)
-        if snap.items_loaded:  # counts for the metrics of runs that will not read the items
-            snap.meta["item_counts"] = publisher.item_counts(snap.heads())
-        store.save(snap)  # saved before publishing: a failed publish loses no item
-        if publish:
-            pub = _publish_after_poll(config, store, snap, now, report, aged - {upkeep.RETENTION}, chosen)
-        report = dataclasses.replace(report, publish=pub, duration=time.monotonic() - started)
-        if publish:  # metrics change every run by nature (durations, times); they are not a feed
-            metrics = publisher.metrics_text(snap, config.sources, report, now, snap.meta.get("item_counts"))
-            publisher.write_atomic(config.settings.output_dir / "metrics.prom", metrics.encode("utf-8"))
+    with gcpolicy.one_run(), session(config, watch) as (store, snap):
+        report = poll_snapshot(config, snap, store=store, now=now, watch=watch, **kwargs)
+        with watch.stage("store load"):
+            aged = upkeep.due(config, snap.meta, now, publishing=publish)
+            if aged:  # time alone changed what is published or stored: read the items
+                snap.items  # noqa: B018
+            store.verify(snap)  # never silent about a broken store, even when no feed changed
+        with watch.stage("upkeep"):
+            chosen = upkeep.choose(config, snap, now, publishing=publish)
+            report = upkeep.prune(config, store, snap, now, report, chosen)
+            upkeep.save_times(config, snap, now, chosen, publishing=publish)
+            if snap.items_loaded:  # counts for the metrics of runs that will not read the items
+                snap.meta["item_counts"] = publisher.item_counts(snap.heads())
+        with watch.stage("store save"):
+            store.save(snap)  # saved before publishing: a failed publish loses no item
+        with watch.stage("publish"):
+            if publish:
+                pub = _publish_after_poll(config, store, snap, now, report, aged - {upkeep.RETENTION}, chosen)
+            report = dataclasses.replace(report, publish=pub, duration=time.monotonic() - started)
+            if publish:  # metrics change every run by nature (durations, times); they are not a feed
+                metrics = publisher.metrics_text(snap, config.sources, report, now, snap.meta.get("item_counts"))
+                publisher.write_atomic(config.settings.output_dir / "metrics.prom", metrics.encode("utf-8"))
     if pub is not None:
         _ping_hub(config, pub)
-    return report
+    return dataclasses.replace(report, stages=watch.totals())
 
 
 def _publish_after_poll(config: Config, store: Backend, snap: Snapshot, now: datetime, report: RunReport,
@@ -118,7 +126,7 @@ def _publish_after_poll(config: Config, store: Backend, snap: Snapshot, now: dat
 
 def poll_snapshot(config: Config, snap: Snapshot, *, store: Backend | None = None, client: Any = None,
                   transport: Any = None, now: datetime, force: bool = False, on_result: OnResult | None = None,
-                  on_start: OnStart | None = None) -> RunReport:
+                  on_start: OnStart | None = None, watch: Stopwatch | None = None) -> RunReport:
     """Poll into an already loaded snapshot (mutated in place). With *store*, a due feed is polled
     only if the store lets this run claim it (right before its request), and each feed's
     merge is one of its transactions; without, no store I/O.
@@ -129,6 +137,7 @@ def poll_snapshot(config: Config, snap: Snapshot, *, store: Backend | None = Non
     result is the same however many processes parsed them.
     """
     settings = config.settings
+    watch = watch or Stopwatch()
     outcomes: dict[str, FeedOutcome] = {}
     jobs = []
     # A host that asked us to wait holds every feed on it, also one added since.
@@ -144,7 +153,7 @@ def poll_snapshot(config: Config, snap: Snapshot, *, store: Backend | None = Non
     before = {key: state.current_url for key, state in snap.feeds.items()}
     # A pool costs process start-up: worth it only when there is a lot to parse.
     workers = settings.parse_workers if len(jobs) >= POOL_MIN_JOBS else 1
-    merger = Merger(config, snap, now, outcomes, store)
+    merger = Merger(config, snap, now, outcomes, store, watch)
     order = [source.key for source, _state in jobs]
     arrived: dict[str, tuple[FetchResult, Future | None]] = {}
     done = 0  # jobs merged so far, in config order
@@ -157,7 +166,11 @@ def poll_snapshot(config: Config, snap: Snapshot, *, store: Backend | None = Non
                 return
             del arrived[order[done]]
             done += 1
-            merger.handle(res, future.result() if future is not None else None)
+            parsed = None
+            if future is not None:
+                with watch.stage("parse"):  # waits only when the parser is behind
+                    parsed = future.result()
+            merger.handle(res, parsed)
 
     with parse.ParsePool(workers) as pool:
         def fetched(res: FetchResult) -> None:
@@ -165,8 +178,9 @@ def poll_snapshot(config: Config, snap: Snapshot, *, store: Backend | None = Non
             future = None
             if _needs_parse(res, state):
                 skip = frozenset(state.item_hashes) if state else frozenset()
-                future = pool.submit(
-                    parse.ParseJob(res.body or b"", res.final_url, dict(res.headers), res.source.key, skip))
+                with watch.stage("parse"):  # in this process when the pool is not worth it
+                    future = pool.submit(
+                        parse.ParseJob(res.body or b"", res.final_url, dict(res.headers), res.source.key, skip))
             arrived[res.source.key] = (res, future)
             if on_result:
                 on_result(res)
@@ -175,9 +189,12 @@ def poll_snapshot(config: Config, snap: Snapshot, *, store: Backend | None = Non
         # Other pollers may share the store: a feed is claimed right before its request.
         admit = (lambda source: store.claim(snap, source.key)) if store is not None else None
         if jobs:  # each result is handled as it arrives (fetched), so the list itself is not needed
-            asyncio.run(fetch.fetch_all(jobs, settings, client=client, transport=transport, now=now,
-                                        on_result=fetched, admit=admit))
+            with watch.stage("fetch"):
+                asyncio.run(fetch.fetch_all(jobs, settings, client=client, transport=transport, now=now,
+                                            on_result=fetched, admit=admit))
         advance(wait=True)
+        with watch.stage("parse"):  # its processes end
+            pool.close()
 
     snap.feeds.update(schedule.spread_host_deferrals(snap.feeds, config.sources, now))
     for key, outcome in outcomes.items():  # report adopted permanent redirects

@@ -17,6 +17,7 @@ from ..fetch import schedule
 from ..records import Config, FeedState, FetchResult, ParsedFeed, Snapshot, SourceRef
 from ..reports import FeedOutcome
 from ..store import NO_CHANGES, Backend, Changes
+from .stages import Stopwatch
 
 log = logging.getLogger("aggregator.pipeline")
 
@@ -25,8 +26,9 @@ class Merger:
     """Folds each polled feed into the snapshot: its state, its outcome, its entries (tagged)."""
 
     def __init__(self, config: Config, snap: Snapshot, now: datetime, outcomes: dict[str, FeedOutcome],
-                 store: Backend | None = None):
+                 store: Backend | None = None, watch: Stopwatch | None = None):
         self.config, self.snap, self.now, self.outcomes = config, snap, now, outcomes
+        self.watch = watch or Stopwatch()
         self.store = store  # each parsed feed is merged in one of its transactions
         # The items are read (and indexed) only once some feed has something new to merge:
         # a run where every feed answers 304 never reads them.
@@ -42,15 +44,19 @@ class Merger:
             return
         state = self.snap.feeds.get(key)
         if parsed is None:
-            self.snap.feeds[key] = schedule.after_poll(res.source, state, res, now, settings)
-            self.outcomes[key] = outcome(res, self.snap.feeds[key])
+            with self.watch.stage("state"):
+                self.snap.feeds[key] = schedule.after_poll(res.source, state, res, now, settings)
+                self.outcomes[key] = outcome(res, self.snap.feeds[key])
             return
         if isinstance(parsed, ParseError):
             self.snap.feeds[key] = schedule.after_poll(res.source, state, res, now, settings, error=parsed)
             self.outcomes[key] = FeedOutcome(key, "failed", res.status, error=str(parsed))
             return
         if parsed.entries and self.index is None:  # updates snap.items in place; read before any lock
-            self.index = dedup.ItemIndex(self.snap.items, self.snap.tombstones, settings.near_duplicates)
+            with self.watch.stage("store load"):
+                items, tombstones = self.snap.items, self.snap.tombstones
+            with self.watch.stage("index"):
+                self.index = dedup.ItemIndex(items, tombstones, settings.near_duplicates)
         with self._transaction(key) as changes:  # the items and the state of this feed, stored together
             if changes and self.index is not None:
                 self.index.refresh(changes.changed, changes.removed)
@@ -65,7 +71,8 @@ class Merger:
         if parsed.entries:  # none: e.g. only <lastBuildDate> moved, every item was known
             changed: set[str] = set()
             try:
-                n_new, n_upd, n_merged = _merge(self.index, parsed, res.source.name, now, changed)
+                with self.watch.stage("merge"):
+                    n_new, n_upd, n_merged = _merge(self.index, parsed, res.source.name, now, changed)
             except StoreError:
                 raise  # the store itself is damaged: stop before saving anything
             except Exception as exc:  # noqa: BLE001 - a bug met by one feed must not cost the others
@@ -75,19 +82,21 @@ class Merger:
                 self._tag(changed)  # it may have changed some items before it failed
                 return
             self._tag(changed)
-        self.snap.feeds[key] = schedule.after_poll(res.source, state, res, now, settings, parsed=parsed)
+        with self.watch.stage("state"):
+            self.snap.feeds[key] = schedule.after_poll(res.source, state, res, now, settings, parsed=parsed)
         self.new, self.updated, self.merged = self.new + n_new, self.updated + n_upd, self.merged + n_merged
         self.outcomes[key] = FeedOutcome(key, "fetched", res.status, new=n_new, updated=n_upd, merged=n_merged)
 
     def _tag(self, ids: set[str]) -> None:
         """Tag what one feed changed, now (an item a later feed changes again is tagged again):
         the topics depend on nothing but the item itself."""
-        if ids and self.rules is None:
-            self.rules = tag.Rules.compile(self.config.topics, self.config.sources)
-        items = self.snap.items
-        for item_id in ids:
-            items[item_id] = self.rules.tag(items[item_id])  # type: ignore[union-attr]
-        self.changed |= ids
+        with self.watch.stage("tag"):
+            if ids and self.rules is None:
+                self.rules = tag.Rules.compile(self.config.topics, self.config.sources)
+            items = self.snap.items
+            for item_id in ids:
+                items[item_id] = self.rules.tag(items[item_id])  # type: ignore[union-attr]
+            self.changed |= ids
 
     def changed_topics(self) -> tuple[str, ...]:
         """Topics of the changed items, as they are and as they were."""
