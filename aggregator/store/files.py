@@ -7,6 +7,7 @@ neither imports the other's internals: :class:`StoreFiles` is what they share.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, TypeVar
@@ -45,6 +46,11 @@ class OrjsonStorage(Storage):
             return self.path.read_bytes()
         except FileNotFoundError:
             return None
+
+    def open_fd(self) -> int:
+        """The file opened for reading (raises FileNotFoundError): :mod:`.lines` reads the
+        items file's header from it, and each item's line when it is used."""
+        return os.open(self.path, os.O_RDONLY)
 
     def write(self, data: Mapping[str, Any]) -> None:
         atomic_write(self.path, _dumps(data), backup=self.backup,

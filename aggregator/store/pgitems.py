@@ -22,7 +22,7 @@ from ..dedup import index_terms as title_tokens
 from ..records import FeedState, Item
 from .files import _dumps
 from .format import _DATES, decoder
-from .lines import ItemHead, head_of
+from .table import ItemHead, head_of
 
 HEAD_COLUMNS = "id, seq, keys, title, tokens, published, updated, first_seen, topics, feed_urls"
 BATCH = 1000  # items per query when many are read at once

@@ -13,7 +13,7 @@ from typing import Any
 import psycopg
 
 from ..records import FeedState, Item, utc
-from .lines import ItemHead
+from .table import ItemHead
 from .pgitems import HEAD_COLUMNS, PgItems, encode, head_of_row, item_row
 
 # New rows go in by COPY, the fastest bulk path (the doc as text: the server parses it as jsonb).

@@ -1,17 +1,20 @@
-"""The store: two TinyDB JSON files, each read at most once and written at most once per
-run, under a file lock.
+"""The store: TinyDB JSON files, each written at most once per run, under a file lock.
 
-``<store>`` holds the items and tombstones (big: 52 MB at 25,000 items), the sidecar
-``<store>.feeds.json`` the feed states (small). ``load()`` reads the feeds file and
-returns a :class:`Snapshot` whose items are read on first access, so a poll where
-every feed answered 304 never reads nor writes the items file; ``save()`` writes the
-items file only if they were read (or assigned), then the feeds file.
+``<store>`` holds the items and tombstones (big: 200 MB at 58,000 items), the journal
+``<store>.journal.json`` the items changed since, the sidecar ``<store>.feeds.json`` the
+feed states (small). ``load()`` reads the feeds file and returns a :class:`Snapshot`
+whose items are read on first access, so a poll where every feed answered 304 never
+reads nor writes the items file. Even then, only the items file's header is read (the
+heads index: every item's keys, dates, topics, sources and where its line is, see
+:mod:`.lines`); an item's line is read when the item is used. ``save()`` writes what
+changed to the journal, or (past a share of the items) the items file whole, copying
+the untouched lines as they were; then the feeds file.
 
 TinyDB rewrites its whole file on every write and its default storage re-reads it on
-every query (57 ms per insert at 3,750 items), so each file is treated as a snapshot:
-read in one go through :class:`OrjsonStorage`, written in one ``storage.write`` — to
-a temp file, fsynced, the old file linked to ``<file>.bak``, then ``os.replace``. At
-every instant each path holds a complete file, old or new. A file that does not load
+every query (57 ms per insert at 3,750 items), so each file is treated as a snapshot,
+written in one go — to a temp file, fsynced, the old file linked to ``<file>.bak``,
+then ``os.replace``. At every instant each path holds a complete file, old or new (a
+run reading an item line still reads the file it opened). A file that does not load
 is never overwritten. Checking and restoring the files is in :mod:`.check`.
 
 The files' format (tables, schema versions, migration, the record codec) is in
@@ -39,11 +42,12 @@ from .format import (
     _DATES, NotAStore, decode_feeds, decode_items, decode_snapshot,
     encode_feeds, encode_items, schema_version,
 )
-from .lines import ItemTable, looks_whole, read_lines, write_lines
+from .lines import ItemTable, looks_whole, open_lines, read_lines, write_lines
 from .protocol import NO_CHANGES, Changes, Counts, counts_of
 from .retention import apply_prune
 
 T = TypeVar("T")
+_WHOLE = object()  # _lines(): a file in no line layout, to parse whole
 # Above this share of the items in the journal, a save rewrites the items file instead.
 JOURNAL_SHARE = 0.125
 
@@ -184,32 +188,48 @@ class Store:
         return self._unreadable
 
     def _read_items(self) -> tuple[MutableMapping[str, Item], dict[str, datetime]] | None:
-        """(items, tombstones): line by line (:mod:`.lines`) and brought up to date by the
-        journal, or parsed whole if the file is in another layout; None if there is no file."""
+        """(items, tombstones): the header of the items file (its items read when used) brought up
+        to date by the journal; or, for a file in another layout, the whole file, line by
+        line or parsed whole. None if there is no file."""
         self._generation = None
         with gcpolicy.long_lived():  # the heads live until the run ends
-            try:
-                data = OrjsonStorage(self.path).read_bytes()
-                if data is None:
-                    return None
-            except OSError as exc:
-                raise errors.StoreError(self.path, f"cannot read: {exc.strerror}") from exc
-            try:
-                lines = read_lines(data, "items", self._damaged)
-            finally:
-                _DATES.clear()
-            if lines is not None:
+            lines = self._lines(self.path, "items", self._damaged)
+            if lines is None:
+                return None
+            if lines is not _WHOLE:
                 meta, tombstones, table = lines
                 schema_version({"meta": {"1": meta}})  # refuses a newer schema
                 self._generation = table.generation = meta.get("generation")
                 return table, self._read_journal(table) or tombstones
             try:
+                data = OrjsonStorage(self.path).read_bytes()
+                if data is None:
+                    return None
                 raw = orjson.loads(data)
+            except OSError as exc:
+                raise errors.StoreError(self.path, f"cannot read: {exc.strerror}") from exc
             except ValueError as exc:
                 raise NotAStore(f"not valid JSON ({exc})") from None
             del data
             items, tombstones, _meta = decode_items(raw)
-            return ItemTable(items, where=self.path.name), tombstones
+            return ItemTable(items), tombstones
+
+    def _lines(self, path: Path, where: str, damaged: Callable[[str], Exception]) -> Any:
+        """The lines of *path*: its header only (``lines.open_lines``), else the whole file in the
+        line layout (``lines.read_lines``); _WHOLE if in neither (parse it whole), None if missing."""
+        try:
+            try:
+                found = open_lines(OrjsonStorage(path).open_fd(), where, damaged)
+                if found is None:
+                    data = OrjsonStorage(path).read_bytes()
+                    found = _WHOLE if data is None else read_lines(data, where, damaged) or _WHOLE
+            except FileNotFoundError:
+                return None
+            except OSError as exc:
+                raise errors.StoreError(path, f"cannot read: {exc.strerror}") from exc
+        finally:
+            _DATES.clear()
+        return found
 
     def _read_journal(self, table: ItemTable) -> dict[str, datetime] | None:
         """Apply the journal to *table*; its tombstones (None: no journal for this items file).
@@ -218,21 +238,15 @@ class Store:
         the rewrite and the journal's removal) is ignored: that file holds all it held.
         """
         try:
-            data = OrjsonStorage(self.journal).read_bytes()
-        except OSError as exc:
-            raise errors.StoreError(self.journal, f"cannot read: {exc.strerror}") from exc
-        if data is None:
-            return None
-        self._read_ok.add(self.journal)
-        try:
-            lines = read_lines(data, "journal", self._damaged_journal)
+            lines = self._lines(self.journal, "journal", self._damaged_journal)
             if lines is None:
+                return None
+            self._read_ok.add(self.journal)
+            if lines is _WHOLE:
                 raise NotAStore("not an items journal (or a damaged one)")
         except NotAStore as exc:
             backup = self.journal_backup if self.journal_backup.exists() else None
             raise errors.StoreCorrupt(self.journal, str(exc), backup) from None
-        finally:
-            _DATES.clear()
         meta, tombstones, journal = lines
         deleted = meta.get("deleted")
         if not self._generation or meta.get("base") != self._generation or type(deleted) is not list:

@@ -35,13 +35,19 @@ def path(tmp_path: Path) -> Path:
 def reads(monkeypatch) -> list[Path]:
     """Every file the store reads, in order."""
     seen: list[Path] = []
-    real = OrjsonStorage.read_bytes  # what read() and the line-by-line reader both call
+    # read(), the whole-file readers and the header-only reader (open_fd) each call one of these
+    real_read, real_open = OrjsonStorage.read_bytes, OrjsonStorage.open_fd
 
-    def spy(self):
+    def spy_read(self):
         seen.append(self.path)
-        return real(self)
+        return real_read(self)
 
-    monkeypatch.setattr(OrjsonStorage, "read_bytes", spy)
+    def spy_open(self):
+        seen.append(self.path)
+        return real_open(self)
+
+    monkeypatch.setattr(OrjsonStorage, "read_bytes", spy_read)
+    monkeypatch.setattr(OrjsonStorage, "open_fd", spy_open)
     return seen
 
 
