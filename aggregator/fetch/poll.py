@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable, Mapping, Sequence
@@ -32,7 +32,7 @@ from ..errors import (
 )
 from .limits import ACCEPT_ENCODING, BoundedBody, DecodeFailed, LimitExceeded, read_limited_file
 from ..records import FeedState, FetchResult, Settings, Source, utc
-from .client import make_client, user_agent
+from .client import HostClients, make_client, user_agent
 from .schedule import RETRY_STATUSES, Wish, host_of, parse_max_age, parse_retry_after, server_wish
 
 ACCEPT = ("application/atom+xml, application/rss+xml, application/feed+json, application/rdf+xml;q=0.9, "
@@ -146,6 +146,9 @@ async def _http(client: httpx.AsyncClient, source: Source, trace: _Trace, header
                 _next_hop(trace, location, status, settings.max_redirects)
                 continue  # leaving the block closes this response unread
             if status == 304:
+                # A 304 has no body (RFC 9110), but a response left unread closes its connection:
+                # reading the empty body hands it back to the pool for the next poll of the host.
+                await resp.aread()
                 return _result(source, trace, started)
             if 200 <= status < 300:
                 body = await _read_body(resp, trace, settings.max_body_bytes)
@@ -226,7 +229,7 @@ async def read_local(source: Source, settings: Settings) -> FetchResult:
 class _Run:
     """Shared limits of one fetch_all: semaphores and the hosts that asked us to wait."""
 
-    def __init__(self, client: httpx.AsyncClient, settings: Settings, now: datetime,
+    def __init__(self, client: httpx.AsyncClient | HostClients, settings: Settings, now: datetime,
                  on_result: Callable[[FetchResult], None] | None, admit: Callable[[Source], bool] | None = None):
         self.client, self.settings, self.now, self.on_result = client, settings, now, on_result
         self.admit = admit
@@ -253,6 +256,12 @@ class _Run:
                 elif found is not None:
                     result = FetchResult(source=source, requested_url=url, final_url=url, deferred=True,
                                          retry_after=found[0].until, deferred_by=found[1])
+                elif isinstance(self.client, HostClients):
+                    try:
+                        result = await fetch_one(self.client.get(host), source, state, self.settings, now=self.now)
+                    finally:
+                        await self.client.done(host)
+                    self._note_deferral(result)
                 else:
                     result = await fetch_one(self.client, source, state, self.settings, now=self.now)
                     self._note_deferral(result)
@@ -284,12 +293,16 @@ async def fetch_all(jobs: Sequence[Job], settings: Settings, *, client: httpx.As
                     admit: Callable[[Source], bool] | None = None) -> list[FetchResult]:
     """Poll every (source, state) job; results in job order, one per job, failures inside them.
 
-    A client is built (with *transport*, if given) when none is passed, and
-    closed at the end; a client passed in is left open. *on_result* is called
+    A client is built with *transport* when one is given, and closed at the end; a client
+    passed in is left open. With neither, each host gets a client of its own
+    (:class:`~.client.HostClients`). *on_result* is called
     as each poll finishes. *admit(source)*, if given, is asked right before a job's
     request; a job it declines is not requested (its result says ``declined``).
     """
-    own = make_client(settings, transport) if client is None else None
+    own: httpx.AsyncClient | HostClients | None = None
+    if client is None:
+        own = (make_client(settings, transport) if transport is not None else
+               HostClients(settings, Counter(host_of(request_url(s, st)) for s, st in jobs if s.path is None)))
     run = _Run(client or own, settings, now, on_result, admit)  # type: ignore[arg-type]
     try:
         results = await asyncio.gather(*(run.poll(source, state) for source, state in jobs))
