@@ -9,6 +9,6 @@ Must not: know about topics, the store or the network.
 Start reading at ``feeds.py`` (``parse``), then ``fields.py``.
 """
 
-from .feeds import ParseJob, ParsePool, not_a_feed_reason, parse, parse_job, parse_many
+from .feeds import ParseJob, ParsePool, not_a_feed_reason, parse, parse_job, parse_many, worth_a_process
 
-__all__ = ["ParseJob", "ParsePool", "not_a_feed_reason", "parse", "parse_job", "parse_many"]
+__all__ = ["ParseJob", "ParsePool", "not_a_feed_reason", "parse", "parse_job", "parse_many", "worth_a_process"]

@@ -178,9 +178,9 @@ def poll_snapshot(config: Config, snap: Snapshot, *, store: Backend | None = Non
             future = None
             if _needs_parse(res, state):
                 skip = frozenset(state.item_hashes) if state else frozenset()
-                with watch.stage("parse"):  # in this process when the pool is not worth it
-                    future = pool.submit(
-                        parse.ParseJob(res.body or b"", res.final_url, dict(res.headers), res.source.key, skip))
+                job = parse.ParseJob(res.body or b"", res.final_url, dict(res.headers), res.source.key, skip)
+                with watch.stage("parse"):  # a feed parsed before costs less here than in a process
+                    future = pool.submit(job, here=not parse.worth_a_process(job))
             arrived[res.source.key] = (res, future)
             if on_result:
                 on_result(res)
