@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Callable, Mapping, Sequence
 from urllib.parse import urljoin, urlsplit
@@ -290,22 +290,29 @@ class _Run:
 async def fetch_all(jobs: Sequence[Job], settings: Settings, *, client: httpx.AsyncClient | None = None,
                     transport: httpx.AsyncBaseTransport | None = None, now: datetime,
                     on_result: Callable[[FetchResult], None] | None = None,
-                    admit: Callable[[Source], bool] | None = None) -> list[FetchResult]:
+                    admit: Callable[[Source], bool] | None = None, bodies: bool = True) -> list[FetchResult]:
     """Poll every (source, state) job; results in job order, one per job, failures inside them.
 
     A client is built with *transport* when one is given, and closed at the end; a client
     passed in is left open. With neither, each host gets a client of its own
     (:class:`~.client.HostClients`). *on_result* is called
     as each poll finishes. *admit(source)*, if given, is asked right before a job's
-    request; a job it declines is not requested (its result says ``declined``).
+    request; a job it declines is not requested (its result says ``declined``). *bodies*
+    False: the results returned carry no body (*on_result* had it), so a poll of many feeds
+    need not hold every body until the last one arrives.
     """
     own: httpx.AsyncClient | HostClients | None = None
     if client is None:
         own = (make_client(settings, transport) if transport is not None else
                HostClients(settings, Counter(host_of(request_url(s, st)) for s, st in jobs if s.path is None)))
     run = _Run(client or own, settings, now, on_result, admit)  # type: ignore[arg-type]
+
+    async def poll(source: Source, state: FeedState | None) -> FetchResult:
+        result = await run.poll(source, state)
+        return result if bodies or result.body is None else replace(result, body=None)
+
     try:
-        results = await asyncio.gather(*(run.poll(source, state) for source, state in jobs))
+        results = await asyncio.gather(*(poll(source, state) for source, state in jobs))
     finally:
         if own is not None:
             await own.aclose()

@@ -194,12 +194,14 @@ def _newest(parsed: ParsedFeed) -> datetime | None:
 
 def after_poll(source: Source, state: FeedState | None, result: FetchResult, now: datetime,
                settings: Settings, *, parsed: ParsedFeed | None = None,
-               error: Exception | None = None, rng: random.Random | None = None) -> FeedState:
+               error: Exception | None = None, rng: random.Random | None = None,
+               digest: str | None = None) -> FeedState:
     """The feed's state after one poll: validators, error count, redirect, next poll time.
 
     *error* is a failure found after the fetch (e.g. a ParseError); *parsed* is
     the feed when it parsed. A server's wish (see :func:`server_wish`) defers the
-    feed and counts as no error; any other answer ends a deferral.
+    feed and counts as no error; any other answer ends a deferral. *digest*: the
+    ``body_hash`` of the body, when the caller has it (and has let the body go).
     """
     now = utc(now)
     rng = rng or _rng(source, now)
@@ -230,8 +232,9 @@ def after_poll(source: Source, state: FeedState | None, result: FetchResult, now
                       last_modified=result.last_modified or old.last_modified)
     else:
         new = replace(new, etag=result.etag, last_modified=result.last_modified)
-        if result.body is not None:
+        if digest is None and result.body is not None:
             digest = body_hash(result.body)
+        if digest is not None:
             if parsed is not None or digest == old.body_hash:
                 new = replace(new, body_hash=digest)
     if parsed is not None:

@@ -22,7 +22,7 @@ from typing import Any
 from .. import fetch, gcpolicy, parse
 from .. import publish as publisher
 from ..fetch import schedule
-from ..records import Config, FeedState, FetchResult, Snapshot
+from ..records import Config, FetchResult, Snapshot
 from ..reports import FeedOutcome, PublishReport, RunReport
 from ..store import Backend, open_store
 from . import upkeep
@@ -155,13 +155,14 @@ def poll_snapshot(config: Config, snap: Snapshot, *, store: Backend | None = Non
     workers = settings.parse_workers if len(jobs) >= POOL_MIN_JOBS else 1
     merger = Merger(config, snap, now, outcomes, store, watch)
     order = [source.key for source, _state in jobs]
-    arrived: dict[str, tuple[FetchResult, Future | None]] = {}
+    # Fetched, not merged yet (merged in config order): a body is let go once it is parsed.
+    arrived: dict[str, tuple[FetchResult, Future | None, str | None]] = {}
     done = 0  # jobs merged so far, in config order
 
     def advance(wait: bool) -> None:
         nonlocal done
         while done < len(order) and order[done] in arrived:
-            res, future = arrived[order[done]]
+            res, future, digest = arrived[order[done]]
             if future is not None and not wait and not future.done():
                 return
             del arrived[order[done]]
@@ -170,20 +171,23 @@ def poll_snapshot(config: Config, snap: Snapshot, *, store: Backend | None = Non
             if future is not None:
                 with watch.stage("parse"):  # waits only when the parser is behind
                     parsed = future.result()
-            merger.handle(res, parsed)
+            merger.handle(res, parsed, digest)
 
     with parse.ParsePool(workers) as pool:
         def fetched(res: FetchResult) -> None:
             state = snap.feeds.get(res.source.key)
-            future = None
-            if _needs_parse(res, state):
+            future = digest = None
+            if res.body is not None and _fetched(res):
+                digest = schedule.body_hash(res.body)
+            if digest is not None and (state is None or state.body_hash != digest):  # else: the same bytes
                 skip = frozenset(state.item_hashes) if state else frozenset()
-                job = parse.ParseJob(res.body or b"", res.final_url, dict(res.headers), res.source.key, skip)
+                job = parse.ParseJob(res.body, res.final_url, dict(res.headers), res.source.key, skip)
                 with watch.stage("parse"):  # a feed parsed before costs less here than in a process
                     future = pool.submit(job, here=not parse.worth_a_process(job))
-            arrived[res.source.key] = (res, future)
             if on_result:
                 on_result(res)
+            arrived[res.source.key] = (dataclasses.replace(res, body=None) if res.body is not None else res,
+                                       future, digest)
             advance(wait=False)
 
         # Other pollers may share the store: a feed is claimed right before its request.
@@ -191,7 +195,7 @@ def poll_snapshot(config: Config, snap: Snapshot, *, store: Backend | None = Non
         if jobs:  # each result is handled as it arrives (fetched), so the list itself is not needed
             with watch.stage("fetch"):
                 asyncio.run(fetch.fetch_all(jobs, settings, client=client, transport=transport, now=now,
-                                            on_result=fetched, admit=admit))
+                                            on_result=fetched, admit=admit, bodies=False))
         advance(wait=True)
         with watch.stage("parse"):  # its processes end
             pool.close()
@@ -208,11 +212,9 @@ def poll_snapshot(config: Config, snap: Snapshot, *, store: Backend | None = Non
     )
 
 
-def _needs_parse(res: FetchResult, state: FeedState | None) -> bool:
-    """A body that arrived and differs from the last one parsed (same bytes: nothing to do)."""
-    if res.deferred or res.declined or res.error is not None or res.not_modified:
-        return False
-    return state is None or state.body_hash != schedule.body_hash(res.body or b"")
+def _fetched(res: FetchResult) -> bool:
+    """A body arrived (to parse, unless it is the same bytes as the last one parsed)."""
+    return not (res.deferred or res.declined or res.error is not None or res.not_modified)
 
 
 def _ping_hub(config: Config, report: PublishReport) -> None:

@@ -37,7 +37,8 @@ class Merger:
         self.changed: set[str] = set()
         self.new = self.updated = self.merged = 0
 
-    def handle(self, res: FetchResult, parsed: ParsedFeed | ParseError | None) -> None:
+    def handle(self, res: FetchResult, parsed: ParsedFeed | ParseError | None, digest: str | None = None) -> None:
+        """Fold one polled feed in; *digest*: its body's hash, when its body is gone already."""
         key, settings, now = res.source.key, self.config.settings, self.now
         if res.declined:  # another poller has it: its state is theirs to write
             self.outcomes[key] = FeedOutcome(key, "claimed")
@@ -45,11 +46,12 @@ class Merger:
         state = self.snap.feeds.get(key)
         if parsed is None:
             with self.watch.stage("state"):
-                self.snap.feeds[key] = schedule.after_poll(res.source, state, res, now, settings)
+                self.snap.feeds[key] = schedule.after_poll(res.source, state, res, now, settings, digest=digest)
                 self.outcomes[key] = outcome(res, self.snap.feeds[key])
             return
         if isinstance(parsed, ParseError):
-            self.snap.feeds[key] = schedule.after_poll(res.source, state, res, now, settings, error=parsed)
+            self.snap.feeds[key] = schedule.after_poll(res.source, state, res, now, settings, error=parsed,
+                                                       digest=digest)
             self.outcomes[key] = FeedOutcome(key, "failed", res.status, error=str(parsed))
             return
         if parsed.entries and self.index is None:  # updates snap.items in place; read before any lock
@@ -60,12 +62,12 @@ class Merger:
         with self._transaction(key) as changes:  # the items and the state of this feed, stored together
             if changes and self.index is not None:
                 self.index.refresh(changes.changed, changes.removed)
-            self._fold(res, parsed, state)
+            self._fold(res, parsed, state, digest)
 
     def _transaction(self, key: str) -> AbstractContextManager[Changes]:
         return self.store.transaction(self.snap, feeds=[key]) if self.store is not None else _nothing()
 
-    def _fold(self, res: FetchResult, parsed: ParsedFeed, state: FeedState | None) -> None:
+    def _fold(self, res: FetchResult, parsed: ParsedFeed, state: FeedState | None, digest: str | None) -> None:
         key, settings, now = res.source.key, self.config.settings, self.now
         n_new = n_upd = n_merged = 0
         if parsed.entries:  # none: e.g. only <lastBuildDate> moved, every item was known
@@ -83,7 +85,8 @@ class Merger:
                 return
             self._tag(changed)
         with self.watch.stage("state"):
-            self.snap.feeds[key] = schedule.after_poll(res.source, state, res, now, settings, parsed=parsed)
+            self.snap.feeds[key] = schedule.after_poll(res.source, state, res, now, settings, parsed=parsed,
+                                                       digest=digest)
         self.new, self.updated, self.merged = self.new + n_new, self.updated + n_upd, self.merged + n_merged
         self.outcomes[key] = FeedOutcome(key, "fetched", res.status, new=n_new, updated=n_upd, merged=n_merged)
 

@@ -1,4 +1,5 @@
-"""Connections: a poll of many feeds reuses each host's connections, and lets them go after the host's last feed.
+"""A poll of many feeds reuses each host's connections, lets them go after the host's last feed,
+and need not keep the bodies it handed on.
 
 Real HTTP against local servers (127.0.0.1 and 127.0.0.2, two hosts); the connections
 are counted by the client ports the server saw.
@@ -88,3 +89,12 @@ def test_a_hosts_client_has_per_host_connections(per_host: int) -> None:
         return limit
 
     assert asyncio.run(go()) == per_host
+
+
+def test_without_bodies_the_results_let_them_go_once_on_result_had_them(server: FeedServer) -> None:
+    urls = [server.add(f"/f{i}.xml", RSS) for i in range(3)]
+    seen: list[bytes | None] = []
+    results = asyncio.run(fetch_all([(Source(url=u), None) for u in urls], settings(), now=NOW,
+                                    on_result=lambda r: seen.append(r.body), bodies=False))
+    assert seen == [RSS] * 3  # each body went to on_result as it arrived
+    assert [(r.status, r.body) for r in results] == [(200, None)] * 3

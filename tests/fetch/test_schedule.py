@@ -186,6 +186,18 @@ def test_success(res, parsed, expect):
     assert new.next_poll == NOW + timedelta(seconds=new.interval)
 
 
+@pytest.mark.parametrize("res, parsed", [
+    (result(200, b"<rss>new</rss>", etag='"e2"'), feed(0, 2, 4, title="New")),
+    (result(200, b"<rss/>", etag='"e3"'), None),
+    (result(200, b"<rss>x</rss>"), None),
+    (result(304, None, etag='"new"'), None),
+])
+def test_a_digest_given_stands_for_the_body(res, parsed):
+    """The pipeline hashes each body once and lets it go before the feed is merged."""
+    digest = body_hash(res.body) if res.body is not None else None
+    assert poll(OLD, replace(res, body=None), parsed=parsed, digest=digest) == poll(OLD, res, parsed=parsed)
+
+
 @pytest.mark.parametrize("source, state, parsed, max_age, wait", [
     (SRC, None, None, None, S.default_interval),
     (Source(URL, interval=600), OLD, feed(0, 5, 10), None, 600),  # configured interval wins
