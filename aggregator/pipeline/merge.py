@@ -95,7 +95,7 @@ class Merger:
         the topics depend on nothing but the item itself."""
         with self.watch.stage("tag"):
             if ids and self.rules is None:
-                self.rules = tag.Rules.compile(self.config.topics, self.config.sources)
+                self.rules = tag.Rules.compile(self.config.topics, self.config.sources, remember=True)
             items = self.snap.items
             for item_id in ids:
                 items[item_id] = self.rules.tag(items[item_id])  # type: ignore[union-attr]

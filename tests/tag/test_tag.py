@@ -86,6 +86,23 @@ def test_merged_item_gets_tags_of_all_sources():
     assert RULES.tag(item(title="x", sources=(OTHER,))).topics == ()
 
 
+@pytest.mark.parametrize("first, then", [
+    (item(title="NATO jets", sources=(OTHER,)), item(title="NATO jets", sources=(OTHER, SRC))),  # merged: same text
+    (item(title="NATO jets"), item(title="Weather")),  # the text changed: tagged afresh
+    (item(title="Baltic", summary="troops"), item(title="Baltic", summary="herring")),
+    (item(title="x", categories=["Ukraine"]), item(title="x", categories=["Latvia"])),
+    (item(title="x", content="<p>NATO, NATO</p>"), item(title="x", content="<p>NATO</p>")),
+])
+def test_a_text_tagged_before_in_the_run_gets_the_reasons_it_would_get_afresh(first, then):
+    rules = Rules.compile([NATO, UKRAINE, BALTIC], [SRC, OTHER], remember=True)
+    rules.tag(first)  # remembered for the run
+    again = rules.tag(then)
+    fresh = Rules.compile([NATO, UKRAINE, BALTIC], [SRC, OTHER]).tag(then)
+    assert (again.topics, again.reasons) == (fresh.topics, fresh.reasons)
+    assert len(rules._texts) == (1 if first.title == then.title and first.summary == then.summary and
+                                 first.content == then.content and first.categories == then.categories else 2)
+
+
 def test_tag_replaces_previous_topics():
     stale = item(title="Weather")
     stale = Item(**{**stale.__dict__, "topics": ("nato",), "reasons": (Match("nato", "tag", "nato", "source", "x"),)})
