@@ -30,9 +30,9 @@ from .. import PROJECT_URL, __version__, atomicfile
 from . import healthfeed, jsonfeed, manifest, site
 from ..errors import PublishError
 from .model import (
-    ALL, FORMATS, MEDIA_TYPES, ItemView, TopicView, build_views, feed_name, file_url, rfc3339, select,
-    site_url,
+    ALL, FORMATS, HEADLINES, MEDIA_TYPES, ItemView, TopicView, feed_name, file_url, rfc3339, select, site_url,
 )
+from .stream import TopicStream
 from .healthfeed import HealthView, health_view
 from ..records import Config, FeedState, Snapshot, utc
 from ..reports import PublishReport
@@ -329,15 +329,16 @@ def publish(config: Config, snapshot: Snapshot, *, now: datetime, topics: set[st
     # kept until all is rendered), so a killed publish leaves none that a later one would not remove.
     listed = manifest.Manifest((old.files if old else frozenset()) | expected, old.config if old else "")
     write_atomic(out / manifest.FILE, listed.render())
-    items = snapshot.items
-    # Chosen by their heads: only the published items are decoded from the store.
+    # Chosen by their heads: only the items of the topics rendered, and the headlines of the
+    # others, are decoded from the store; each topic's view is built, rendered and let go in turn.
     picked = chosen if chosen is not None else select(config, snapshot.heads().values(), now)
-    snapshot.prefetch(h.id for heads in picked.values() for h in heads)
-    chosen = {slug: [items[h.id] for h in heads] for slug, heads in picked.items()}
-    remove_stale_temps(out, [feed_name(s, f) for s in chosen for f in FORMATS]
+    remove_stale_temps(out, [feed_name(s, f) for s in picked for f in FORMATS]
                        + ["feed.xsl", "index.html", "feeds.opml", *site.OPERATOR_FILES])
-    wanted = _wanted(list(chosen), topics, out)
-    views = build_views(config, chosen, snapshot.feeds, now, full=wanted)
+    wanted = _wanted(list(picked), topics, out)
+    snapshot.prefetch(dict.fromkeys(h.id for slug, heads in picked.items()
+                                    for h in (heads if slug in wanted else heads[:HEADLINES])))
+    stream = TopicStream(config, picked, snapshot.items, snapshot.feeds, now, wanted)
+    listing = stream.summaries()
     written: list[Path] = []
     unchanged: list[Path] = []
     rendered: list[str] = []
@@ -348,15 +349,13 @@ def publish(config: Config, snapshot: Snapshot, *, now: datetime, topics: set[st
         (written if write_atomic(path, data, sync_dir=False) else unchanged).append(path)
 
     try:
-        for slug, view in views.items():
-            if not isinstance(view, TopicView):  # a summary: not wanted, files present
-                continue
-            rendered.append(slug)
+        for view in stream.views():
+            rendered.append(view.slug)
             for fmt, data in render_feeds(config, view).items():
-                put(out / feed_name(slug, fmt), data)
+                put(out / feed_name(view.slug, fmt), data)
         put(out / "feed.xsl", stylesheet())
-        put(out / "index.html", site.render_index(config, views))
-        put(out / "feeds.opml", site.render_opml(config, views))
+        put(out / "index.html", site.render_index(config, listing))
+        put(out / "feeds.opml", site.render_opml(config, listing))
         # The operator's feed: written like the rest but not reported, as the report lists
         # the files for readers (websub pings each feed in it; metrics.prom is not in it either).
         health_written = publish_health(config, snapshot.feeds, sync_dir=False)
