@@ -1,4 +1,4 @@
-"""``python -m benchmarks [--n 100 500 2000] [--json PATH] [--workers K] [--compare OLD.json] [--profile]``
+"""``python -m benchmarks [--n 100 2000] [--large] [--json PATH] [--workers K] [--compare OLD.json] [--profile]``
 
 Starts the feed farm once (for the largest N), then measures each N in a fresh
 child process (``benchmarks.run``) so each N's peak RSS is its own, prints the
@@ -27,7 +27,8 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[1])
-    ap.add_argument("--n", type=int, nargs="+", default=[100, 500, 2000], help="feed counts to measure")
+    ap.add_argument("--n", type=int, nargs="+", default=[100, 2000], help="feed counts to measure")
+    ap.add_argument("--large", action="store_true", help="also N = 10,000 (over an hour)")
     ap.add_argument("--json", type=Path, help="where to write results (default benchmarks/results/<time>.json)")
     ap.add_argument("--workers", type=int, help="settings.parse_workers (default: the pipeline's own)")
     ap.add_argument("--compare", type=Path, nargs="+", metavar="JSON",
@@ -40,6 +41,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         ap.error("--compare takes OLD.json, or OLD.json NEW.json")
     if any(n < 1 for n in a.n):
         ap.error("--n values must be positive")
+    if a.large:
+        a.n = [*a.n, 10_000]
     return a
 
 
@@ -88,6 +91,10 @@ def main(argv: list[str] | None = None) -> int:
     shown = [r for r in results if "floor_cold" in r]
     print()
     print(report.table(shown) if shown else "no N got as far as the floor")
+    lines = report.curve(shown)
+    if lines:
+        print()
+        print(lines)
     stages = report.stages_table(shown)
     if stages:
         print()

@@ -8,7 +8,10 @@ from typing import Any
 MB = 1024 * 1024
 RSS_SLACK = 80 * MB  # peak RSS target: < 4 × store size + 80 MB
 SCALING_LIMIT = 1.3  # per-feed(largest N) / per-feed(smallest N)
-
+# Issue 16's goals, checked in the curve (the table keeps the earlier targets): each poll's ratio
+# to its baseline, and that ratio at the largest N over the smallest (it must not grow with N).
+GOALS = {"cold": ("floor_cold", 0.35), "warm": ("floor_warm", 0.25), "nochange": ("cold", 0.1)}
+RATIO_GROWTH = 1.1  # the noise a ratio may show from the smallest N to the largest
 
 @dataclass(frozen=True)
 class Figure:
@@ -30,6 +33,7 @@ class Figure:
         return measured <= self.limit
 
 
+_ROUNDS = (("cold", "cold"), ("warm", "warm"), ("nochange", "no-change"))
 # key in the result, label, baseline key, target ratio
 _TIMED = (
     ("floor_cold", "floor (cold)", None, None),
@@ -69,6 +73,16 @@ def figures(result: dict[str, Any]) -> list[Figure]:
         out.append(Figure("per_feed", "per-feed cold", result["cold"]["seconds"] / n))
     if "store_bytes" in result:
         out.append(Figure("store_bytes", "store size", result["store_bytes"], "B"))
+    limit = rss_limit(result["store_bytes"]) if "store_bytes" in result else None
+    for key, label in _ROUNDS:
+        if result.get(key, {}).get("rss"):
+            out.append(Figure(f"rss_{key}", f"peak RSS in the {label} poll (upper bound)", result[key]["rss"], "B",
+                              limit=limit))
+    if "pool_startup" in result:
+        for name, secs in sorted(result["pool_startup"].items()):
+            method, what = name.split("_")
+            out.append(Figure(f"pool_{name}", f"parse pool start ({method}): {'first feed' if what == 'first' else 'closed'}",
+                              secs))
     if "cron_run" in result:
         cron = result["cron_run"]
         out.append(Figure("cron_seconds", "cron run, 20 % changed (own process)", cron["seconds"]))
@@ -93,6 +107,53 @@ def scaling(results: list[dict[str, Any]]) -> Figure | None:
                   ratio(per[1], per[0]), f"per-feed N={small['n']}", SCALING_LIMIT)
 
 
+def peak_rss(result: dict[str, Any], rounds: bool = False) -> int:
+    """The largest peak RSS of the cron run's processes (itself, its parse workers), or (*rounds*)
+    of the poll rounds in the benchmark process: an upper bound, as that process held the
+    floor's leftovers and its imports before each round."""
+    if rounds:
+        return max([result.get(k, {}).get("rss") or 0 for k, _ in _ROUNDS])
+    cron = result.get("cron_run", {})
+    return max(cron.get("rss", 0), cron.get("rss_workers", 0))
+
+
+def curve(results: list[dict[str, Any]]) -> str:
+    """One row per N: each poll's ratio to its baseline against issue 16's goal, the time per
+    feed, and the largest peak RSS against the budget; then whether the ratios hold as N grows."""
+    done = sorted((r for r in results if "cold" in r and "floor_cold" in r and r["n"]), key=lambda r: r["n"])
+    if not done:
+        return ""
+    head = ["N", *(f"{k}÷{b.split('_')[0]}{'(warm)' if b == 'floor_warm' else ''} ≤{g:g}" for k, (b, g) in GOALS.items()),
+            "per feed: floor", "cold", "warm", "peak RSS ≤ 4×store+80MB: cron run", "rounds (upper bound)"]
+    rows = [head]
+    for r in done:
+        cells = [str(r["n"])]
+        for key, (base, goal) in GOALS.items():
+            x = ratio(r[key]["seconds"], r[base]["seconds"]) if key in r and base in r else None
+            cells.append("—" if x is None else f"{x:.2f} {'ok' if x <= goal else 'MISS'}")
+        for key in ("floor_cold", "cold", "warm"):
+            cells.append(fmt_value(r[key]["seconds"] / r["n"], "s") if key in r else "—")
+        budget = rss_limit(r["store_bytes"]) if "store_bytes" in r else None
+        for peak in (peak_rss(r), peak_rss(r, rounds=True)):
+            cells.append(f"{peak / MB:.0f} MB / {budget / MB:.0f} MB {'ok' if peak <= budget else 'MISS'}"
+                         if budget and peak else "—")
+        rows.append(cells)
+    widths = [max(len(row[c]) for row in rows) for c in range(len(head))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    if len(done) > 1:
+        small, large = done[0], done[-1]
+        growth = []
+        for key, (base, _goal) in GOALS.items():
+            if key in small and key in large and base in small and base in large:
+                a, b = ratio(small[key]["seconds"], small[base]["seconds"]), ratio(large[key]["seconds"], large[base]["seconds"])
+                if a and b:
+                    growth.append(f"{key} {b / a:.2f}× {'ok' if b / a <= RATIO_GROWTH else 'MISS'}")
+        lines.append(f"\nratio to the baseline, N={large['n']} ÷ N={small['n']} (target ≤ {RATIO_GROWTH}): "
+                     + ", ".join(growth))
+    return "\n".join(lines)
+
+
 def fmt_value(value: float, unit: str) -> str:
     if unit == "B":
         return f"{value / MB:.1f} MB"
@@ -111,7 +172,7 @@ def fmt_cell(f: Figure) -> str:
 
 
 def _target(f: Figure) -> str:
-    if f.key == "rss_cron":
+    if f.key.startswith("rss_") and f.limit is not None:
         return "< 4×store+80MB"
     if f.limit is None:
         return ""
@@ -140,7 +201,6 @@ def table(results: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-_ROUNDS = (("cold", "cold"), ("warm", "warm"), ("nochange", "no-change"))
 
 
 def stages_table(results: list[dict[str, Any]]) -> str:

@@ -14,6 +14,7 @@ import argparse
 import cProfile
 import io
 import json
+import os
 import pstats
 import resource
 import shutil
@@ -117,6 +118,25 @@ def _hwm(pid: int) -> int:
     return 0
 
 
+def _reset_peak() -> bool:
+    """Start this process's VmHWM afresh (Linux: ``5`` to /proc/self/clear_refs), so the next
+    reading is the peak of the round in between; False where that cannot be done."""
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def peak_of(fn: Callable[[], Any]) -> tuple[Any, int | None]:
+    """*fn*'s result, and this process's peak RSS while it ran (None: not measurable here). The
+    memory the process held before counts too (the floor's leftovers, the imports): an upper bound."""
+    reset = _reset_peak()
+    out = fn()
+    return out, (_hwm(os.getpid()) or None) if reset else None
+
+
 def _children(pid: int) -> list[int]:
     try:
         with open(f"/proc/{pid}/task/{pid}/children", encoding="ascii") as f:
@@ -149,6 +169,30 @@ def cron_run(config: Path) -> dict[str, Any]:
     if proc.returncode != 0:
         raise RuntimeError(f"aggregator run failed: {stderr.strip()[-300:]}")
     return {"seconds": seconds, "rss": main_peak, "rss_workers": worker_peak}
+
+
+def pool_startup(workers: int = 2) -> dict[str, float]:
+    """Seconds from starting the parser processes to the first parsed feed, and to the pool
+    closed again, for each start method the pipeline may use (ParsePool picks fork in a
+    one-thread process, forkserver once httpx or asyncio started threads)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from aggregator.parse import ParseJob
+    from aggregator.parse.feeds import _parse_chunk
+
+    body = (ROOT / "tests" / "data" / "feeds" / "rss2.xml").read_bytes()
+    job = ParseJob(body, "https://example.org/feed.xml", {}, "https://example.org/feed.xml")
+    out = {}
+    for method in ("fork", "forkserver"):
+        if method not in multiprocessing.get_all_start_methods():
+            continue
+        t0 = time.perf_counter()
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method)) as pool:
+            pool.submit(_parse_chunk, [job]).result()
+            out[f"{method}_first"] = time.perf_counter() - t0
+        out[f"{method}_closed"] = time.perf_counter() - t0
+    return out
 
 
 def store_bytes(location: Any) -> int:
@@ -186,8 +230,8 @@ def measure(n: int, farm: FarmClient, *, workers: int | None = None, profile: bo
         stage = "cold"
         log(f"N={n}: cold poll")
         prof = cProfile.Profile() if profile else None
-        secs, rep = timed(lambda: pipeline.poll(conf, force=True), prof)
-        out[stage] = {"seconds": secs, "profiled": prof is not None, **_outcomes(rep)}
+        (secs, rep), rss = peak_of(lambda: timed(lambda: pipeline.poll(conf, force=True), prof))
+        out[stage] = {"seconds": secs, "profiled": prof is not None, "rss": rss, **_outcomes(rep)}
         if prof is not None:
             out["profile"] = print_profile(prof, stream=sys.stdout)
 
@@ -199,8 +243,8 @@ def measure(n: int, farm: FarmClient, *, workers: int | None = None, profile: bo
 
         for stage, what in (("warm", "warm poll"), ("nochange", "no-change poll")):
             log(f"N={n}: {what}")
-            secs, rep = timed(lambda: pipeline.poll(conf, force=True))
-            out[stage] = {"seconds": secs, **_outcomes(rep)}
+            (secs, rep), rss = peak_of(lambda: timed(lambda: pipeline.poll(conf, force=True)))
+            out[stage] = {"seconds": secs, "rss": rss, **_outcomes(rep)}
 
         # The publish stage as `run` pays for it, on the snapshot it already holds: first every
         # topic rendered, then a publish where no topic changed (only the site files checked).
@@ -236,6 +280,9 @@ def measure(n: int, farm: FarmClient, *, workers: int | None = None, profile: bo
         farm.mutate(n, 0.2, 2)
         log(f"N={n}: cron run (a fresh `aggregator run` process)")
         out[stage] = cron_run(conf.path)
+
+        stage = "pool_startup"  # last: a forkserver started here would serve the rounds above
+        out[stage] = pool_startup()
     except Exception as exc:  # noqa: BLE001 - keep the rounds that finished, name the one that failed
         traceback.print_exc()
         out["error"] = f"{stage}: {type(exc).__name__}: {' '.join(str(exc).split())}"

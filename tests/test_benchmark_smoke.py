@@ -179,6 +179,19 @@ def test_table_and_compare():
     assert "cold poll" in cmp and "1.00×" in cmp and "  500 " not in cmp
 
 
+def test_curve_checks_the_goals_and_that_the_ratios_hold_as_n_grows():
+    small = _result(100, 3.0, nochange={"seconds": 0.2, "rss": 90 * report.MB})  # cold 0.30× the floor
+    large = _result(2000, 4.0, warm={"seconds": 0.4})  # cold 0.40×: over the goal, and 1.33× the ratio at N=100
+    text = report.curve([large, small])
+    rows = text.splitlines()
+    assert rows[0].startswith("N ") and rows[2].startswith("100 ") and rows[3].startswith("2000 ")
+    assert "0.30 ok" in rows[2] and "0.40 MISS" in rows[3]  # cold ≤ 0.35 × the floor
+    assert "0.50 MISS" in rows[2] and "0.20 ok" in rows[3]  # warm ≤ 0.25 × the floor's warm round
+    assert "100 MB / 120 MB ok" in rows[2] and "90 MB / 120 MB ok" in rows[2]  # cron run; rounds (upper bound)
+    assert "cold 1.33× MISS" in text and "warm 0.40× ok" in text
+    assert report.curve([]) == ""
+
+
 # ----------------------------------------------------------------------------- end to end
 
 
@@ -198,6 +211,8 @@ def test_tiny_run_end_to_end(tmp_path, capsys):
     assert r5["publish"]["written"] > 0 and r5["publish_again"]["written"] == 0
     assert r5["store_load"]["items"] >= 200
     assert "no-change poll" in printed and "N=5" in printed
+    assert "ratio to the baseline, N=5 ÷ N=3" in printed and "seconds per stage" in printed
+    assert r5["cold"]["stages"]["fetch"] > 0 and set(r5["pool_startup"]) >= {"fork_first", "fork_closed"}
     again = main(["--compare", str(out), str(out)])
     assert again == 0 and "1.00×" in capsys.readouterr().out
 
