@@ -1,7 +1,7 @@
 """Stage 2, fetch: sources → :class:`~aggregator.records.FetchResult`, politely and within hard limits.
 
 Owns: httpx (the one client factory in ``client``, used for every request the
-aggregator sends: polls, ``feeds add``, the WebSub hub ping, the demo), conditional
+aggregator sends: polls, with a client per host, ``feeds add``, the WebSub hub ping, the demo), conditional
 GET, redirects, size and time limits (``limits``), when each feed is due and what a
 poll's answer means for the next one (``schedule``: pure decisions), feed
 autodiscovery in HTML pages (``discover``) and the hub ping (``hub``).

@@ -2,8 +2,9 @@
 
 Owns: feedparser (and the speedups patched into it only while our parse runs),
 JSON Feed, text and HTML cleaning of every field, dates in UTC, and the fast path that
-keeps raw items already stored away from feedparser (``split``). Parsing runs in a
-process pool when there is enough to parse (``ParsePool``).
+keeps raw items already stored away from feedparser (``split``). A feed never parsed
+before is parsed in a process pool (``ParsePool``, ``worth_a_process``); one parsed
+before costs less here than the trip to a process.
 Must not: know about topics, the store or the network.
 
 Start reading at ``feeds.py`` (``parse``), then ``fields.py``.

@@ -1,8 +1,8 @@
 """Stage 7, publish: topics × items → RSS 2.0, Atom 1.0 and JSON Feed files, the index page,
 OPML, the health feed and metrics, in ``output/``.
 
-Owns: feedgen, lxml, what each topic feed shows (``model``: pure selection and views),
-the renderers (``feeds``, ``jsonfeed``, ``site``, ``healthfeed``), the manifest of the
+Owns: feedgen, lxml, what each topic feed shows (``model``: pure selection and views;
+``stream``: one topic's view at a time), the renderers (``feeds``, ``jsonfeed``, ``site``, ``healthfeed``), the manifest of the
 files it wrote and when they go stale (``manifest``: it removes only its own), the health verdict
 and metrics (``health``), which feeds to announce to a WebSub hub (``websub``), and
 the small static server for the output folder (``serve``). Every file is written
