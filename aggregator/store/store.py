@@ -119,8 +119,8 @@ class Store:
         """
         self._read_ok.clear()
         snap = self._open(self.feeds_path, self.feeds_backup, _snapshot_of_feeds)
-        if snap is None:
-            snap = self._open(self.path, self.backup, decode_snapshot) or Snapshot()
+        if snap is None:  # a new store (its items kept as a table: see ItemTable.HOT), or schema 1-2
+            snap = self._open(self.path, self.backup, decode_snapshot) or Snapshot(items=ItemTable())
             self._read_ok.add(self.path)
         else:
             snap = Snapshot(feeds=snap.feeds, meta=snap.meta, lazy=self._load_items)

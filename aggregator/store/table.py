@@ -151,15 +151,27 @@ class ItemTable(MutableMapping[str, Item]):
     decoding; ``documents()`` yields each item's JSON document for the save, the
     unchanged ones as the very bytes they were read from. Built from records
     (``ItemTable(items)``), it is a plain mapping with heads.
+
+    Only the HOT items used last are kept as records. A record takes 4 KB, its document
+    2.5 KB: a cold poll at N = 2000 held 57,000 records until its save. So an item changed
+    this run and used by nothing since is kept encoded (what the save writes anyway), and
+    decoded again if it is used again; one read and unchanged is simply let go.
     """
+
+    HOT = 4096
 
     def __init__(self, items: Mapping[str, Item] | None = None, *,
                  heads: dict[str, ItemHead] | None = None, docs: Docs | None = None):
+        if items:  # records someone holds anyway: encoding them as they cool would only add memory
+            self.HOT = max(self.HOT, len(items))
         self._heads: dict[str, ItemHead] = heads if heads is not None else {}
         # Item.id -> (its file's lines, its line there), for the items not decoded nor replaced
         self._raw: dict[str, tuple[Docs, int]] = (
             {item_id: (docs, k) for k, item_id in enumerate(self._heads)} if docs is not None else {})
-        self._items: dict[str, Item] = {}  # decoded or assigned
+        self._items: dict[str, Item] = {}  # the records used last (HOT of them), oldest first
+        self._changed: set[str] = set()  # ids in _items assigned since they were last encoded
+        self._encoded: dict[str, bytes] = {}  # items changed this run, as their documents
+        self._seen: set[str] = set()  # every id decoded or assigned
         # Since the base file (the lines given here) was written: what is not as it says,
         # in the journal or changed this run (an ordered set), and what of it is gone.
         self._base = frozenset(self._raw)
@@ -175,34 +187,63 @@ class ItemTable(MutableMapping[str, Item]):
             if item_id in self._heads:
                 del self[item_id]
         for item_id, head in journal._heads.items():
-            self._items.pop(item_id, None)
+            self._forget(item_id)
             self._heads[item_id], self._raw[item_id] = head, journal._raw[item_id]
             self._recent[item_id] = None
 
     def __getitem__(self, item_id: str) -> Item:
-        try:
-            return self._items[item_id]
-        except KeyError:
+        items = self._items
+        item = items.pop(item_id, None)
+        if item is not None:
+            items[item_id] = item  # the newest now
+            return item
+        encoded = self._encoded.get(item_id)
+        if encoded is not None:  # our own encoding of a record: it decodes
+            item = decoder(Item)(orjson.loads(encoded))
+        else:
             docs, k = self._raw[item_id]  # KeyError: no such item
-        doc = docs.doc(k, item_id)
-        try:  # only its id was checked: this is where a damaged document shows
-            item = decoder(Item)(orjson.loads(doc))
-            if item.id != item_id:
-                raise ValueError(f"its document says id {item.id!r:.60}")
-        except (TypeError, ValueError, KeyError, AttributeError) as exc:
-            raise docs.damaged(f"{docs.where}: item {item_id}: {exc}") from exc
-        self._items[item_id] = item
+            doc = docs.doc(k, item_id)
+            try:  # only its id was checked: this is where a damaged document shows
+                item = decoder(Item)(orjson.loads(doc))
+                if item.id != item_id:
+                    raise ValueError(f"its document says id {item.id!r:.60}")
+            except (TypeError, ValueError, KeyError, AttributeError) as exc:
+                raise docs.damaged(f"{docs.where}: item {item_id}: {exc}") from exc
+        items[item_id] = item
+        self._seen.add(item_id)
+        self._cool()
         return item
 
     def __setitem__(self, item_id: str, item: Item) -> None:
+        self._items.pop(item_id, None)
         self._items[item_id] = item
+        self._changed.add(item_id)
+        self._encoded.pop(item_id, None)
+        self._seen.add(item_id)
         self._heads[item_id] = head_of(item)
         self._raw.pop(item_id, None)
         self._recent[item_id] = None
+        self._cool()
+
+    def _cool(self) -> None:
+        """Let the records used longest ago go, the changed ones kept encoded."""
+        items = self._items
+        while len(items) > self.HOT:
+            item_id = next(iter(items))
+            item = items.pop(item_id)
+            if item_id in self._changed:
+                self._changed.discard(item_id)
+                # A copy: orjson's own bytes keep its buffer, three times their length.
+                self._encoded[item_id] = bytes(memoryview(orjson.dumps(item)))
+
+    def _forget(self, item_id: str) -> None:
+        self._items.pop(item_id, None)
+        self._changed.discard(item_id)
+        self._encoded.pop(item_id, None)
 
     def __delitem__(self, item_id: str) -> None:
         del self._heads[item_id]
-        self._items.pop(item_id, None)
+        self._forget(item_id)
         self._raw.pop(item_id, None)
         self._recent.pop(item_id, None)
         if item_id in self._base:
@@ -223,26 +264,34 @@ class ItemTable(MutableMapping[str, Item]):
     @property
     def decoded(self) -> int:
         """How many items were decoded or assigned (the rest are still bytes)."""
-        return len(self._items)
+        return len(self._seen)
 
     def sizes(self, encode: Callable[[Any], bytes], ids: Iterable[str] | None = None) -> list[int]:
         """The length of each document ``documents(encode, ids)`` yields, in the same order:
         from the offsets for the untouched ones (not read), by encoding the others."""
-        raw, items = self._raw, self._items
+        raw, encoded, items = self._raw, self._encoded, self._items
         out = []
         for item_id in self._heads if ids is None else ids:
             found = raw.get(item_id)
-            out.append(found[0].length(found[1]) if found is not None else len(encode(items[item_id])))
+            if found is not None:
+                out.append(found[0].length(found[1]))
+            else:
+                doc = encoded.get(item_id)
+                out.append(len(doc) if doc is not None else len(encode(items[item_id])))
         return out
 
     def documents(self, encode: Callable[[Any], bytes], ids: Iterable[str] | None = None
                   ) -> Iterator[bytes | memoryview]:
         """Each item's JSON document (of *ids*, else all, in order): its line as read (read in
         blocks, its framing checked), or *encode* of the record."""
-        raw, items = self._raw, self._items
+        raw, encoded, items = self._raw, self._encoded, self._items
         for item_id in self._heads if ids is None else ids:
             found = raw.get(item_id)
-            yield found[0].doc(found[1], item_id, ahead=True) if found is not None else encode(items[item_id])
+            if found is not None:
+                yield found[0].doc(found[1], item_id, ahead=True)
+            else:
+                doc = encoded.get(item_id)
+                yield doc if doc is not None else encode(items[item_id])
 
     # -- the journal: what changed since the base file was written
 

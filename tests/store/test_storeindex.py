@@ -143,3 +143,23 @@ def test_an_item_line_moved_behind_the_stores_back_is_a_corrupt_store(path: Path
     with pytest.raises(errors.StoreCorrupt):
         store.save(snap)
     assert path.read_bytes() == damaged  # nothing written over it
+
+
+def test_only_the_items_used_last_stay_records_the_changed_others_encoded(path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(ItemTable, "HOT", 3)
+    saved(path, make_snapshot(10, rich=False))
+    store = Store(path)
+    snap = store.load()
+    table = snap.items
+    changed = {}
+    for k in range(6):  # six changed: three stay records, three are kept as their documents
+        item = dataclasses.replace(table[make_item(k).id], title=f"Item {k}, changed")
+        table[item.id] = changed[item.id] = item
+    assert len(table._items) == 3 and len(table._encoded) == 3 and table.decoded == 6
+    assert table[make_item(0).id] == changed[make_item(0).id]  # decoded again, equal
+    for k in range(6, 10):
+        table[make_item(k).id]  # read, unchanged: let go once cold, nothing encoded
+    assert len(table._items) == 3 and set(table._encoded) <= set(changed) and table.decoded == 10
+    store.save(snap)
+    back = dict(Store(path).load().items)
+    assert back == {**make_snapshot(10, rich=False).items, **changed}
