@@ -74,7 +74,8 @@ COUNTRY_KEYS = frozenset(_COUNTRIES)
 REGIONS = frozenset("baltic baltics nordic scandinavian european europe western eastern northern southern "
                     "central arctic atlantic pacific west east north south allied".split())
 
-# Phrases folded into one token before tokenising (case-insensitive, whole words).
+# Phrases folded into one token before tokenising (case-insensitive, whole words: "NATO
+# headquarters" is no "NATO head", "percentage" no "percent").
 SHORT_FORMS: tuple[tuple[str, str], ...] = (
     (r"u\.\s?s\.(?:\s?a\.)?", "us"), (r"united states(?: of america)?", "us"), (r"u\.\s?k\.", "uk"),
     (r"united kingdom|great britain", "uk"), (r"white house", "us"), (r"european union", "eu"),
@@ -87,10 +88,28 @@ SHORT_FORMS: tuple[tuple[str, str], ...] = (
     (r"central bank", "centralbank"), (r"bank of england", "boe"), (r"air force", "airforce"),
     (r"air defen[cs]es?", "airdefence"), (r"per ?cent|percent|pct\b", "%"),
     (r"persona non grata", "expel"), (r"ordered (?:out|to leave)|orders? out|told to leave", "expel"),
-    (r"shadow fleet", "shadowfleet"), (r"power outage|blackout", "poweroutage"),
-    (r"prisoner swap|prisoner exchange|swap(?:s|ped)? prisoners|exchange(?:s|d)? prisoners",
+    (r"shadow fleet", "shadowfleet"), (r"power outages?|blackouts?", "poweroutage"),
+    (r"prisoner swaps?|prisoner exchanges?|swap(?:s|ped)? prisoners|exchange(?:s|d)? prisoners",
      "prisonerswap"), (r"martial law", "martiallaw"),
 )
+# The words (lower case, letters only) a short form can start with, and the words that can
+# follow (None: the word alone is one). A text with no such pair is not searched for short
+# forms (words.short_forms); a pair found is only a reason to search.
+SHORT_FORM_PAIRS: dict[str, frozenset[str] | None] = {w: (None if nxt is None else frozenset(nxt.split()))
+                                                       for w, nxt in {
+    "u": "s k", "united": "states kingdom", "great": "britain", "white": "house",
+    "european": "union commission central", "north": "atlantic",
+    "nato": "secretary chief boss head leader", "alliance": "s secretary chief boss head leader",
+    "alliances": "secretary chief boss head leader", "secretary": "general", "prime": "minister",
+    "premier": None, "defence": "minister secretary", "defense": "minister secretary",
+    "foreign": "minister secretary", "central": "bank", "bank": "of",
+    "air": "force defence defense defences defenses", "per": "cent", "percent": None, "pct": None,
+    "persona": "non", "ordered": "out to", "order": "out", "orders": "out", "told": "to",
+    "shadow": "fleet", "power": "outage outages", "blackout": None, "blackouts": None,
+    "prisoner": "swap swaps exchange exchanges", "swap": "prisoners", "swaps": "prisoners",
+    "swapped": "prisoners", "exchange": "prisoners", "exchanges": "prisoners", "exchanged": "prisoners",
+    "martial": "law"}.items()}
+SHORT_FORM_STARTS = frozenset(SHORT_FORM_PAIRS)
 
 # ----------------------------------------------------------------------------- words
 

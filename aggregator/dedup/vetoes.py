@@ -20,17 +20,24 @@ from .wording import OPPOSITE_STEMS, Count, Profile, rarity_of, term_of
 NAME_SIMILARITY = 0.88  # Jaro-Winkler: Zelensky/Zelenskyy, Lukashenka/Lukashenko, Shmyhal/Shmygal
 
 
-_TRANSLIT = [(re.compile(p), r) for p, r in (
-    (r"tsch|tch", "ch"), (r"kh", "h"), (r"zh", "z"), (r"(?<=[aeiouy])g(?=[aeiouy])", "h"), (r"ij|iy|yi|yy|y", "i"),
-    (r"w", "v"), (r"ck", "k"), (r"(.)\1", r"\1"))]
+_TCH, _KH, _ZH = re.compile(r"tsch|tch"), re.compile(r"kh"), re.compile(r"zh")
+_G, _Y, _DOUBLE = re.compile(r"(?<=[aeiouy])g(?=[aeiouy])"), re.compile(r"ij|iy|yi|yy|y"), re.compile(r"(.)\1")
 
 
-@functools.lru_cache(maxsize=1 << 14)
-def _translit(name: str) -> str:
+@functools.lru_cache(maxsize=1 << 16)
+def translit(name: str) -> str:
     """One Latin spelling for names transliterated several ways: Klitschko/Klychko, Shmyhal/Shmygal."""
-    for pattern, repl in _TRANSLIT:
-        name = pattern.sub(repl, name)
-    return name
+    if "h" in name:  # each regex only where it can match: a new name costs ~1 µs, not ~4
+        name = _ZH.sub("z", _KH.sub("h", _TCH.sub("ch", name)))
+    if "g" in name:
+        name = _G.sub("h", name)
+    if "y" in name or "ij" in name:
+        name = _Y.sub("i", name)
+    if "w" in name:
+        name = name.replace("w", "v")
+    if "ck" in name:
+        name = name.replace("ck", "k")
+    return _DOUBLE.sub(r"\1", name) if _DOUBLE.search(name) else name
 
 
 def same_name(a: str, b: str) -> bool:
@@ -40,7 +47,7 @@ def same_name(a: str, b: str) -> bool:
     if len(a) < 5 or len(b) < 5 or a[0] != b[0] or a in COUNTRY_KEYS or b in COUNTRY_KEYS \
             or not a.isalpha() or not b.isalpha():  # "F-16" and "F-35" are two things
         return False
-    return JaroWinkler.similarity(_translit(a), _translit(b)) >= NAME_SIMILARITY
+    return JaroWinkler.similarity(translit(a), translit(b)) >= NAME_SIMILARITY
 
 
 def _known(value: float, others: Iterable[Count], unit: str | None = None) -> bool:
