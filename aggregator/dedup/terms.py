@@ -39,6 +39,9 @@ editorial updates blog reuters afp bbc cnn dw euronews yle lrt lsm
 say says said tell tells told report reports reported according claim claims confirm confirms
 """.split())
 NAME_RARITY = 3.5  # a capitalised word this rare is a name: spelt one way, never stemmed
+# Words that are something other than a name whatever their case (see _chunk).
+_SPECIAL = (_SKIP | lx.SHORT_FORM_STARTS | frozenset(lx.NUMBER_WORDS) | frozenset(lx.ORDINALS) | lx.WEEKDAYS
+            | lx.MONTHS | frozenset(lx.SCALES) | frozenset(lx.ALIASES))
 
 
 class _Scale(tuple):
@@ -93,6 +96,12 @@ _PLAIN, _MAY_START = itemgetter(0), itemgetter(2)
 def _chunk(chunk: str) -> _Chunk:
     """One whitespace-separated chunk: its terms if it has no number (else None), what each of its
     tokens says, and whether a short form may start in it."""
+    if chunk.isascii() and chunk.isalpha() and chunk[0].isupper():
+        # A name seen for the first time (most chunks read once are): what _words would say.
+        low = chunk.lower()
+        if low not in _SPECIAL and rarity(low) >= NAME_RARITY:
+            name = (translit(low),)
+            return name, (name,), False
     tokens = (chunk,) if chunk.isalpha() else _TOKEN.findall(chunk)  # most chunks are one word
     read = tuple(map(_term, tokens))
     plain = None if any(r.__class__ is not tuple for r in read) else tuple(chain.from_iterable(read))
