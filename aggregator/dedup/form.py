@@ -57,6 +57,20 @@ def _office(name: str) -> str:
     return "governor" if name.endswith("administration") else name
 
 
+# "Russia's Bryansk region", "the Tver Region", "the region of Kherson": where in a country it happened.
+_REGION = re.compile(r"\b([A-Z][\w'’-]+)\s+(?i:region|oblast|province|county|district|governorate|krai|parish)\b"
+                     r"|\b(?i:region|oblast|province|county|governorate) of ([A-Z][\w'’-]+)")
+_REGION_WORDS = ("region", "oblast", "province", "county", "district", "governorate", "krai", "parish")
+
+
+def regions(text: str) -> frozenset[str]:
+    """The regions, provinces and counties *text* names (lower case, possessive off)."""
+    low = text.lower()
+    if not any(w in low for w in _REGION_WORDS):
+        return frozenset()
+    return frozenset(re.sub(r"['’]s?$", "", (a or b).lower()) for a, b in _REGION.findall(text))
+
+
 def dayparts(text: str) -> frozenset[str]:
     low = text.lower()
     if not any(w in low for w in _DAYPART_WORDS):

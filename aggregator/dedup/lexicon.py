@@ -115,7 +115,8 @@ SHORT_FORM_STARTS = frozenset(SHORT_FORM_PAIRS)
 
 # Swapped for one another by outlets reporting one event: folded to the first word.
 _SYNONYM_GROUPS = (
-    "dismiss sack fire oust remove",
+    "dismiss sack oust remove",  # not "fire": news fires are blazes more often than sackings
+    "fire blaze wildfire flames",
     "close shut seal",
     "border frontier",
     "quit leave exit withdraw",
@@ -179,6 +180,8 @@ LABELS = frozenset("day week item article feed round stage group phase part chap
 # A number after these is a bound, not a count: "over 30" agrees with "34".
 APPROXIMATE = frozenset("over more least nearly almost about around some roughly approximately "
                         "under fewer less".split())  # and "up to"
+TIME_UNITS = frozenset("minute minutes hour hours day days week weeks month months year years decade decades"
+                       .split())
 WEEKDAYS = frozenset("monday tuesday wednesday thursday friday saturday sunday".split())
 MONTHS = frozenset("january february march april may june july august september october november "
                    "december jan feb mar apr jun jul aug sep sept oct nov dec".split())
@@ -203,6 +206,7 @@ _OPPOSITES = (
     ("wins beats", "loses lost"),
     ("upholds", "reduces overturns quashes"),
     ("extends", "ends lifts"),
+    ("kills killed dies died dead", "injures injured wounds wounded hurt"),  # a toll of its own
 )
 OPPOSITES: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = tuple(
     (tuple(a.split()), tuple(b.split())) for a, b in _OPPOSITES)  # stemmed where they are used

@@ -102,8 +102,8 @@ def score(a: Profile, b: Profile, damp: Callable[[str], float] | None = None) ->
     when it is needed: a term's damped weight in two reports is the smaller weight times
     its damping, so no damped copy of a report's fifty terms is built (the same figures).
     """
-    undamped = _common(a.title_terms, _names(a, True, None), b.text_terms, _names(b, False, None), None) \
-        | _common(b.title_terms, _names(b, True, None), a.text_terms, _names(a, False, None), None)
+    undamped = _common(a.title_terms, _names(a, True, None), b.text_terms, _names(b, False, None), None, True) \
+        | _common(b.title_terms, _names(b, True, None), a.text_terms, _names(a, False, None), None, True)
     if len(undamped) < MIN_SHARED_TERMS or sum(undamped.values()) < MIN_SHARED_WEIGHT:
         return Comparison(0.0, (), None)
     ca, shared_a = _cover(a, b, damp)
@@ -137,9 +137,15 @@ def _names(p: Profile, title: bool, damp: Callable[[str], float] | None) -> list
 
 
 def _common(a: dict[str, float], names_a: list[tuple[str, float]], b: dict[str, float],
-            names_b: list[tuple[str, float]], damp: Callable[[str], float] | None) -> dict[str, float]:
-    """:func:`_shared` of the two dicts damped by *damp*, from the undamped dicts and their names."""
-    if damp is None:
+            names_b: list[tuple[str, float]], damp: Callable[[str], float] | None,
+            own: bool = False) -> dict[str, float]:
+    """:func:`_shared` of the two dicts damped by *damp*, from the undamped dicts and their names;
+    *own*: at a's weights (what share of a headline the other report tells: "ultimatums" and
+    "ultimatum", "defence" and "defense" are one term, however rare each spelling is)."""
+    if own:
+        common = {t: a[t] for t in a.keys() & b.keys()} if damp is None else \
+            {t: a[t] * damp(t) for t in a.keys() & b.keys()}
+    elif damp is None:
         common = {t: min(a[t], b[t]) for t in a.keys() & b.keys()}
     else:
         common = {t: min(a[t], b[t]) * damp(t) for t in a.keys() & b.keys()}
@@ -155,7 +161,7 @@ def _common(a: dict[str, float], names_a: list[tuple[str, float]], b: dict[str, 
                 rest = letters[t[0]]
                 hit = next((o for o in rest if same_name(t, o)), None)
                 if hit is not None:
-                    common[f"{t}~{hit}"] = min(w, weights[hit])
+                    common[f"{t}~{hit}"] = w if own else min(w, weights[hit])
                     rest.remove(hit)
     return common
 
@@ -181,7 +187,7 @@ def _cover(a: Profile, b: Profile, damp: Callable[[str], float] | None) -> tuple
     total = _total(a, True, damp)
     if not total:
         return 0.0, {}
-    common = _common(a.title_terms, _names(a, True, damp), b.text_terms, _names(b, False, damp), damp)
+    common = _common(a.title_terms, _names(a, True, damp), b.text_terms, _names(b, False, damp), damp, own=True)
     return min(1.0, sum(common.values()) / total), common
 
 

@@ -29,6 +29,7 @@ _SPLIT_ASCII = re.compile(r"([$€£]?[A-Za-z0-9]+(?:[-.,'’][A-Za-z0-9]+)*%?)"
 _ALPHA = re.compile(r"[^\W\d_]+")
 _ORDINAL = re.compile(r"(\d+)(?:st|nd|rd|th)")
 _LABEL_BREAK = re.compile(r"[,;:()]")
+_TIMED = re.compile(r"(\d+(?:[.,]\d+)?|[a-z]+)-(?:minute|hour|day|week|month|year|decade)s?")
 _DIGIT = re.compile(r"\d")
 _SPLIT = re.compile(r"[-.]")
 ATTRIBUTION = frozenset("say says said tell tells told report reports reported according claim claims "
@@ -41,6 +42,7 @@ class Count:
     soft: bool  # "over 30", "at least five": a bound, not the count
     noun: str | None  # the stem counted: "two children" -> child
     unit: str | None = None  # a currency: "$2.5bn" and "10 bln zlotys" cannot be compared
+    duration: bool = False  # "36 months", "three years": how long, not how many
 
 
 class _Part:
@@ -79,7 +81,7 @@ class _Token:
     __slots__ = ("low", "lowfull", "num", "word_num", "a_an", "scale", "pct_end", "pct_word", "tok_pct",
                  "currency", "sign_unit", "isdigit", "ordinal", "day", "month", "upper", "parts",
                  "unit_before", "approx", "is_to", "ends_up", "label", "numeric", "scale_word", "number_word",
-                 "reversal", "weak", "noun", "plain", "long", "letters", "short")
+                 "reversal", "weak", "noun", "plain", "long", "letters", "short", "time_unit", "timed")
 
     def __init__(self, token: str):
         lowfull = token.lower()
@@ -92,6 +94,13 @@ class _Token:
         elif low[:1].isdigit() or token[:1] in "$€£":
             self.num = number_value(low)
         self.low = low
+        # "six-year", "72-hour", "30-day": a number of time units, in one token
+        self.timed = False
+        if self.num is None and "-" in low:
+            m = _TIMED.fullmatch(low)
+            if m and (m.group(1)[0].isdigit() or m.group(1) in lx.NUMBER_WORDS):
+                self.num = number_value(m.group(1)) if m.group(1)[0].isdigit() else float(lx.NUMBER_WORDS[m.group(1)])
+                self.timed = self.num is not None
         self.word_num = float(lx.NUMBER_WORDS[low]) if low in lx.NUMBER_WORDS else None
         self.a_an = low in ("a", "an")
         self.scale = lx.SCALES[low] if low in lx.SCALES and len(low) > 2 else None
@@ -117,6 +126,7 @@ class _Token:
         self.scale_word = lowfull in lx.SCALES
         self.number_word = lowfull in lx.NUMBER_WORDS
         self.reversal = lowfull in lx.REVERSAL
+        self.time_unit = lowfull in lx.TIME_UNITS  # after a number: a duration
         # As the token after a word: "pilot killed" leaves "pilot" one, "tank contract" does not.
         self.weak = lowfull.endswith(("ed", "s")) or rarity(fold(lowfull)) < 0.5
         # As a word a count may count: "two Ukrainian pilots".
@@ -172,10 +182,12 @@ def scan(text: str, weights: dict[str, float], tail_from: int | None = None, fac
     last = len(raw) - 1
     get = weights.get
 
-    def close() -> None:
+    timed = False  # the number run was written with its time unit ("six-year")
+
+    def close(after: _Token | None = None) -> None:
         if pending:
             value = sum(pending)
-            numbers.append(Count(value, soft, None, unit))
+            numbers.append(Count(value, soft, None, unit, timed or after is not None and after.time_unit))
             weights[f"#{value:g}"] = NUMBER_WEIGHT
             pending.clear()
 
@@ -197,6 +209,7 @@ def scan(text: str, weights: dict[str, float], tail_from: int | None = None, fac
                     soft = prev is not None and (prev.approx or i > 1 and infos[i - 2].approx
                                                  or prev.is_to and i > 1 and infos[i - 2].ends_up)
                     pending.append(value)
+                    timed = tok.timed
                     label = prev.label if prev else None
                     if label and (not label.startswith("upper:") or i > 1) and tok.isdigit \
                             and not _LABEL_BREAK.search(gaps[i - 1]):
@@ -212,7 +225,7 @@ def scan(text: str, weights: dict[str, float], tail_from: int | None = None, fac
             if tok.tok_pct:
                 after_number = 0
             if pending:
-                close()
+                close(tok)
             if tok.currency and numbers and prev is not None and (prev.numeric or prev.scale_word):
                 numbers[-1] = dataclasses.replace(numbers[-1], unit=tok.currency)
             if after_number and (any(p in raw[i - 1] or p in gaps[i - 1] for p in ",;:()")):

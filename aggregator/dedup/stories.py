@@ -29,7 +29,7 @@ from typing import Callable, Iterable
 from ..records import NearDupSettings
 from .paraphrase import needed, one_feed, overlap, score
 from .similarity import TITLE_SLACK, NearDupIndex
-from .vetoes import CHECKS, first_conflict
+from .vetoes import CHECKS, against_item
 from .terms import index_terms, weight
 from .wording import Profile
 
@@ -183,7 +183,7 @@ class StoryMatcher:
                 continue
             top = max((score(report, m, damp) for m in members), key=lambda c: c.score)
             # The vetoes only for a candidate that scores: they cost more than the score.
-            if top.score < need or any(first_conflict(report, m) for m in members):
+            if top.score < need or against_item(report, members):
                 continue
             title = overlap(report.title_terms, members[0].title_terms)[0]
             text = overlap(report.text_terms, members[0].text_terms)[0]

@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 
 from . import lexicon as lx
-from .form import attribution, dayparts, form_of, repair
+from .form import attribution, dayparts, form_of, regions, repair
 from .rarity import rarity
 from .scan import Count, scan
 from .words import MIN_WEIGHT, NUMBER_WEIGHT, OPPOSITE_STEMS, PLACE_WEIGHT, fold, term_of
@@ -64,6 +64,7 @@ class Profile:
     summary_terms: dict[str, float]  # the summary's own (empty without one)
     quoted: frozenset[str] = frozenset()  # offices its summary quotes (attribution)
     dayparts: frozenset[str] = frozenset()  # morning, evening, night... in headline or summary
+    regions: frozenset[str] = frozenset()  # the regions, provinces, counties it names (Tver region)
 
     def __hash__(self) -> int:  # dict fields: hash by identity is enough for caches
         return id(self)
@@ -107,7 +108,8 @@ def profile(title: str, summary: str = "", link: str | None = None) -> Profile:
         text_entities |= e2
     return Profile(kind, head, title_terms, text_terms, facts, text_numbers, text_entities, has_summary, more,
                    attribution(summary) if has_summary else frozenset(),
-                   dayparts(head + " " + summary if has_summary else head))
+                   dayparts(head + " " + summary if has_summary else head),
+                   regions(head + " " + summary if has_summary else head))
 
 
 _NEG = frozenset(term_of(w)[0] for w in lx.NEGATION)
