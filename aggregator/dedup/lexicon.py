@@ -88,7 +88,7 @@ SHORT_FORMS: tuple[tuple[str, str], ...] = (
     (r"central bank", "centralbank"), (r"bank of england", "boe"), (r"air force", "airforce"),
     (r"air defen[cs]es?", "airdefence"), (r"per ?cent|percent|pct\b", "%"),
     (r"persona non grata", "expel"), (r"ordered (?:out|to leave)|orders? out|told to leave", "expel"),
-    (r"shadow fleet", "shadowfleet"), (r"power outages?|blackouts?", "poweroutage"),
+    (r"shadow fleet", "shadowfleet"), (r"power (?:outages?|cuts?)|blackouts?", "poweroutage"),
     (r"prisoner swaps?|prisoner exchanges?|swap(?:s|ped)? prisoners|exchange(?:s|d)? prisoners",
      "prisonerswap"), (r"martial law", "martiallaw"),
 )
@@ -105,7 +105,7 @@ SHORT_FORM_PAIRS: dict[str, frozenset[str] | None] = {w: (None if nxt is None el
     "foreign": "minister secretary", "central": "bank", "bank": "of",
     "air": "force defence defense defences defenses", "per": "cent", "percent": None, "pct": None,
     "persona": "non", "ordered": "out to", "order": "out", "orders": "out", "told": "to",
-    "shadow": "fleet", "power": "outage outages", "blackout": None, "blackouts": None,
+    "shadow": "fleet", "power": "outage outages cut cuts", "blackout": None, "blackouts": None,
     "prisoner": "swap swaps exchange exchanges", "swap": "prisoners", "swaps": "prisoners",
     "swapped": "prisoners", "exchange": "prisoners", "exchanges": "prisoners", "exchanged": "prisoners",
     "martial": "law"}.items()}
@@ -148,12 +148,16 @@ _SYNONYM_GROUPS = (
     "parliament lawmakers mps legislature",
     "restrict limit curb",
     "warn threaten",
+    "urge call",  # "calls for", "urges"
     "crash down",
 )
 SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = tuple(tuple(g.split()) for g in _SYNONYM_GROUPS)
 
 # Irregular plurals the stemmer leaves apart (a count veto needs singular and plural).
-IRREGULAR = {"children": "child", "people": "person", "men": "man", "women": "woman"}
+IRREGULAR = {"children": "child", "people": "person", "men": "man", "women": "woman",
+             # and words the stemmer leaves apart from their base: "eastern border", "East Shield"
+             "eastern": "east", "western": "west", "northern": "north", "southern": "south",
+             "alliance": "ally", "alliances": "ally"}
 
 NUMBER_WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,

@@ -111,14 +111,20 @@ def term_of(word: str) -> tuple[str, str]:
     place = lx.ALIASES.get(word)
     if place is not None:
         return place, "place"
-    base = stem(british(lx.IRREGULAR.get(word, word)))
+    base = _stem(british(lx.IRREGULAR.get(word, word)))
     return _SYNSTEM.get(base, base), "word"
+
+
+def _stem(word: str) -> str:
+    """Snowball's stem, with "-ify" verbs meeting their "-ification" nouns (fortifi -> fortif)."""
+    base = stem(word)
+    return base[:-1] if base.endswith("ifi") else base
 
 
 _SYNSTEM: dict[str, str] = {}
 for _group in lx.SYNONYM_GROUPS:
     for _w in _group:
-        _SYNSTEM.setdefault(stem(british(_w)), stem(british(_group[0])))
+        _SYNSTEM.setdefault(_stem(british(_w)), _stem(british(_group[0])))
 
 
 def verb_stem(word: str) -> str:
