@@ -88,7 +88,8 @@ SHORT_FORMS: tuple[tuple[str, str], ...] = (
     (r"central bank", "centralbank"), (r"bank of england", "boe"), (r"air force", "airforce"),
     (r"air defen[cs]es?", "airdefence"), (r"per ?cent|percent|pct\b", "%"),
     (r"persona non grata", "expel"), (r"ordered (?:out|to leave)|orders? out|told to leave", "expel"),
-    (r"shadow fleet", "shadowfleet"), (r"power (?:outages?|cuts?)|blackouts?", "poweroutage"),
+    (r"shadow fleet", "shadowfleet"), (r"power (?:outages?|cuts?)|blackouts?|(?:cut|cuts|knock(?:s|ed)? out) (?:its |their |the )?power(?: supply)?"
+     r"|without (?:power|electricity)", "poweroutage"),
     (r"prisoner swaps?|prisoner exchanges?|swap(?:s|ped)? prisoners|exchange(?:s|d)? prisoners",
      "prisonerswap"), (r"martial law", "martiallaw"),
 )
@@ -106,6 +107,8 @@ SHORT_FORM_PAIRS: dict[str, frozenset[str] | None] = {w: (None if nxt is None el
     "air": "force defence defense defences defenses", "per": "cent", "percent": None, "pct": None,
     "persona": "non", "ordered": "out to", "order": "out", "orders": "out", "told": "to",
     "shadow": "fleet", "power": "outage outages cut cuts", "blackout": None, "blackouts": None,
+    "cut": "its their the power", "cuts": "its their the power", "knock": "out", "knocks": "out",
+    "knocked": "out", "without": "power electricity",
     "prisoner": "swap swaps exchange exchanges", "swap": "prisoners", "swaps": "prisoners",
     "swapped": "prisoners", "exchange": "prisoners", "exchanges": "prisoners", "exchanged": "prisoners",
     "martial": "law"}.items()}
