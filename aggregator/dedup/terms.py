@@ -173,7 +173,8 @@ def weight(term: str) -> float:
     if term.startswith("ord:"):
         return 1.0
     # The commonest word the stem can stand for ("citi": city; "vaccin": vaccine).
-    forms = [term, term + "e", term + "s", term + "er", term + "ing", term + "ed", term + "ion", term + "al"]
+    forms = [term, term + "e", term + "s", term + "er", term + "ing", term + "ed", term + "ion", term + "al",
+             term + term[-1]]  # "footbal": football
     if term.endswith("i"):
         forms.append(term[:-1] + "y")
     return max(commonest(forms), MIN_WEIGHT)
