@@ -1,18 +1,23 @@
 """Which stored item, if any, tells the same story as a new report: retrieval, then the decision.
 
 Retrieval: :class:`~.similarity.NearDupIndex`, an inverted index of each item's headline
-terms (:func:`index_terms`: stems, countries, names, numbers) bucketed by publication
+terms (:func:`~.terms.index_terms`: stems, countries, names, numbers) bucketed by publication
 time, so a lookup costs the same whatever the number of stored items. It returns at most
-MAX_CANDIDATES items that share the rarest terms in the time window.
+MAX_CANDIDATES items sharing two *telling* terms with the headline: a term is telling while
+its weight times the window's damping is at least TELLING (:func:`reach`: on how many items
+of the window it still is).
 
 Decision (:meth:`StoryMatcher.best`), for each candidate:
 
-1. never two items of one feed, unless one is the other's video (:func:`~.paraphrase.one_feed`),
+1. a prescreen on the index terms alone (the share of the headline's damped weight the two
+   headlines share, and the time between them) before the item is decoded;
+2. never two items of one feed, unless one is the other's video (:func:`~.paraphrase.one_feed`),
    and never a pair an operator split (``Item.apart``);
-2. no conflicting fact with the item or any report already merged into it (:mod:`.vetoes`);
-3. a score (:func:`~.paraphrase.compare`) at least ``min_score``, raised with the time
+3. a score (:func:`~.paraphrase.score`) at least ``min_score``, raised with the time
    between the two (:func:`~.paraphrase.needed`). A term shared by many items of the
-   window weighs less (``damp``): on a busy day "Narva" names no one story.
+   window weighs less (``damp``): on a busy day "Narva" names no one story;
+4. no fact that the item or any report merged into it contradicts, and a summary at least
+   one of them confirms (:func:`~.vetoes.against_item`).
 
 The best candidate that passes wins; ties go to the smaller id.
 """
@@ -29,8 +34,8 @@ from typing import Callable, Iterable
 from ..records import NearDupSettings
 from .paraphrase import needed, one_feed, overlap, score
 from .similarity import TITLE_SLACK, NearDupIndex
-from .vetoes import CHECKS, against_item
 from .terms import index_terms, weight
+from .vetoes import CHECKS, against_item
 from .wording import Profile
 
 # Bump whenever index_terms' answer changes: the store keeps each item's terms (see
