@@ -14,7 +14,8 @@ Start reading at ``identity.py`` (``ItemIndex.upsert``), then ``stories.py``.
 
 from .identity import STATUSES, ItemIndex, content_hash, identity_keys
 from .split import split_report
-from .stories import TOKENS_VERSION, index_terms
+from .stories import TOKENS_VERSION
+from .terms import index_terms
 from .urls import canonical_url, url_key
 from .vetoes import conflicts
 from .wording import profile

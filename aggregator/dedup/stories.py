@@ -38,6 +38,8 @@ from .terms import index_terms, weight
 from .vetoes import CHECKS, against_item
 from .wording import Profile
 
+__all__ = ["TELLING", "TOKENS_VERSION", "StoryMatcher", "Verdict", "damping", "index_terms", "reach", "weight"]
+
 # Bump whenever index_terms' answer changes: the store keeps each item's terms (see
 # store.lines), and a store written with another version has them recomputed.
 TOKENS_VERSION = 3

@@ -19,7 +19,7 @@ from aggregator.dedup import ItemIndex, index_terms
 from aggregator.dedup import lexicon as lx
 from aggregator.dedup.form import repair
 from aggregator.dedup.paraphrase import score
-from aggregator.dedup.similarity import MAX_CANDIDATES, POSTING_CAP, NearDupIndex
+from aggregator.dedup.similarity import MAX_CANDIDATES, NearDupIndex
 from aggregator.dedup.stories import TELLING, damping, reach, weight
 from aggregator.dedup.vetoes import against_item, conflicts, dayparts, places, text_numbers, translit
 from aggregator.dedup.wording import profile
