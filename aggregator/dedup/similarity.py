@@ -318,13 +318,16 @@ class NearDupIndex:
         probes: list[tuple[int, str, list[str] | None, list[str] | None, list[str] | None]] = []
         unseen = 0
         for tok in title:
+            most = reach(tok)
+            if not most:
+                continue  # too common a word to tell, even on one item
             by_bucket = postings.get(tok)
             if by_bucket is None:
                 continue  # a word no item has
             get = by_bucket.get
             before, here, after = get(b - 1), get(b), get(b + 1)
             n = (len(before) if before else 0) + (len(here) if here else 0) + (len(after) if after else 0)
-            if not n or n > reach(tok):
+            if not n or n > most:
                 continue
             if n > POSTING_CAP:
                 unseen += 1
