@@ -74,7 +74,8 @@ COUNTRY_KEYS = frozenset(_COUNTRIES)
 REGIONS = frozenset("baltic baltics nordic scandinavian european europe western eastern northern southern "
                     "central arctic atlantic pacific west east north south allied".split())
 
-# Phrases folded into one token before tokenising (case-insensitive, whole words).
+# Phrases folded into one token before tokenising (case-insensitive, whole words: "NATO
+# headquarters" is no "NATO head", "percentage" no "percent").
 SHORT_FORMS: tuple[tuple[str, str], ...] = (
     (r"u\.\s?s\.(?:\s?a\.)?", "us"), (r"united states(?: of america)?", "us"), (r"u\.\s?k\.", "uk"),
     (r"united kingdom|great britain", "uk"), (r"white house", "us"), (r"european union", "eu"),
@@ -87,16 +88,38 @@ SHORT_FORMS: tuple[tuple[str, str], ...] = (
     (r"central bank", "centralbank"), (r"bank of england", "boe"), (r"air force", "airforce"),
     (r"air defen[cs]es?", "airdefence"), (r"per ?cent|percent|pct\b", "%"),
     (r"persona non grata", "expel"), (r"ordered (?:out|to leave)|orders? out|told to leave", "expel"),
-    (r"shadow fleet", "shadowfleet"), (r"power outage|blackout", "poweroutage"),
-    (r"prisoner swap|prisoner exchange|swap(?:s|ped)? prisoners|exchange(?:s|d)? prisoners",
+    (r"shadow fleet", "shadowfleet"), (r"power (?:outages?|cuts?)|blackouts?|(?:cut|cuts|knock(?:s|ed)? out) (?:its |their |the )?power(?: supply)?"
+     r"|without (?:power|electricity)", "poweroutage"),
+    (r"prisoner swaps?|prisoner exchanges?|swap(?:s|ped)? prisoners|exchange(?:s|d)? prisoners",
      "prisonerswap"), (r"martial law", "martiallaw"),
 )
+# The words (lower case, letters only) a short form can start with, and the words that can
+# follow (None: the word alone is one). A text with no such pair is not searched for short
+# forms (words.short_forms); a pair found is only a reason to search.
+SHORT_FORM_PAIRS: dict[str, frozenset[str] | None] = {w: (None if nxt is None else frozenset(nxt.split()))
+                                                       for w, nxt in {
+    "u": "s k", "united": "states kingdom", "great": "britain", "white": "house",
+    "european": "union commission central", "north": "atlantic",
+    "nato": "secretary chief boss head leader", "alliance": "s secretary chief boss head leader",
+    "alliances": "secretary chief boss head leader", "secretary": "general", "prime": "minister",
+    "premier": None, "defence": "minister secretary", "defense": "minister secretary",
+    "foreign": "minister secretary", "central": "bank", "bank": "of",
+    "air": "force defence defense defences defenses", "per": "cent", "percent": None, "pct": None,
+    "persona": "non", "ordered": "out to", "order": "out", "orders": "out", "told": "to",
+    "shadow": "fleet", "power": "outage outages cut cuts", "blackout": None, "blackouts": None,
+    "cut": "its their the power", "cuts": "its their the power", "knock": "out", "knocks": "out",
+    "knocked": "out", "without": "power electricity",
+    "prisoner": "swap swaps exchange exchanges", "swap": "prisoners", "swaps": "prisoners",
+    "swapped": "prisoners", "exchange": "prisoners", "exchanges": "prisoners", "exchanged": "prisoners",
+    "martial": "law"}.items()}
+SHORT_FORM_STARTS = frozenset(SHORT_FORM_PAIRS)
 
 # ----------------------------------------------------------------------------- words
 
 # Swapped for one another by outlets reporting one event: folded to the first word.
 _SYNONYM_GROUPS = (
-    "dismiss sack fire oust remove",
+    "dismiss sack oust remove",  # not "fire": news fires are blazes more often than sackings
+    "fire blaze wildfire flames",
     "close shut seal",
     "border frontier",
     "quit leave exit withdraw",
@@ -128,12 +151,16 @@ _SYNONYM_GROUPS = (
     "parliament lawmakers mps legislature",
     "restrict limit curb",
     "warn threaten",
+    "urge call",  # "calls for", "urges"
     "crash down",
 )
 SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = tuple(tuple(g.split()) for g in _SYNONYM_GROUPS)
 
 # Irregular plurals the stemmer leaves apart (a count veto needs singular and plural).
-IRREGULAR = {"children": "child", "people": "person", "men": "man", "women": "woman"}
+IRREGULAR = {"children": "child", "people": "person", "men": "man", "women": "woman",
+             # and words the stemmer leaves apart from their base: "eastern border", "East Shield"
+             "eastern": "east", "western": "west", "northern": "north", "southern": "south",
+             "alliance": "ally", "alliances": "ally"}
 
 NUMBER_WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
@@ -160,6 +187,8 @@ LABELS = frozenset("day week item article feed round stage group phase part chap
 # A number after these is a bound, not a count: "over 30" agrees with "34".
 APPROXIMATE = frozenset("over more least nearly almost about around some roughly approximately "
                         "under fewer less".split())  # and "up to"
+TIME_UNITS = frozenset("minute minutes hour hours day days week weeks month months year years decade decades"
+                       .split())
 WEEKDAYS = frozenset("monday tuesday wednesday thursday friday saturday sunday".split())
 MONTHS = frozenset("january february march april may june july august september october november "
                    "december jan feb mar apr jun jul aug sep sept oct nov dec".split())
@@ -184,6 +213,7 @@ _OPPOSITES = (
     ("wins beats", "loses lost"),
     ("upholds", "reduces overturns quashes"),
     ("extends", "ends lifts"),
+    ("kills killed dies died dead", "injures injured wounds wounded hurt"),  # a toll of its own
 )
 OPPOSITES: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = tuple(
     (tuple(a.split()), tuple(b.split())) for a, b in _OPPOSITES)  # stemmed where they are used

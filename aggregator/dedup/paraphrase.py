@@ -96,27 +96,109 @@ def score(a: Profile, b: Profile, damp: Callable[[str], float] | None = None) ->
     The score is the smaller of the two coverages: each headline's words must be found in
     the other report (its headline and summary). *damp(term)* scales a term's weight down
     when many reports of the time share it: on a busy day "Narva" names no one story.
+
+    Two reports without the evidence asked (MIN_SHARED_TERMS, MIN_SHARED_WEIGHT) score 0
+    at once. Otherwise only the terms they share are damped, and each report's total only
+    when it is needed: a term's damped weight in two reports is the smaller weight times
+    its damping, so no damped copy of a report's fifty terms is built (the same figures).
     """
-    ta, tb = _damped(a.title_terms, damp), _damped(b.title_terms, damp)
-    ca, shared_a = coverage(ta, _damped(b.text_terms, damp))
-    cb, shared_b = coverage(tb, _damped(a.text_terms, damp))
+    undamped = _common(a.title_terms, _names(a, True, None), b.text_terms, _names(b, False, None), None, True) \
+        | _common(b.title_terms, _names(b, True, None), a.text_terms, _names(a, False, None), None, True)
+    if len(undamped) < MIN_SHARED_TERMS or sum(undamped.values()) < MIN_SHARED_WEIGHT:
+        return Comparison(0.0, (), None)
+    ca, shared_a = _cover(a, b, damp)
+    cb, shared_b = _cover(b, a, damp)
     shared = shared_a | shared_b
     if a.has_summary and b.has_summary:
         # Each headline found in the other report, or the two reports' words at large.
-        text, shared_text = overlap(_damped(a.text_terms, damp), _damped(b.text_terms, damp))
         value = min(ca, cb)
         if value >= HEADLINE_FLOOR:  # a headline the other report hardly tells is another story's
-            value = max(value, TEXT_WEIGHT * text)
+            value = max(value, TEXT_WEIGHT * _overlap(a, b, False, damp))
     else:
         # A headline alone: a short one wholly inside a longer one is the same story.
-        title, _common = overlap(ta, tb)
+        title = _overlap(a, b, True, damp)
         value = max(title, ca if not a.has_summary else 0.0, cb if not b.has_summary else 0.0)
     terms = tuple(t for t, _w in sorted(shared.items(), key=lambda kv: (-kv[1], kv[0])))
-    # Evidence, not just a ratio: a headline of common words shares one of them with anything.
-    undamped = _shared(a.title_terms, b.text_terms) | _shared(b.title_terms, a.text_terms)
-    if len(undamped) < MIN_SHARED_TERMS or sum(undamped.values()) < MIN_SHARED_WEIGHT:
-        value = 0.0
     return Comparison(round(value, 4), terms, None)
+
+
+def _names(p: Profile, title: bool, damp: Callable[[str], float] | None) -> list[tuple[str, float]]:
+    """A report's terms that may be names spelt two ways (heavy, alphabetic, 5 letters or more),
+    in order, with their (damped) weights; the heavy ones only once damped."""
+    found = getattr(p, "_names", None)
+    if found is None:  # fixed for the report: kept on it
+        found = tuple(tuple((t, w) for t, w in terms.items() if w >= NAME_WEIGHT and t.isalpha() and len(t) >= 5)
+                      for terms in (p.title_terms, p.text_terms))
+        object.__setattr__(p, "_names", found)
+    names = found[0 if title else 1]
+    if damp is None:
+        return list(names)
+    return [(t, dw) for t, w in names if (dw := w * damp(t)) >= NAME_WEIGHT]
+
+
+def _common(a: dict[str, float], names_a: list[tuple[str, float]], b: dict[str, float],
+            names_b: list[tuple[str, float]], damp: Callable[[str], float] | None,
+            own: bool = False) -> dict[str, float]:
+    """:func:`_shared` of the two dicts damped by *damp*, from the undamped dicts and their names;
+    *own*: at a's weights (what share of a headline the other report tells: "ultimatums" and
+    "ultimatum", "defence" and "defense" are one term, however rare each spelling is)."""
+    if own:
+        common = {t: a[t] for t in a.keys() & b.keys()} if damp is None else \
+            {t: a[t] * damp(t) for t in a.keys() & b.keys()}
+    elif damp is None:
+        common = {t: min(a[t], b[t]) for t in a.keys() & b.keys()}
+    else:
+        common = {t: min(a[t], b[t]) * damp(t) for t in a.keys() & b.keys()}
+    letters: dict[str, list[str]] = {}  # first letter -> b's unmatched names
+    weights = {}
+    for t, w in names_b:
+        if t not in common:
+            letters.setdefault(t[0], []).append(t)
+            weights[t] = w
+    if letters:
+        for t, w in names_a:
+            if t not in common and t[0] in letters:
+                rest = letters[t[0]]
+                hit = next((o for o in rest if same_name(t, o)), None)
+                if hit is not None:
+                    common[f"{t}~{hit}"] = w if own else min(w, weights[hit])
+                    rest.remove(hit)
+    return common
+
+
+def _total(p: Profile, title: bool, damp: Callable[[str], float] | None) -> float:
+    terms = p.title_terms if title else p.text_terms
+    if damp is None:
+        return sum(terms.values())
+    cache = getattr(damp, "cache", None)  # StoryMatcher's: each report's total once a lookup
+    key = (id(terms), title)
+    if cache is not None:
+        found = cache.get(key)
+        if found is not None and found[0] is terms:
+            return found[1]
+    total = sum(w * damp(t) for t, w in terms.items())
+    if cache is not None:
+        cache[key] = (terms, total)
+    return total
+
+
+def _cover(a: Profile, b: Profile, damp: Callable[[str], float] | None) -> tuple[float, dict[str, float]]:
+    """:func:`coverage` of a's headline by b's report, damped."""
+    total = _total(a, True, damp)
+    if not total:
+        return 0.0, {}
+    common = _common(a.title_terms, _names(a, True, damp), b.text_terms, _names(b, False, damp), damp, own=True)
+    return min(1.0, sum(common.values()) / total), common
+
+
+def _overlap(a: Profile, b: Profile, title: bool, damp: Callable[[str], float] | None) -> float:
+    """:func:`overlap` of the two headlines (*title*) or the two reports, damped."""
+    ta, tb = (a.title_terms, b.title_terms) if title else (a.text_terms, b.text_terms)
+    if not ta or not tb:
+        return 0.0
+    common = _common(ta, _names(a, title, damp), tb, _names(b, title, damp), damp)
+    least = min(_total(a, title, damp), _total(b, title, damp))
+    return sum(common.values()) / least if least else 0.0
 
 
 # A same-story report arrives within hours of the others; a look-alike a day or more

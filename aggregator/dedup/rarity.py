@@ -8,6 +8,8 @@ enough: a word it does not list is rare, which is all the matcher needs to know.
 from __future__ import annotations
 
 import functools
+import math
+from typing import Iterable
 
 # Zipf frequency (log10 per billion words) at and above which a word weighs nothing:
 # "the" is 7.7, "says" 5.6, "russia" 4.9, "estonia" 3.5, "expels" is not listed.
@@ -30,8 +32,16 @@ def _stemmer():
 @functools.lru_cache(maxsize=1 << 16)
 def rarity(word: str) -> float:
     """0 for the commonest words, up to MAX_WEIGHT for words English rarely uses."""
-    import math
-    freq = _frequencies().get(word)
+    return _weigh(_frequencies().get(word))
+
+
+def commonest(words: Iterable[str]) -> float:
+    """The rarity of the commonest of *words* ("vaccine" of vaccin, vaccine, vaccins...)."""
+    get = _frequencies().get
+    return _weigh(max((get(w) or 0.0 for w in words), default=0.0))
+
+
+def _weigh(freq: float | None) -> float:
     zipf = math.log10(freq * 1e9) if freq else 0.0
     return max(0.0, min(MAX_WEIGHT, CEILING - zipf))
 

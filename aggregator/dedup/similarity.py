@@ -189,11 +189,11 @@ class NearDupIndex:
         if old is not None:
             if old == (title, when):
                 return
-            if old[1] is not None:  # re-indexing an updated item
+            if old[1] is not None:  # re-indexing an updated item: out of its old bucket first
                 self._common.clear()
-                b = self._bucket(old[1])
+                was = self._bucket(old[1])
                 for tok in old[0]:
-                    ids = self._postings.get(tok, {}).get(b)
+                    ids = self._postings.get(tok, {}).get(was)
                     if ids and item_id in ids:
                         ids.remove(item_id)
         self._meta[item_id] = (title, when)
@@ -223,13 +223,23 @@ class NearDupIndex:
 
     def frequency(self, token: str, when: datetime) -> int:
         """How many indexed items around *when* (its bucket and the two beside) have *token*."""
+        return self.frequencies(when)(token)
+
+    def frequencies(self, when: datetime) -> Callable[[str], int]:
+        """:meth:`frequency` around *when*, as a function of the token (the bucket found once)."""
         b = self._bucket(when)
         if self._pending:
             self._ensure(b)
-        by_bucket = self._postings.get(token)
-        if not by_bucket:
-            return 0
-        return sum(len(by_bucket.get(k) or ()) for k in (b - 1, b, b + 1))
+        postings = self._postings
+
+        def count(token: str) -> int:
+            by_bucket = postings.get(token)
+            if not by_bucket:
+                return 0
+            get = by_bucket.get
+            before, here, after = get(b - 1), get(b), get(b + 1)
+            return (len(before) if before else 0) + (len(here) if here else 0) + (len(after) if after else 0)
+        return count
 
     def candidates(self, title: frozenset[str], when: datetime | None) -> list[str]:
         """Ids of indexed items that share enough rare title tokens to be worth comparing.
@@ -280,12 +290,64 @@ class NearDupIndex:
         found = [cid for cid, n in counts.items() if n >= max(least, 2)]
         if len(found) > MAX_CANDIDATES:
             return heapq.nlargest(MAX_CANDIDATES, found, key=counts.__getitem__)
-        if least <= 1:  # fill up with items sharing one token, the rarest first
+        if least <= 1 and len(found) < MAX_CANDIDATES:  # fill up with items sharing one token, the rarest first
             for cid, n in counts.items():
                 if n == 1:
                     found.append(cid)
-                    if len(found) == MAX_CANDIDATES:
+                    if len(found) >= MAX_CANDIDATES:
                         break
+        return found
+
+    def sharing(self, title: frozenset[str], when: datetime | None, reach: Callable[[str], int],
+                least: int = 2) -> list[str]:
+        """Ids of indexed items that share *least* telling tokens with *title* (fewer if it has fewer).
+
+        *reach(token)* is the number of items around *when* up to which a token is telling
+        enough to count: only such tokens are probed, each as long as it is on at most
+        POSTING_CAP items; a commoner telling token is not probed, and an item may share it
+        unseen, so one token fewer is then asked. Of the items found, at most
+        MAX_CANDIDATES are returned: those sharing the most probed tokens, then those
+        sharing the rarest (the order does not depend on set order).
+        """
+        if when is None or not title:
+            return []
+        b = self._bucket(when)
+        if self._pending:
+            self._ensure(b)
+        postings = self._postings
+        probes: list[tuple[int, str, list[str] | None, list[str] | None, list[str] | None]] = []
+        unseen = 0
+        for tok in title:
+            most = reach(tok)
+            if not most:
+                continue  # too common a word to tell, even on one item
+            by_bucket = postings.get(tok)
+            if by_bucket is None:
+                continue  # a word no item has
+            get = by_bucket.get
+            before, here, after = get(b - 1), get(b), get(b + 1)
+            n = (len(before) if before else 0) + (len(here) if here else 0) + (len(after) if after else 0)
+            if not n or n > most:
+                continue
+            if n > POSTING_CAP:
+                unseen += 1
+            else:
+                probes.append((n, tok, before, here, after))
+        need = max(1, min(least, len(title)) - unseen)
+        if len(probes) < need:
+            return []
+        probes.sort()
+        pool: list[str] = []
+        for _n, _tok, *lists in probes:
+            for ids in lists:
+                if ids:
+                    pool += ids
+        if need == 1 and len(probes) == 1:
+            return pool[:MAX_CANDIDATES]  # one token: its items, each once
+        counts = Counter(pool)
+        found = [cid for cid, k in counts.items() if k >= need] if need > 1 else list(counts)
+        if len(found) > MAX_CANDIDATES:
+            return heapq.nlargest(MAX_CANDIDATES, found, key=counts.__getitem__)
         return found
 
     def best(self, title: frozenset[str], when: datetime | None, text: Callable[[], Shingles],

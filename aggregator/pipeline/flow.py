@@ -94,31 +94,32 @@ def _poll(config: Config, *, publish: bool, now: datetime | None, **kwargs: Any)
                 snap.meta["item_counts"] = publisher.item_counts(snap.heads())
         with watch.stage("store save"):
             store.save(snap)  # saved before publishing: a failed publish loses no item
-        with watch.stage("publish"):
-            if publish:
-                pub = _publish_after_poll(config, store, snap, now, report, aged - {upkeep.RETENTION}, chosen)
+        if not publish:
+            return dataclasses.replace(report, duration=time.monotonic() - started, stages=watch.totals())
+        # One publisher at a time writes the output folder (pollers sharing a database store).
+        with watch.stage("publish"), store.publishing(snap, config.settings.output_dir) as stale:
+            pub = _publish_after_poll(config, snap, now, report, aged - {upkeep.RETENTION}, chosen, stale)
             report = dataclasses.replace(report, publish=pub, duration=time.monotonic() - started)
-            if publish:  # metrics change every run by nature (durations, times); they are not a feed
-                metrics = publisher.metrics_text(snap, config.sources, report, now, snap.meta.get("item_counts"))
-                publisher.write_atomic(config.settings.output_dir / "metrics.prom", metrics.encode("utf-8"))
+            # metrics change every run by nature (durations, times); they are not a feed
+            metrics = publisher.metrics_text(snap, config.sources, report, now, snap.meta.get("item_counts"))
+            publisher.write_atomic(config.settings.output_dir / "metrics.prom", metrics.encode("utf-8"))
     if pub is not None:
         _ping_hub(config, pub)
     return dataclasses.replace(report, stages=watch.totals())
 
 
-def _publish_after_poll(config: Config, store: Backend, snap: Snapshot, now: datetime, report: RunReport,
-                        aged: set[str], chosen: dict[str, list] | None) -> PublishReport:
+def _publish_after_poll(config: Config, snap: Snapshot, now: datetime, report: RunReport, aged: set[str],
+                        chosen: dict[str, list] | None, stale: bool) -> PublishReport:
     """Publish the topics that changed, and those whose items aged out (*aged*). When no item was
     even read (every feed 304, unchanged or failed; nothing aged out) and every file is there,
     rendered for this config, nothing but the health feed can have changed. Every topic, when
-    other pollers changed the store since this output folder was last published (``stale``:
-    never with TinyDB, whose run holds the whole store)."""
-    with store.publishing(snap, config.settings.output_dir) as stale:
-        if not stale and not snap.items_loaded and publisher.outputs_complete(config):
-            publisher.publish_health(config, snap.feeds)
-            return PublishReport()
-        topics = None if stale else set(report.changed_topics) | aged
-        return publisher.publish(config, snap, now=now, topics=topics, chosen=chosen)
+    other pollers changed the store since this output folder was last published (*stale*:
+    never with TinyDB, whose run holds the whole store). Called under ``store.publishing``."""
+    if not stale and not snap.items_loaded and publisher.outputs_complete(config):
+        publisher.publish_health(config, snap.feeds)
+        return PublishReport()
+    topics = None if stale else set(report.changed_topics) | aged
+    return publisher.publish(config, snap, now=now, topics=topics, chosen=chosen)
 
 
 # ----------------------------------------------------------------------------- the poll

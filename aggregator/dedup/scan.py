@@ -1,0 +1,280 @@
+"""One pass over a headline or a summary: its weighted terms, numbers, names and facts.
+
+``wording.profile`` calls :func:`scan` once for the headline and once for the summary. What a
+token says on its own (its term, weight, whether it is a number, a currency, a name if
+capitalised…) is worked out once per distinct token and cached (:func:`_token`); the pass
+itself only applies what depends on the neighbours: numbers summed and scaled ("forty
+four", "2.5 billion"), bounds ("over 30"), units, what a count counts ("two pilots"),
+labels ("Article 5"), names by their place in the sentence, the lead, implicit singulars.
+A summary's pass (``facts=False``) skips what only a headline's facts need.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import re
+from dataclasses import dataclass
+from itertools import accumulate
+
+from . import lexicon as lx
+from .rarity import rarity
+from .words import (MIN_WEIGHT, NUMBER_WEIGHT, PLACE_WEIGHT, fold, fold_short_forms, may_start, number_value,
+                    plain_word, term_of, verb_stem)
+
+# Tokens and the text between them in one call: [gap, token, gap, token, ..., gap]; the same
+# on ASCII text with ASCII classes, twice as fast.
+_SPLIT_TOKENS = re.compile(r"([$€£]?[^\W_]+(?:[-.,'’][^\W_]+)*%?)")
+_SPLIT_ASCII = re.compile(r"([$€£]?[A-Za-z0-9]+(?:[-.,'’][A-Za-z0-9]+)*%?)")
+_ALPHA = re.compile(r"[^\W\d_]+")
+_ORDINAL = re.compile(r"(\d+)(?:st|nd|rd|th)")
+_LABEL_BREAK = re.compile(r"[,;:()]")
+_TIMED = re.compile(r"(\d+(?:[.,]\d+)?|[a-z]+)-(?:minute|hour|day|week|month|year|decade)s?")
+_DIGIT = re.compile(r"\d")
+_SPLIT = re.compile(r"[-.]")
+ATTRIBUTION = frozenset("say says said tell tells told report reports reported according claim claims "
+                        "confirm confirms".split())
+
+
+@dataclass(frozen=True)
+class Count:
+    value: float
+    soft: bool  # "over 30", "at least five": a bound, not the count
+    noun: str | None  # the stem counted: "two children" -> child
+    unit: str | None = None  # a currency: "$2.5bn" and "10 bln zlotys" cannot be compared
+    duration: bool = False  # "36 months", "three years": how long, not how many
+
+
+class _Part:
+    """A token's part ("long-range": long, range) as a word, whatever its neighbours."""
+
+    __slots__ = ("term", "kind", "folded", "rare", "weight", "code", "upper", "name_always", "name_if_rare",
+                 "name_term", "lead_ok", "low", "singular_ok", "verb", "weak_upper")
+
+    def __init__(self, part: str, term: str, kind: str):
+        folded = plain_word(part)
+        self.term, self.kind, self.folded, self.low = term, kind, folded, part.lower()
+        self.rare = rarity(folded)
+        w = self.rare if kind == "word" else PLACE_WEIGHT
+        self.code = code = not part.isalpha() and not part.isdigit() and _DIGIT.search(part) is not None
+        if folded in ATTRIBUTION:
+            w = 0.0
+        elif folded in lx.CURRENCIES:
+            w = min(w, 0.5)  # "3 bln euros" and "EUR 3B": the amount is the fact
+        self.weight = max(w, NUMBER_WEIGHT) if code else w
+        self.upper = part[0].isupper()
+        self.name_always = kind == "place" or code
+        # A name if it is rarer than its place in the sentence asks (see scan).
+        self.name_if_rare = folded not in lx.CURRENCIES and self.upper and folded not in lx.WEEKDAYS \
+            and folded not in lx.MONTHS and folded not in lx.REGIONS
+        self.name_term = folded if kind == "word" and not code and folded.isalpha() else term  # "Rutte", not "rutt"
+        self.lead_ok = self.upper and (kind == "place" or self.rare >= 0.8)
+        low = self.low
+        self.singular_ok = kind == "word" and low.isalpha() and low not in lx.IRREGULAR
+        self.verb = verb_stem(folded)
+        self.weak_upper = self.upper and self.rare >= 0.8
+
+
+class _Token:
+    """A token as written: what it is on its own, and what it tells the tokens beside it."""
+
+    __slots__ = ("low", "lowfull", "num", "word_num", "a_an", "scale", "pct_end", "pct_word", "tok_pct",
+                 "currency", "sign_unit", "isdigit", "ordinal", "day", "month", "upper", "parts",
+                 "unit_before", "approx", "is_to", "ends_up", "label", "numeric", "scale_word", "number_word",
+                 "reversal", "weak", "noun", "plain", "long", "letters", "short", "time_unit", "timed")
+
+    def __init__(self, token: str):
+        lowfull = token.lower()
+        self.lowfull = lowfull
+        low = lowfull.lstrip("$€£")
+        self.num: float | None = None
+        if "-" in low and not any(c.isdigit() for c in low) and all(p in lx.NUMBER_WORDS for p in low.split("-")):
+            self.num = float(sum(lx.NUMBER_WORDS[p] for p in lowfull.split("-")))  # forty-four
+            low = low.replace("-", "")
+        elif low[:1].isdigit() or token[:1] in "$€£":
+            self.num = number_value(low)
+        self.low = low
+        # "six-year", "72-hour", "30-day": a number of time units, in one token
+        self.timed = False
+        if self.num is None and "-" in low:
+            m = _TIMED.fullmatch(low)
+            if m and (m.group(1)[0].isdigit() or m.group(1) in lx.NUMBER_WORDS):
+                self.num = number_value(m.group(1)) if m.group(1)[0].isdigit() else float(lx.NUMBER_WORDS[m.group(1)])
+                self.timed = self.num is not None
+        self.word_num = float(lx.NUMBER_WORDS[low]) if low in lx.NUMBER_WORDS else None
+        self.a_an = low in ("a", "an")
+        self.scale = lx.SCALES[low] if low in lx.SCALES and len(low) > 2 else None
+        self.pct_end = low.endswith("%")
+        self.pct_word = low in ("%", "percent")
+        self.tok_pct = token.endswith("%")
+        self.currency = lx.CURRENCIES.get(low)
+        self.sign_unit = lx.CURRENCY_SIGNS.get(token[0])
+        self.isdigit = token.isdigit()
+        m = _ORDINAL.fullmatch(low) if low[:1].isdigit() else None
+        self.ordinal = int(m.group(1)) if m else lx.ORDINALS.get(low)
+        self.day, self.month, self.upper = low in lx.WEEKDAYS, low in lx.MONTHS, token[0].isupper()
+        parts = [token] if token.isalpha() or _DIGIT.search(token) else _SPLIT.split(token)
+        self.parts = tuple(_Part(p, *term_of(p.lower())) for p in parts if p and term_of(p.lower())[0])
+        # As the token before a number or a word:
+        self.unit_before = lowfull if lowfull in ("usd", "eur", "gbp") else None
+        self.approx = lowfull in lx.APPROXIMATE
+        self.is_to, self.ends_up = lowfull == "to", lowfull.endswith("up")
+        self.label = term_of(lowfull)[0] if token.isalpha() and (lowfull in lx.LABELS) else None
+        if token.isalpha() and self.label is None and token[0].isupper():
+            self.label = "upper:" + term_of(lowfull)[0]  # a label only past the first token
+        self.numeric = number_value(low) is not None
+        self.scale_word = lowfull in lx.SCALES
+        self.number_word = lowfull in lx.NUMBER_WORDS
+        self.reversal = lowfull in lx.REVERSAL
+        self.time_unit = lowfull in lx.TIME_UNITS  # after a number: a duration
+        # As the token after a word: "pilot killed" leaves "pilot" one, "tank contract" does not.
+        self.weak = lowfull.endswith(("ed", "s")) or rarity(fold(lowfull)) < 0.5
+        # As a word a count may count: "two Ukrainian pilots".
+        term, kind = term_of(low)
+        plural = low in lx.IRREGULAR or (low.endswith("s") and not low.endswith("ss"))
+        self.noun = term if kind == "word" and plural and not self.upper and rarity(fold(low)) >= 0.5 else None
+        # A word and nothing else: no number, unit, share, ordinal or date to read around it.
+        self.plain = self.num is None and self.word_num is None and self.scale is None and not self.pct_word \
+            and not self.tok_pct and self.currency is None and self.ordinal is None and not self.day \
+            and not self.month
+        self.long = len(token) > 3 and token[0].isalpha()  # for title case
+        self.letters = tuple(_ALPHA.findall(lowfull))  # for short forms ("U.S": u, s)
+        self.short = not lx.SHORT_FORM_STARTS.isdisjoint(self.letters)
+
+
+@functools.lru_cache(maxsize=1 << 17)
+def _token(token: str) -> _Token:
+    return _Token(token)
+
+
+def _title_case(infos: list[_Token]) -> bool:
+    upper = [t.upper for t in infos if t.long]
+    return len(upper) >= 3 and sum(upper) >= 0.8 * len(upper)
+
+
+def scan(text: str, weights: dict[str, float], tail_from: int | None = None, facts: bool = True):
+    """Tokens of *text* into *weights*; returns (numbers, entities, singular nouns, ordinals, words,
+    verb stems, lead). Words from *tail_from* on (", officials say") weigh less and name nobody.
+    Without *facts* (a summary), only the weights, numbers and names are read."""
+    split = _SPLIT_ASCII.split if text.isascii() else _SPLIT_TOKENS.split
+    pieces = split(text)
+    infos = list(map(_token, pieces[1::2]))
+    if any(t.short for t in infos) and may_start([w for t in infos for w in t.letters]):
+        pieces = split(fold_short_forms(text))  # "prime minister" -> "pm": read again
+        infos = list(map(_token, pieces[1::2]))
+    raw = pieces[1::2]
+    gaps = pieces[2::2]  # gaps[i]: the text after token i
+    titled = _title_case(infos)
+    starts = None
+    if tail_from is not None:  # where each token starts, to tell the tail's
+        starts = list(accumulate((len(t) + len(g) for t, g in zip(raw, gaps)), initial=len(pieces[0])))
+    numbers: list[Count] = []
+    entities: set[str] = set()
+    singular: set[str] = set()
+    ordinals: set[int] = set()
+    words: list[str] = []
+    verbs: set[str] = set()  # plain stems (no synonyms): "hospitalised" is not "hospital"
+    lead: list[str] = []
+    pending: list[float] = []  # number words being summed: "forty four", "three billion"
+    soft = False
+    unit: str | None = None
+    after_number = 0
+    last = len(raw) - 1
+    get = weights.get
+
+    timed = False  # the number run was written with its time unit ("six-year")
+
+    def close(after: _Token | None = None) -> None:
+        if pending:
+            value = sum(pending)
+            numbers.append(Count(value, soft, None, unit, timed or after is not None and after.time_unit))
+            weights[f"#{value:g}"] = NUMBER_WEIGHT
+            pending.clear()
+
+    for i, tok in enumerate(infos):
+        if not (tok.plain and not pending and not after_number):  # a plain word skips to its parts
+            prev = infos[i - 1] if i else None
+            value = tok.num
+            if value is None and tok.word_num is not None and (not tok.a_an or pending):
+                value = tok.word_num
+            if value is None and pending and tok.scale is not None:
+                pending[-1] *= tok.scale
+                continue
+            if value is not None:
+                if pending and value < 10 and pending[-1] >= 20 and pending[-1] % 10 == 0:
+                    pending[-1] += value  # forty four
+                else:
+                    close()
+                    unit = tok.sign_unit or (prev.unit_before if prev else None)
+                    soft = prev is not None and (prev.approx or i > 1 and infos[i - 2].approx
+                                                 or prev.is_to and i > 1 and infos[i - 2].ends_up)
+                    pending.append(value)
+                    timed = tok.timed
+                    label = prev.label if prev else None
+                    if label and (not label.startswith("upper:") or i > 1) and tok.isdigit \
+                            and not _LABEL_BREAK.search(gaps[i - 1]):
+                        # "Article 4", "Estlink 2", "feed 1 item 0": a number that names, like a code
+                        term = f"{label.removeprefix('upper:')}-{raw[i]}"
+                        entities.add(term)
+                        weights[term] = NUMBER_WEIGHT
+                after_number = 0 if tok.pct_end or value != int(value) else 2
+                continue
+            if pending and tok.pct_word:
+                after_number = 0  # a share, not a count of things
+                continue
+            if tok.tok_pct:
+                after_number = 0
+            if pending:
+                close(tok)
+            if tok.currency and numbers and prev is not None and (prev.numeric or prev.scale_word):
+                numbers[-1] = dataclasses.replace(numbers[-1], unit=tok.currency)
+            if after_number and (any(p in raw[i - 1] or p in gaps[i - 1] for p in ",;:()")):
+                after_number = 0  # "kills 5, injures": the count stops at the comma
+            if after_number:
+                # "two Ukrainian pilots": the count names what it counts, a word or two on
+                after_number -= 1
+                if tok.noun is not None and numbers and numbers[-1].noun is None and numbers[-1].value < 1000:
+                    numbers[-1] = dataclasses.replace(numbers[-1], noun=tok.noun)
+                    after_number = 0
+            if tok.ordinal is not None:
+                ordinals.add(tok.ordinal)
+                weights[f"ord:{tok.low}"] = 1.0
+                continue
+            if tok.day or tok.month and (tok.upper or titled):
+                weights[tok.low] = 1.0
+                words.append(tok.low)
+                continue
+        in_tail = starts is not None and starts[i] >= tail_from  # type: ignore[operator]
+        threshold = 3.5 if titled else 2.5 if i == 0 else 2.0
+        for part in tok.parts:
+            term, w = part.term, part.weight
+            name = part.name_always or part.name_if_rare and part.rare >= threshold
+            if name:
+                term = part.name_term
+            if in_tail:
+                w *= 0.3
+            elif name:
+                entities.add(term)
+                if w < 2.0:
+                    w = 2.0
+            elif part.weak_upper and i > 0 and not titled and w < 2.0:
+                w = 2.0  # "Spring Storm", "National Guard": a name, though of common words
+            if w >= MIN_WEIGHT:
+                old = get(term)
+                if old is None or w > old:
+                    weights[term] = w
+            if not facts:
+                continue
+            words.append(term)
+            if i == 0 and not lead and part.lead_ok:
+                lead.append(term)
+            elif len(lead) == 1:
+                lead.append(term)  # what the lead does: "Rutte hails" and "Trump hails"
+            # "pilot killed", "kills child": one, implicitly; "tank contract" is no count
+            if part.singular_ok and (part.low == term or not part.low.endswith("s")) \
+                    and (i == 0 or not infos[i - 1].number_word) and (i == last or infos[i + 1].weak):
+                singular.add(term)
+            if not i or not infos[i - 1].reversal:  # "drops veto" is no veto
+                verbs.add(part.verb)
+    close()
+    return numbers, entities, singular, ordinals, words, verbs, tuple(lead) if len(lead) == 2 else None
