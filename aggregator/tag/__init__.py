@@ -2,7 +2,8 @@
 
 Owns: the topic rules of feeds.yaml compiled once (``Rules``): keywords, regular
 expressions, exclude and require, a source's tags and categories; the pattern
-syntax and the fast keyword scan (``patterns``).
+syntax and the fast keyword scan (``patterns``); the words a regex cannot match
+without, tested before it runs (``literals``).
 Must not: do I/O.
 
 Start reading at ``rules.py`` (``Rules.tag``).

@@ -8,9 +8,12 @@ whatever the number of keywords; each candidate is confirmed by its own anchored
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator
+
+from .literals import can_match, lowered, needed
 
 PATTERN_KINDS = ("keyword", "keywords", "regex", "exclude", "require")
 _WILDCARD_MIN = 3  # letters before a trailing *: "Ukr*" is fine, "U*" would match too much
@@ -192,6 +195,11 @@ class Field:
     spans: dict[int, list[tuple[int, int, str]]] = field(default_factory=dict)
     source: str = ""  # what matched words are cut from
 
+    @functools.cached_property
+    def lowered(self) -> str:
+        """The text as a regex's needed literals are looked for in it (``literals.lowered``)."""
+        return lowered(self.text)
+
     @classmethod
     def scanned(cls, name: str, text: str, lexicon: Lexicon) -> "Field":
         folded = text.casefold()
@@ -209,6 +217,7 @@ class Matcher:
         for kw in self.keywords:
             lexicon.add(self.owner, kw)
         self._re = [re.compile(r, re.IGNORECASE) for r in self.regexes]
+        self._needs = [needed(r) for r in self.regexes]  # what each cannot match without (literals.py)
 
     @classmethod
     def of_mixed(cls, lexicon: Lexicon, patterns: Iterable[str]) -> "Matcher":
@@ -228,7 +237,9 @@ class Matcher:
     def hits(self, f: Field) -> Iterator[Hit]:
         for start, end, kw in f.spans.get(self.owner, ()):
             yield Hit("keyword", kw, f.source[start:end])
-        for pattern, rx in zip(self.regexes, self._re):
+        for pattern, rx, needs in zip(self.regexes, self._re, self._needs):
+            if needs is not None and not can_match(needs, f.lowered):
+                continue  # cannot match: none of the words it needs is there
             for m in rx.finditer(f.text):
                 if m.group(0):
                     yield Hit("regex", pattern, m.group(0))
