@@ -28,7 +28,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[1])
     ap.add_argument("--n", type=int, nargs="+", default=[100, 2000], help="feed counts to measure")
-    ap.add_argument("--large", action="store_true", help="also N = 10,000 (over an hour)")
+    ap.add_argument("--large", action="store_true", help="also N = 10,000 (about 15 minutes on two cores)")
     ap.add_argument("--json", type=Path, help="where to write results (default benchmarks/results/<time>.json)")
     ap.add_argument("--workers", type=int, help="settings.parse_workers (default: the pipeline's own)")
     ap.add_argument("--compare", type=Path, nargs="+", metavar="JSON",
