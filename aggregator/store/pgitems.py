@@ -13,7 +13,7 @@ TinyDB store (``format.decoder``), the head columns beside them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import orjson
@@ -22,7 +22,7 @@ from ..dedup import index_terms as title_tokens
 from ..records import FeedState, Item
 from .files import _dumps
 from .format import _DATES, decoder
-from .table import ItemHead, head_of
+from .table import HeadsMapping, ItemHead, head_of
 
 HEAD_COLUMNS = "id, seq, keys, title, tokens, published, updated, first_seen, topics, feed_urls"
 BATCH = 1000  # items per query when many are read at once
@@ -64,7 +64,7 @@ def item_row(item: Item, seq: int) -> tuple:
             list(item.keys), list(item.topics), list(item.feed_urls), encode(item))
 
 
-class PgItems(MutableMapping[str, Item]):
+class PgItems(HeadsMapping):
     """Item.id -> Item over the database's items: heads in memory, records fetched on demand.
 
     *fetch(ids)* reads whole items ({id: Item}); a row that does not decode raises
@@ -100,18 +100,6 @@ class PgItems(MutableMapping[str, Item]):
         self._dirty.pop(item_id, None)
         if item_id in self._seqs:
             self._deleted.add(item_id)
-
-    def __contains__(self, item_id: object) -> bool:
-        return item_id in self._heads
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._heads)
-
-    def __len__(self) -> int:
-        return len(self._heads)
-
-    def heads(self) -> Mapping[str, ItemHead]:
-        return self._heads  # callers only read it
 
     def prefetch(self, ids: Iterable[str]) -> None:
         """Read the items of *ids* not in memory yet, BATCH to a query."""

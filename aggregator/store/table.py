@@ -143,7 +143,27 @@ class Docs:
         return line[len(number):len(line) - len(tail)]
 
 
-class ItemTable(MutableMapping[str, Item]):
+class HeadsMapping(MutableMapping[str, Item]):
+    """Items by id, known by their heads: which items there are, in what order, is the heads'
+    (``_heads``), so membership and size never decode an item. The TinyDB table and the
+    PostgreSQL one both are."""
+
+    _heads: dict[str, ItemHead]
+
+    def __contains__(self, item_id: object) -> bool:
+        return item_id in self._heads
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._heads)
+
+    def __len__(self) -> int:
+        return len(self._heads)
+
+    def heads(self) -> Mapping[str, ItemHead]:
+        return self._heads  # callers only read it (a MappingProxy would cost a call per lookup)
+
+
+class ItemTable(HeadsMapping):
     """Item.id -> Item, decoded at first access from the document it was read from.
 
     A document that does not decode raises ``damaged(message)`` of its file (the store's
@@ -248,18 +268,6 @@ class ItemTable(MutableMapping[str, Item]):
         self._recent.pop(item_id, None)
         if item_id in self._base:
             self._deleted.add(item_id)
-
-    def __contains__(self, item_id: object) -> bool:
-        return item_id in self._heads
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._heads)
-
-    def __len__(self) -> int:
-        return len(self._heads)
-
-    def heads(self) -> Mapping[str, ItemHead]:
-        return self._heads  # callers only read it (a MappingProxy would cost a call per lookup)
 
     @property
     def decoded(self) -> int:
