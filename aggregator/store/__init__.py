@@ -6,9 +6,9 @@ chosen by ``settings.store`` (``open_store``):
 * TinyDB, the default (``store.py``): the items file, its journal and the feeds file,
   each written at most once per run, atomically, with a ``.bak``, under a file lock; the
   format and its schema migrations (``format``), the items file one document per line
-  behind a heads index that says where each line is, and its journal (``lines``), the
-  items read and decoded on demand (``table``), ``store check`` and ``store restore``
-  (``check``).
+  behind a heads index that says where each line is, and its journal (``lines``), reading
+  the items file and its journal in whichever layout each is in (``reader``), the items
+  read and decoded on demand (``table``), ``store check`` and ``store restore`` (``check``).
 * PostgreSQL (``postgres.py``), for several pollers sharing one database: claims, one
   transaction per feed, the merge and publish locks; its schema and migrations
   (``pgschema``), statements (``pgwrite``), items in memory (``pgitems``), checks and bulk

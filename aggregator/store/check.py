@@ -21,6 +21,7 @@ from ..records import Snapshot
 from ..atomicfile import copy_synced
 from .files import OrjsonStorage, StoreFiles, _snapshot_of_feeds, atomic_write, read_file
 from .format import SCHEMA_VERSION, NotAStore, decode_feeds, decode_snapshot, encode_feeds
+from .lines import misplaced
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,13 @@ class FileState:
 def inspect(path: Path, backup: Path, kind: str) -> FileState:
     state = FileState(path, backup, kind)
     try:
-        return dataclasses.replace(state, snap=read_file(path, state.decode()))
+        snap = read_file(path, state.decode())
+        # A file that parses but whose heads index misplaces a line fails every run that
+        # reads that item: it does not load, and ``store restore`` replaces it.
+        why = misplaced(path, kind) if kind != "feeds" and snap is not None else None
+        if why is not None:
+            raise NotAStore(why)
+        return dataclasses.replace(state, snap=snap)
     except (NotAStore, errors.StoreError) as exc:
         return dataclasses.replace(state, error=exc)
 

@@ -48,8 +48,8 @@ from ..dedup import TOKENS_VERSION
 from .format import NotAStore, _dt, schema_version
 from .table import Docs, ItemHead, ItemTable, head_of, head_of_row, heads_of_rows, row_of
 
-__all__ = ["ItemHead", "ItemTable", "head_of", "head_of_row", "looks_whole", "open_lines", "read_lines", "row_of",
-           "write_lines"]
+__all__ = ["ItemHead", "ItemTable", "head_of", "head_of_row", "looks_whole", "misplaced", "open_lines", "read_lines",
+           "row_of", "write_lines"]
 
 _META = b'{"meta":{"1":'
 _TOMBSTONES = b'"tombstones":{'
@@ -129,9 +129,9 @@ def _located(index: Any) -> tuple[int, int, str, str, int, int, int] | None:
     crc, count, first, last, last_at, end, header = (
         index.get(k) for k in ("crc32", "items", "first", "last", "last_at", "end", "header"))
     if (type(crc) is not int or type(count) is not int or type(end) is not int or type(header) is not int
-            or count < 0 or header < 0):
+            or count < 0 or header < 0 or end < 0):
         return None
-    if count and (type(first) is not str or type(last) is not str or type(last_at) is not int):
+    if count and (type(first) is not str or type(last) is not str or type(last_at) is not int or last_at < 0):
         return None
     return crc, count, first, last, last_at, end, header
 
@@ -254,7 +254,7 @@ def _open(fd: int, where: str, damaged: Callable[[str], Exception]) -> Lines | N
     if not _framed([meta_line]) or (meta := _meta_of(meta_line)) is None:
         return None
     located = _located(meta.pop("index", None))
-    if located is None:
+    if located is None or len(meta_line) + located[6] > os.fstat(fd).st_size:  # the meta line has no CRC
         return None
     header = os.pread(fd, located[6], len(meta_line))  # the other three header lines, in one read
     split = header.find(_NL) + 1
@@ -278,6 +278,28 @@ def _open(fd: int, where: str, damaged: Callable[[str], Exception]) -> Lines | N
     if len(heads) != count:
         return None
     return meta, tombstones, ItemTable(heads=heads, docs=Docs(at, start, fd=fd, where=where, damaged=damaged))
+
+
+def misplaced(path: Any, where: str = "items") -> str | None:
+    """Why the heads index of the file at *path* does not say where its item lines are; None
+    if it does, or if the file has no index to go by (it is then read whole, its lines found
+    by scanning). For ``store check``: a run reads each item line where the index says."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        found = open_lines(fd, where)  # it owns fd now
+    except (OSError, NotAStore):
+        return None  # not this layout: the whole read judges it
+    if found is None:
+        return None
+    try:
+        for _doc in found[2].documents(orjson.dumps):  # each line's framing checked, in blocks
+            pass
+    except NotAStore as exc:
+        return str(exc)
+    return None
 
 
 def _line(data: bytes, start: int, prefix: bytes, suffix: bytes) -> tuple[memoryview, int] | None:

@@ -32,22 +32,21 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, MutableMapping, Sequence, TypeVar
 
 import filelock
-import orjson
 
 from .. import atomicfile, errors, gcpolicy
 from ..records import Item, Settings, Snapshot, utc
 from . import check as checking
-from .files import OrjsonStorage, StoreFiles, _dumps, _snapshot_of_feeds, atomic_write, read_file
+from .files import StoreFiles, _dumps, _snapshot_of_feeds, atomic_write, read_file
 from .format import (
-    _DATES, NotAStore, decode_feeds, decode_items, decode_snapshot,
-    encode_feeds, encode_items, schema_version,
+    NotAStore, decode_feeds, decode_items, decode_snapshot,
+    encode_feeds, encode_items,
 )
-from .lines import ItemTable, looks_whole, open_lines, read_lines, write_lines
+from .lines import ItemTable, looks_whole, write_lines
 from .protocol import NO_CHANGES, Changes, Counts, counts_of
+from .reader import read_items
 from .retention import apply_prune
 
 T = TypeVar("T")
-_WHOLE = object()  # _lines(): a file in no line layout, to parse whole
 # Above this share of the items in the journal, a save rewrites the items file instead.
 JOURNAL_SHARE = 0.125
 
@@ -67,6 +66,7 @@ class Store:
         self.feeds_path, self.feeds_backup = self.files.feeds_path, self.files.feeds_backup
         self.journal, self.journal_backup = self.files.journal, self.files.journal_backup
         self._generation: str | None = None  # of the items file read: the journal must name it
+        self._rewrite = False  # the items file was read whole (another layout): write it anew at the save
         self.lock_path = self.path.with_name(self.path.name + ".lock")
         self.lock_timeout = lock_timeout
         self._clock = clock
@@ -188,71 +188,15 @@ class Store:
         return self._unreadable
 
     def _read_items(self) -> tuple[MutableMapping[str, Item], dict[str, datetime]] | None:
-        """(items, tombstones): the header of the items file (its items read when used) brought up
-        to date by the journal; or, for a file in another layout, the whole file, line by
-        line or parsed whole. None if there is no file."""
-        self._generation = None
-        with gcpolicy.long_lived():  # the heads live until the run ends
-            lines = self._lines(self.path, "items", self._damaged)
-            if lines is None:
-                return None
-            if lines is not _WHOLE:
-                meta, tombstones, table = lines
-                schema_version({"meta": {"1": meta}})  # refuses a newer schema
-                self._generation = table.generation = meta.get("generation")
-                return table, self._read_journal(table) or tombstones
-            try:
-                data = OrjsonStorage(self.path).read_bytes()
-                if data is None:
-                    return None
-                raw = orjson.loads(data)
-            except OSError as exc:
-                raise errors.StoreError(self.path, f"cannot read: {exc.strerror}") from exc
-            except ValueError as exc:
-                raise NotAStore(f"not valid JSON ({exc})") from None
-            del data
-            items, tombstones, _meta = decode_items(raw)
-            return ItemTable(items), tombstones
-
-    def _lines(self, path: Path, where: str, damaged: Callable[[str], Exception]) -> Any:
-        """The lines of *path*: its header only (``lines.open_lines``), else the whole file in the
-        line layout (``lines.read_lines``); _WHOLE if in neither (parse it whole), None if missing."""
-        try:
-            try:
-                found = open_lines(OrjsonStorage(path).open_fd(), where, damaged)
-                if found is None:
-                    data = OrjsonStorage(path).read_bytes()
-                    found = _WHOLE if data is None else read_lines(data, where, damaged) or _WHOLE
-            except FileNotFoundError:
-                return None
-            except OSError as exc:
-                raise errors.StoreError(path, f"cannot read: {exc.strerror}") from exc
-        finally:
-            _DATES.clear()
-        return found
-
-    def _read_journal(self, table: ItemTable) -> dict[str, datetime] | None:
-        """Apply the journal to *table*; its tombstones (None: no journal for this items file).
-
-        A journal written for another items file (one rewritten since: a run killed between
-        the rewrite and the journal's removal) is ignored: that file holds all it held.
-        """
-        try:
-            lines = self._lines(self.journal, "journal", self._damaged_journal)
-            if lines is None:
-                return None
-            self._read_ok.add(self.journal)
-            if lines is _WHOLE:
-                raise NotAStore("not an items journal (or a damaged one)")
-        except NotAStore as exc:
-            backup = self.journal_backup if self.journal_backup.exists() else None
-            raise errors.StoreCorrupt(self.journal, str(exc), backup) from None
-        meta, tombstones, journal = lines
-        deleted = meta.get("deleted")
-        if not self._generation or meta.get("base") != self._generation or type(deleted) is not list:
+        """(items, tombstones), read by :func:`.reader.read_items`; None if there is no file."""
+        self._generation, self._rewrite = None, False
+        found = read_items(self.path, self.journal, self._damaged, self._damaged_journal)
+        if found is None:
             return None
-        table.apply_journal(journal, deleted)
-        return tombstones
+        if found.journal_read:
+            self._read_ok.add(self.journal)
+        self._generation, self._rewrite = found.generation, found.rewrite
+        return found.items, found.tombstones
 
     def _open(self, path: Path, backup: Path, decode: Callable[[Any], T]) -> T | None:
         """``read_file``, its failure kept in ``_unreadable`` and raised as StoreCorrupt/StoreError."""
@@ -305,7 +249,7 @@ class Store:
         meta = encode_items(Snapshot(meta=snapshot.meta), now)["meta"]["1"]
         tombstones = {k: utc(at) for k, at in snapshot.tombstones.items()}
         # A journal only completes the items file its table was read from.
-        if (self._generation is not None and table.generation == self._generation
+        if (self._generation is not None and table.generation == self._generation and not self._rewrite
                 and table.journal_share() <= JOURNAL_SHARE):
             meta.update(base=self._generation, deleted=table.deleted())
             self._stream(self.journal, self.journal_backup,
@@ -314,6 +258,7 @@ class Store:
         meta["generation"] = uuid.uuid4().hex
         self._stream(self.path, self.backup, lambda: write_lines(meta, tombstones, table, _dumps))
         self._generation = table.generation = meta["generation"]
+        self._rewrite = False
         table.rebase()
         for stale in (self.journal, self.journal_backup):  # all in the items file now
             try:

@@ -87,34 +87,58 @@ def test_a_rewrite_copies_the_untouched_lines_in_blocks_without_decoding_them(pa
     assert all(back[i].summary == BIG for i in back)
 
 
-def test_a_store_written_before_the_index_said_where_the_lines_are_loads_and_is_rewritten(tmp_path: Path) -> None:
+@pytest.mark.parametrize("tokens_current", [True, False], ids=["lines found by scanning", "tokens of version 2"])
+def test_a_store_written_before_the_index_said_where_the_lines_are_loads_and_is_rewritten(
+        tmp_path: Path, tokens_current: bool) -> None:
+    """The previous release's files, with their journal: read whole (by scanning the lines, or,
+    their index terms being of another version, parsed whole), the journal applied either way,
+    and the next save writes the items file anew in this layout, the journal folded in."""
     folder = tmp_path / "state"
     shutil.copytree(DATA / "store_v3_lines", folder)
     path = folder / "store.json"
-    # Written when the title tokens were at version 2: say they are current, or the tokens'
-    # version alone (not the layout under test) would have the items read whole.
-    for file in (path, journal_path(path)):
-        file.write_bytes(file.read_bytes().replace(b'"title_tokens":2', b'"title_tokens":%d' % TOKENS_VERSION))
+    if tokens_current:  # say they are current, so the line reader (not the whole parse) reads it
+        for file in (path, journal_path(path)):
+            file.write_bytes(file.read_bytes().replace(b'"title_tokens":2', b'"title_tokens":%d' % TOKENS_VERSION))
     old = path.read_bytes()
     assert b'],"at":[' not in old and open_lines(os.open(path, os.O_RDONLY)) is None  # the previous layout
     whole, _tombs, _meta = decode_items(orjson.loads(old))
     journal = orjson.loads(journal_path(path).read_bytes())
     want = {k: v for k, v in whole.items() if k not in journal["meta"]["1"]["deleted"]}
     want.update(decode_items(journal)[0])
+    assert len(want) == 23 and want != whole
     store = Store(path)
     snap = store.load()
-    store.verify(snap)  # the previous layout passes the cheap check as it did
-    assert not snap.items_loaded
-    assert dict(snap.items) == want and len(want) == 23  # read whole, its lines found by scanning
+    store.verify(snap)
+    assert snap.items_loaded is not tokens_current  # the previous layout passes the cheap check as it did
+    assert dict(snap.items) == want  # the journal applied
     assert snap.items[make_item(1).id].title == "Item 1, updated"
-    snap.items[make_item(3).id] = dataclasses.replace(snap.items[make_item(3).id], title="Item 3, updated")
-    store.save(snap)  # three of 23 changed since the items file: past a journal's share, written whole
+    store.save(snap)  # nothing changed this run: written anew all the same, not journalled again
     assert not journal_path(path).exists()
     assert open_lines(os.open(path, os.O_RDONLY)) is not None and looks_whole(path.read_bytes())
-    back = Store(path).load()
-    assert dict(back.items) == {**want, make_item(3).id: dataclasses.replace(want[make_item(3).id],
-                                                                          title="Item 3, updated")}
+    assert dict(Store(path).load().items) == want
     assert "ok, schema 3, 23 items" in Store(path).check()
+
+
+def test_an_emptied_journal_tombstone_list_is_the_tombstones(path: Path) -> None:
+    saved(path, make_snapshot(30, rich=False))  # with one tombstone
+    store = Store(path)
+    snap = store.load()
+    assert snap.tombstones
+    snap.tombstones.clear()  # retention forgot it: saved in the journal (one change in 30)
+    snap.items[make_item(0).id] = dataclasses.replace(snap.items[make_item(0).id], title="Item 0, updated")
+    store.save(snap)
+    assert journal_path(path).exists()
+    assert Store(path).load().tombstones == {}  # not the items file's, brought back
+
+
+def test_a_meta_index_out_of_bounds_is_read_whole(path: Path) -> None:
+    saved(path, make_snapshot(5, rich=False))
+    data = path.read_bytes()
+    for field, bad in ((b'"header":', b'"header":99999999999,"x":'), (b'"last_at":', b'"last_at":-5,"x":')):
+        damaged = data.replace(field, bad, 1)  # the meta line is not under the CRC
+        path.write_bytes(damaged)
+        assert open_lines(os.open(path, os.O_RDONLY)) is None
+        assert dict(Store(path).load().items) == make_snapshot(5, rich=False).items
 
 
 def test_a_header_the_index_does_not_vouch_for_is_read_whole(path: Path) -> None:
@@ -130,6 +154,7 @@ def test_a_header_the_index_does_not_vouch_for_is_read_whole(path: Path) -> None
 
 def test_an_item_line_moved_behind_the_stores_back_is_a_corrupt_store(path: Path) -> None:
     saved(path, make_snapshot(5, rich=False))
+    saved(path, make_snapshot(5, rich=False))  # and a good backup
     data = path.read_bytes()
     # Item 2's line grows by four bytes and item 3's shrinks by four: the header, the first and
     # last lines and the file's size are as the index says, items 2 and 3 are not.
@@ -148,6 +173,11 @@ def test_an_item_line_moved_behind_the_stores_back_is_a_corrupt_store(path: Path
     with pytest.raises(errors.StoreCorrupt):
         store.save(snap)
     assert path.read_bytes() == damaged  # nothing written over it
+    # store check agrees with the run, so store restore acts
+    with pytest.raises(errors.StoreCorrupt, match="DOES NOT LOAD: items: item .*its line is not where"):
+        Store(path).check(strict=True)
+    assert "restored" in Store(path).restore()
+    assert dict(Store(path).load().items) == make_snapshot(5, rich=False).items
 
 
 def test_only_the_items_used_last_stay_records_the_changed_others_encoded(path: Path, monkeypatch) -> None:
