@@ -26,7 +26,7 @@ from urllib.parse import urlsplit, urlunsplit
 import filelock
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import YAMLError
+from ruamel.yaml.error import CommentMark, YAMLError
 from ruamel.yaml.tokens import CommentToken
 from ruamel.yaml.util import load_yaml_guess_indent
 
@@ -105,18 +105,32 @@ class FeedsFile:
             node.ca.items[list(node)[-1]] = [None, None, moved, None]
 
     def remove(self, index: int) -> None:
-        """Delete entry *index*; comment lines after the list's last entry stay after the list."""
+        """Delete entry *index* with its own comments (those indented as its keys are, like the
+        shipped file's ``# confirmed:`` lines). The others around it (the entry before it's, a
+        section's heading, comments after the list) stay where they were."""
         seq = self.feeds()
-        if index == len(seq) - 1 and index > 0:
-            found = _tail_comment(seq[index])
-            prev = _tail_comment(seq[index - 1])
-            if found is not None and prev is None and isinstance(seq[index - 1], CommentedMap):
-                old = found[0][found[1]]
-                _, _, rest = old.value.partition("\n")
-                if rest.strip():
-                    last = seq[index - 1]
-                    last.ca.items.setdefault(list(last)[-1], [None, None, None, None])[2] = \
-                        CommentToken("\n" + rest, old.start_mark, old.end_mark)
+        entry = seq[index]
+        column = entry.lc.col if isinstance(entry, CommentedMap) else 0
+        # ruamel files the comments between two entries after the first one's last scalar, or,
+        # when that is a flow list ("tags: [ukraine]"), before the second entry.
+        before_it = _pre_comments(seq, index)  # never its own
+        headings = ""
+        tail = _tail_comment(entry)
+        if tail is not None:
+            headings = _not_indented_past(tail[0][tail[1]].value.partition("\n")[2], column)
+        after_it = [t for t in _pre_comments(seq, index + 1) if t.column < column]
+        carried = before_it + _comment_tokens(headings) + after_it
+        if index + 1 < len(seq):  # before the entry that takes its place
+            seq.ca.items.setdefault(index + 1, [None, None, None, None])[1] = carried or None
+        elif index > 0 and any(t.value.strip() for t in carried):  # the last: after the entry before it
+            text = "".join(" " * t.column + t.value if t.value.strip() else t.value for t in carried)
+            before = seq[index - 1]
+            slot = _tail_comment(before)
+            if slot is not None:
+                slot[0][slot[1]].value += text
+            elif isinstance(before, CommentedMap):
+                before.ca.items.setdefault(list(before)[-1], [None, None, None, None])[2] = \
+                    CommentToken("\n" + text, CommentMark(0))
         del seq[index]
 
     def topic_slugs(self) -> list[str]:
@@ -205,6 +219,29 @@ def _load_round_trip(text: str) -> tuple[YAML, Any]:
             return y, data
     y = _yaml(guess)
     return y, y.load(text)
+
+
+def _pre_comments(seq: CommentedSeq, index: int) -> list[CommentToken]:
+    """The comment tokens ruamel files before item *index* of *seq*."""
+    slot = seq.ca.items.get(index)
+    return list(slot[1]) if slot and len(slot) > 1 and slot[1] else []
+
+
+def _comment_tokens(text: str) -> list[CommentToken]:
+    """*text* (comment lines) as one token a line, each at its own column."""
+    out = []
+    for line in text.splitlines():
+        body = line.strip()
+        out.append(CommentToken(body + "\n" if body else "\n", CommentMark(len(line) - len(line.lstrip(" ")))))
+    return out
+
+
+def _not_indented_past(text: str, column: int) -> str:
+    """The lines of *text* that are not comments indented to *column* or more; "" if only
+    blank lines are left."""
+    lines = [line for line in text.splitlines(keepends=True)
+             if not (line.lstrip().startswith("#") and len(line) - len(line.lstrip(" ")) >= column)]
+    return "".join(lines) if any(line.strip() for line in lines) else ""
 
 
 def _tail_comment(node: Any) -> tuple[list, int] | None:

@@ -190,6 +190,38 @@ def test_remove_keeps_other_comments(cfg: Path) -> None:
         remove_feed(cfg, "https://b.example/rss")
 
 
+SHIPPED = (ROOT / "feeds.yaml").read_text(encoding="utf-8")
+SHIPPED_URLS = [f.url for f in config.loads(SHIPPED, ROOT / "feeds.yaml").sources]
+
+
+def _comments(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.lstrip().startswith("#")]
+
+
+@pytest.mark.parametrize("index", range(len(SHIPPED_URLS)))
+def test_removing_a_shipped_source_takes_its_own_comments_and_leaves_the_others(tmp_path: Path, index: int) -> None:
+    """Each shipped entry's '# confirmed:' lines go with it; section headings and every other
+    entry's comments stay, in order (ruamel files a comment under the entry before it)."""
+    path = tmp_path / "feeds.yaml"
+    path.write_text(SHIPPED, encoding="utf-8")
+    url = SHIPPED_URLS[index]
+    start = SHIPPED.index(f"  - url: {url}\n")
+    end = SHIPPED.find("\n  - url: ", start + 1)
+    block = SHIPPED[start:end + 1 if end > 0 else len(SHIPPED)]
+    own = [line.strip() for line in block.splitlines() if line.startswith("    #")]  # indented as its keys
+    remove_feed(path, url)
+    text = path.read_text(encoding="utf-8")
+    assert [f.url for f in config.loads(text, path).sources] == SHIPPED_URLS[:index] + SHIPPED_URLS[index + 1:]
+    left = _comments(SHIPPED)
+    for line in own:
+        left.remove(line)
+    assert own and _comments(text) == left
+    # byte for byte: the entry's own lines gone (its keys and its comments), nothing else touched
+    entry = "".join(line for line in block.splitlines(keepends=True)
+                    if line.startswith(("  - url: ", "    ")))
+    assert text == SHIPPED[:start] + SHIPPED[start:].replace(entry, "", 1)
+
+
 def test_edit_is_atomic_and_validated(cfg: Path, monkeypatch) -> None:
     """A failing write leaves the old file, and no temp file behind."""
     import aggregator.atomicfile as af
