@@ -81,6 +81,8 @@ def _poll(config: Config, *, publish: bool, now: datetime | None, **kwargs: Any)
     pub = None
     with gcpolicy.one_run(), session(config, watch) as (store, snap):
         report = poll_snapshot(config, snap, store=store, now=now, watch=watch, **kwargs)
+        if not publish and report.changed_topics:  # the next run that publishes renders them
+            upkeep.note_unpublished(snap, report.changed_topics)
         with watch.stage("store load"):
             aged = upkeep.due(config, snap.meta, now, publishing=publish)
             if aged:  # time alone changed what is published or stored: read the items

@@ -7,7 +7,8 @@ topic's feeds, an item passes ``retention_days`` and must leave the store. So ea
 that reads the items saves in the store's meta when that will next happen (a time per
 topic with ``max_age_days``, one for retention), and a later run reads the items only
 once such a time has come: :func:`due`. Unknown (no time saved yet: a new or older
-store) counts as due, once.
+store) counts as due, once. The topics a ``poll`` changed (it renders nothing) are
+saved the same way, and are due at the next run that publishes.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from ..reports import RunReport
 from ..store import Backend, next_prune
 
 RETENTION = "retention"  # in due(): the store has items to prune by age
+UNPUBLISHED = "unpublished"  # in the store's meta: topics a `poll` changed, for the next run that publishes
 _UNKNOWN = object()
 
 
@@ -50,7 +52,18 @@ def due(config: Config, meta: Mapping[str, Any], now: datetime, *, publishing: b
         saved = meta.get("publish_due")
         saved = saved if isinstance(saved, Mapping) else {}
         found.update(slug for slug in aged if _passed(saved.get(slug, _UNKNOWN), now))
+    if publishing:  # what a `poll` stored without rendering is rendered by the next run, changed or not
+        pending = meta.get(UNPUBLISHED)
+        if isinstance(pending, list):
+            found.update(str(slug) for slug in pending if slug != RETENTION)
     return found
+
+
+def note_unpublished(snap: Snapshot, topics: Sequence[str]) -> None:
+    """Remember *topics* (changed by a run that does not publish: ``poll``) for :func:`due`."""
+    pending = snap.meta.get(UNPUBLISHED)
+    pending = [str(slug) for slug in pending] if isinstance(pending, list) else []
+    snap.meta[UNPUBLISHED] = sorted(set(pending) | set(topics))
 
 
 def choose(config: Config, snap: Snapshot, now: datetime, *, publishing: bool) -> dict[str, list] | None:
@@ -89,6 +102,7 @@ def save_times(config: Config, snap: Snapshot, now: datetime, chosen: Mapping[st
     if publishing:
         snap.meta["publish_due"] = {slug: when.isoformat() if when else None
                                     for slug, when in publisher.expiries(config, chosen, now).items()}
+        snap.meta.pop(UNPUBLISHED, None)  # rendered by this run (due() made it read the items)
 
 
 def _published(chosen: Mapping[str, Sequence[Any]]) -> set[str]:

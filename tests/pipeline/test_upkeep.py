@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from aggregator.pipeline.upkeep import RETENTION, due
+from aggregator.pipeline.upkeep import RETENTION, UNPUBLISHED, due
 from aggregator.records import Config, Settings, Topic
 
 NOW = datetime(2026, 11, 29, 12, tzinfo=timezone.utc)
@@ -38,6 +38,11 @@ def conf(retention: float | None = None, *ages: float | None) -> Config:
     (conf(None, 2, 3), {"publish_due": {"t0": FUTURE}}, True, {"t1"}),  # a topic new since
     (conf(None, 2), {"publish_due": ["t0"]}, True, {"t0"}),
     (conf(10, 2), {"publish_due": {"t0": PAST}, "retention_due": PAST}, True, {"t0", RETENTION}),
+    # topics a poll changed without publishing: due at the next run that publishes, whatever the times
+    (conf(), {UNPUBLISHED: ["t0", "all"]}, True, {"t0", "all"}),
+    (conf(), {UNPUBLISHED: ["t0"]}, False, set()),
+    (conf(None, 2), {UNPUBLISHED: ["t1"], "publish_due": {"t0": FUTURE}}, True, {"t1"}),
+    (conf(), {UNPUBLISHED: "t0"}, True, set()),  # not a list: not ours
 ])
 def test_due(config, meta, publishing, expect):
     assert due(config, meta, NOW, publishing=publishing) == expect

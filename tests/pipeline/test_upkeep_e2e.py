@@ -186,3 +186,28 @@ def test_a_lower_max_items_applies_at_the_next_run_though_no_feed_changed(tmp_pa
     result = invoke(config, "run", "--force")
     assert result.exit_code == 0 and "1 not modified" in result.stdout
     assert len(titles(out / "all.atom")) == len(titles(out / "all.rss")) == 2
+
+
+# ----------------------------------------------------------------------------- poll, then run
+
+
+def test_what_a_poll_stored_is_published_by_the_next_run_though_nothing_changed(tmp_path: Path, server: FeedServer,
+                                                                                  store_setting: str):
+    """``poll`` stores without rendering; the next ``run`` renders what it stored, even when every
+    feed answers 304 (a run that changed nothing otherwise renders nothing), and only once."""
+    url = server.add("/news.xml", feed(("NATO summit opens", NOW - timedelta(hours=3))),
+                     content_type="application/rss+xml")
+    config = write_config(tmp_path, [url], store=store_setting)
+    assert invoke(config, "run", "--force").exit_code == 0
+    nato = tmp_path / "output" / "nato.atom"
+    assert titles(nato) == ["NATO summit opens"]
+    server.add("/news.xml", feed(("NATO summit opens", NOW - timedelta(hours=3)),
+                                 ("NATO summit ends with a pledge", NOW - timedelta(hours=1))),
+               content_type="application/rss+xml")
+    assert invoke(config, "poll", "--force").exit_code == 0
+    assert titles(nato) == ["NATO summit opens"]  # poll renders nothing
+    report = pipeline.run(configuration.load(config), force=True)  # the feed answers 304: nothing new
+    assert report.count("not_modified") == 1 and "nato" in report.publish.topics_rendered
+    assert sorted(titles(nato)) == ["NATO summit ends with a pledge", "NATO summit opens"]
+    report = pipeline.run(configuration.load(config), force=True)
+    assert report.publish is not None and report.publish.topics_rendered == ()  # once: then quiet again
