@@ -286,7 +286,7 @@ def _title(raw: str) -> str:
     return title or "(untitled)"
 
 
-def _memo_uri() -> Callable[[str | None], str | None]:
+def memo_uri() -> Callable[[str | None], str | None]:
     """safe_uri remembered for one publish: feed URLs and links repeat across items."""
     seen: dict[str | None, str | None] = {}
 
@@ -370,7 +370,7 @@ def build_views(config: Config, chosen: Mapping[str, Sequence[Item]],
     now = utc(now)
     full = set(chosen) if full is None else set(full)
     cache: dict[str, ItemView] = {}
-    uri = _memo_uri()
+    uri = memo_uri()
 
     def view(item: Item) -> ItemView:
         try:

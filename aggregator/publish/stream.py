@@ -18,7 +18,7 @@ from typing import Any
 
 from ..records import Config, FeedState, Item, utc
 from .model import (
-    ALL, FALLBACK_TIME, HEADLINES, ItemView, TopicSummary, TopicView, _memo_uri, item_time, item_updated, item_view,
+    ALL, FALLBACK_TIME, HEADLINES, ItemView, TopicSummary, TopicView, memo_uri, item_time, item_updated, item_view,
     topic_description, topic_title,
 )
 
@@ -40,7 +40,7 @@ class TopicStream:
         self._uses: Counter[str] = Counter(h.id for slug in self.full for h in picked[slug])
         self._uses.update(h.id for heads in picked.values() for h in heads[:HEADLINES])
         self._views: dict[str, ItemView] = {}
-        self._uri = _memo_uri()
+        self._uri = memo_uri()
         newest_all = newest(picked.get(ALL, ()), self.now) or FALLBACK_TIME
         self._updated = {slug: newest(heads, self.now) or newest_all for slug, heads in picked.items()}
 
