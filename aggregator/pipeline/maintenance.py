@@ -79,7 +79,11 @@ def find_item(snap: Snapshot, needle: str) -> Item | None:
         return snap.items[needle]
     canon = dedup.canonical_url(needle) if "://" in needle else None
     key = dedup.url_key(canon) if canon else None  # also a link the item had before (a renamed entry)
-    for item in snap.items.values():
+    # An item's keys are in the heads: found there, no item is decoded (a store holds 100k of them).
+    for head in snap.heads().values():
+        if needle in head.keys or (key is not None and key in head.keys):
+            return snap.items[head.id]
+    for item in snap.items.values():  # by a link that is no key of it: a report merged in, say
         if needle == item.link or (canon and canon == item.canonical_url) or needle in item.keys:
             return item
         if key is not None and key in item.keys:
