@@ -128,6 +128,9 @@ def similar(title_a: frozenset[str], when_a: datetime | None, text_a: Callable[[
     return Verdict(t, x, hours)
 
 
+Probe = tuple[int, str, "list[str] | None", "list[str] | None", "list[str] | None"]  # n, token, its lists
+
+
 class NearDupIndex:
     """Title token -> item ids, bucketed by publication time, so that a lookup costs the same
     whatever the number of items.
@@ -234,11 +237,7 @@ class NearDupIndex:
 
         def count(token: str) -> int:
             by_bucket = postings.get(token)
-            if not by_bucket:
-                return 0
-            get = by_bucket.get
-            before, here, after = get(b - 1), get(b), get(b + 1)
-            return (len(before) if before else 0) + (len(here) if here else 0) + (len(after) if after else 0)
+            return _around(by_bucket, b)[0] if by_bucket else 0
         return count
 
     def candidates(self, title: frozenset[str], when: datetime | None) -> list[str]:
@@ -256,7 +255,7 @@ class NearDupIndex:
         if self._pending:
             self._ensure(b)
         postings, common = self._postings, self._common
-        probes: list[tuple[int, str, list[str] | None, list[str] | None, list[str] | None]] = []
+        probes: list[Probe] = []
         skipped = 0
         for tok in title:
             if common.get(tok) == b:
@@ -265,9 +264,7 @@ class NearDupIndex:
             by_bucket = postings.get(tok)
             if by_bucket is None:
                 continue  # a word no item has
-            get = by_bucket.get
-            before, here, after = get(b - 1), get(b), get(b + 1)
-            n = (len(before) if before else 0) + (len(here) if here else 0) + (len(after) if after else 0)
+            n, before, here, after = _around(by_bucket, b)
             if n > POSTING_CAP:
                 common[tok] = b
                 skipped += 1
@@ -275,14 +272,7 @@ class NearDupIndex:
                 probes.append((n, tok, before, here, after))
         if not probes:
             return []
-        # Rarest token first: among items sharing as many tokens, those sharing the rarer
-        # ones come first. Sorted, so that the choice does not depend on set order.
-        probes.sort()
-        pool: list[str] = []
-        for _n, _tok, *lists in probes:
-            for ids in lists:
-                if ids:
-                    pool += ids
+        pool = _pooled(probes)
         least = self._need[min(len(title), MIN_OVERLAP_TOKENS)] - skipped
         counts = Counter(pool)
         if len(counts) <= MAX_CANDIDATES:
@@ -315,7 +305,7 @@ class NearDupIndex:
         if self._pending:
             self._ensure(b)
         postings = self._postings
-        probes: list[tuple[int, str, list[str] | None, list[str] | None, list[str] | None]] = []
+        probes: list[Probe] = []
         unseen = 0
         for tok in title:
             most = reach(tok)
@@ -324,9 +314,7 @@ class NearDupIndex:
             by_bucket = postings.get(tok)
             if by_bucket is None:
                 continue  # a word no item has
-            get = by_bucket.get
-            before, here, after = get(b - 1), get(b), get(b + 1)
-            n = (len(before) if before else 0) + (len(here) if here else 0) + (len(after) if after else 0)
+            n, before, here, after = _around(by_bucket, b)
             if not n or n > most:
                 continue
             if n > POSTING_CAP:
@@ -336,12 +324,7 @@ class NearDupIndex:
         need = max(1, min(least, len(title)) - unseen)
         if len(probes) < need:
             return []
-        probes.sort()
-        pool: list[str] = []
-        for _n, _tok, *lists in probes:
-            for ids in lists:
-                if ids:
-                    pool += ids
+        pool = _pooled(probes)
         if need == 1 and len(probes) == 1:
             return pool[:MAX_CANDIDATES]  # one token: its items, each once
         counts = Counter(pool)
@@ -379,3 +362,27 @@ class NearDupIndex:
             if v and (best is None or (v.text, v.title, best[0]) > (best[1].text, best[1].title, cid)):
                 best = (cid, v)
         return best
+
+
+
+def _around(by_bucket: dict[int, list[str]], b: int) -> tuple[int, list[str] | None, list[str] | None,
+                                                               list[str] | None]:
+    """How many items of bucket *b* and the two beside it a token's postings hold, and those
+    three lists (None where there are none)."""
+    get = by_bucket.get
+    before, here, after = get(b - 1), get(b), get(b + 1)
+    return (len(before) if before else 0) + (len(here) if here else 0) + (len(after) if after else 0), \
+        before, here, after
+
+
+def _pooled(probes: list[Probe]) -> list[str]:
+    """The item ids of *probes*, one entry per shared token, rarest token first: among items
+    sharing as many tokens, those sharing the rarer ones come first. Sorted, so that the
+    choice does not depend on set order."""
+    probes.sort()
+    pool: list[str] = []
+    for _n, _tok, *lists in probes:
+        for ids in lists:
+            if ids:
+                pool += ids
+    return pool
