@@ -24,7 +24,6 @@ The best candidate that passes wins; ties go to the smaller id.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import math
 from dataclasses import dataclass
@@ -33,7 +32,7 @@ from typing import Callable, Iterable
 
 from ..records import NearDupSettings
 from .paraphrase import needed, one_feed, overlap, score
-from .similarity import TITLE_SLACK, NearDupIndex
+from .similarity import NearDupIndex
 from .terms import index_terms, weight
 from .vetoes import CHECKS, against_item
 from .wording import Profile
@@ -48,7 +47,6 @@ PRESCREEN = 0.2  # damped headline overlap below which a candidate is not read
 # A term this telling in the window (weight x damping): two headlines must share two such terms,
 # or a name shared by items of different stories (and words every item of the window uses) would do.
 TELLING = 0.5
-CANDIDATE_FLOOR = 0.34  # NearDupIndex: 2 shared terms of a headline of 3 or more
 
 
 def damping(n: int) -> float:
@@ -106,10 +104,7 @@ class StoryMatcher:
         self._profile_of = profile_of
         self._feeds_of = feeds_of
         self._apart_of = apart_of
-        # Two shared headline terms make a candidate (one, for a headline of one or two terms):
-        # a merge needs two (paraphrase.MIN_SHARED_TERMS), and the rest are never compared.
-        self._near = NearDupIndex(dataclasses.replace(settings, title_similarity=TITLE_SLACK + CANDIDATE_FLOOR),
-                                  lambda _id: frozenset(), load)
+        self._near = NearDupIndex(settings, load)
         self._members: dict[str, list[Profile]] = {}  # item id -> reports merged into it this run
 
     def defer(self, item_id: str, when: datetime | None) -> None:

@@ -195,7 +195,7 @@ def test_against_an_item_a_contradiction_forbids_and_one_confirmation_suffices()
 
 
 def test_sharing_asks_for_two_telling_terms():
-    idx = NearDupIndex(NearDupSettings(), lambda _id: frozenset())
+    idx = NearDupIndex(NearDupSettings())
     idx.add("one", frozenset({"tapa", "tank"}), T0)
     idx.add("two", frozenset({"tapa", "explos"}), T0)
     found = idx.sharing(frozenset({"tapa", "tank", "arriv"}), T0 + timedelta(hours=1), reach)
@@ -203,7 +203,7 @@ def test_sharing_asks_for_two_telling_terms():
 
 
 def test_sharing_skips_terms_no_longer_telling_and_stays_bounded():
-    idx = NearDupIndex(NearDupSettings(), lambda _id: frozenset())
+    idx = NearDupIndex(NearDupSettings())
     names = [f"{a}{b}{c}name" for a in "abcdefgh" for b in "abcdefgh" for c in "abcde"]  # 320 names
     for name in names:
         idx.add(name, frozenset({"russia", name, "drone"}), T0)
@@ -213,21 +213,21 @@ def test_sharing_skips_terms_no_longer_telling_and_stays_bounded():
     assert len(idx.sharing(frozenset({"russia", "drone"}), T0, lambda _t: 10 ** 6)) <= MAX_CANDIDATES
 
 
-def test_candidates_never_return_more_than_the_cap():
-    idx = NearDupIndex(NearDupSettings(title_similarity=0.5), lambda _id: frozenset())
+def test_sharing_never_returns_more_than_the_cap():
+    idx = NearDupIndex(NearDupSettings())
     for n in range(40):
         idx.add(f"a{n}", frozenset({"rare", "other", f"x{n}"}), T0)
     for n in range(40):
         idx.add(f"b{n}", frozenset({"lone", f"y{n}"}), T0)
-    assert len(idx.candidates(frozenset({"rare", "other", "lone", "z1", "z2"}), T0)) <= MAX_CANDIDATES
+    assert len(idx.sharing(frozenset({"rare", "other", "lone", "z1", "z2"}), T0, lambda _t: 10 ** 6)) == MAX_CANDIDATES
 
 
 def test_an_item_whose_date_changes_moves_to_its_new_bucket():
-    idx = NearDupIndex(NearDupSettings(), lambda _id: frozenset())
+    idx = NearDupIndex(NearDupSettings())
     idx.add("a", frozenset({"tapa", "tank"}), T0)
     later = T0 + timedelta(days=30)
     idx.add("a", frozenset({"tapa", "tank"}), later)
-    assert idx.frequency("tapa", T0) == 0 and idx.frequency("tapa", later) == 1
+    assert idx.frequencies(T0)("tapa") == 0 and idx.frequencies(later)("tapa") == 1
 
 
 def test_a_farm_like_name_shared_with_common_words_is_not_a_story():
