@@ -84,9 +84,7 @@ def find_item(snap: Snapshot, needle: str) -> Item | None:
         if needle in head.keys or (key is not None and key in head.keys):
             return snap.items[head.id]
     for item in snap.items.values():  # by a link that is no key of it: a report merged in, say
-        if needle == item.link or (canon and canon == item.canonical_url) or needle in item.keys:
-            return item
-        if key is not None and key in item.keys:
+        if needle == item.link or (canon and canon == item.canonical_url):
             return item
         if any(needle == ref.link for ref in item.sources):
             return item

@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from operator import itemgetter
-from typing import Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 from urllib.parse import quote
 
 from .credits import also_reported
@@ -354,7 +354,8 @@ def topic_views(config: Config, items: Mapping[str, Item], feeds: Mapping[str, F
     return build_views(config, select(config, items.values(), now), feeds, now)  # type: ignore[return-value]
 
 
-def _newest(items: Sequence[Item], now: datetime) -> datetime | None:
+def newest(items: Iterable[Any], now: datetime) -> datetime | None:
+    """The latest updated time of *items* (items or their heads: their dates are all it reads)."""
     return max((item_updated(i, item_time(i, now), now) for i in items), default=None)
 
 
@@ -379,11 +380,11 @@ def build_views(config: Config, chosen: Mapping[str, Sequence[Item]],
             cache[item.id] = v = item_view(item, feeds, now, uri=uri)
             return v
 
-    newest_all = _newest(chosen.get(ALL, ()), now) or FALLBACK_TIME
+    newest_all = newest(chosen.get(ALL, ()), now) or FALLBACK_TIME
     out: dict[str, TopicView | TopicSummary] = {}
     for slug, items in chosen.items():
         title, description = topic_title(config, slug), topic_description(config, slug)
-        updated = _newest(items, now) or newest_all
+        updated = newest(items, now) or newest_all
         if slug in full:
             out[slug] = TopicView(slug=slug, title=title, description=description,
                                   updated=updated, items=tuple(view(i) for i in items))

@@ -18,14 +18,9 @@ from typing import Any
 
 from ..records import Config, FeedState, Item, utc
 from .model import (
-    ALL, FALLBACK_TIME, HEADLINES, ItemView, TopicSummary, TopicView, memo_uri, item_time, item_updated, item_view,
+    ALL, FALLBACK_TIME, HEADLINES, ItemView, TopicSummary, TopicView, memo_uri, item_view, newest,
     topic_description, topic_title,
 )
-
-
-def newest(heads: Iterable[Any], now: datetime) -> datetime | None:
-    """The latest updated time of *heads* (heads or items: their dates are all it reads)."""
-    return max((item_updated(h, item_time(h, now), now) for h in heads), default=None)
 
 
 class TopicStream:

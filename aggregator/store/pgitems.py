@@ -18,11 +18,10 @@ from typing import Any
 
 import orjson
 
-from ..dedup import index_terms as title_tokens
 from ..records import FeedState, Item
 from .files import _dumps
 from .format import _DATES, decoder
-from .table import HeadsMapping, ItemHead, head_of
+from .table import HeadsMapping, ItemHead, head_of, tokens_of
 
 HEAD_COLUMNS = "id, seq, keys, title, tokens, published, updated, first_seen, topics, feed_urls"
 BATCH = 1000  # items per query when many are read at once
@@ -33,10 +32,6 @@ def head_of_row(row: tuple) -> tuple[ItemHead, int]:
     item_id, seq, keys, title, tokens, published, updated, first_seen, topics, feeds = row
     return ItemHead(item_id, tuple(keys), title, published, updated, first_seen, tuple(topics),
                     tuple(feeds), tokens), seq
-
-
-def tokens_of(title: str) -> str:
-    return " ".join(sorted(title_tokens(title)))
 
 
 def encode(record: Any) -> str:

@@ -125,7 +125,7 @@ def bring_up_to_date(conn: psycopg.Connection) -> None:
     """Run the pending migrations, each in its own transaction, under the migrate lock; then
     recompute the title tokens if they are of another version. Raises NewerSchema."""
     from . import pgwrite
-    from .pgitems import tokens_of
+    from .table import tokens_of
 
     conn.execute("SELECT pg_advisory_lock(%s, %s)", (NAMESPACE, MIGRATE))
     try:

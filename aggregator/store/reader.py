@@ -43,7 +43,7 @@ def read_items(path: Path, journal: Path, damaged: Damaged, damaged_journal: Dam
     file. A damaged item met later raises ``damaged(message)`` (of the journal's items:
     ``damaged_journal``); a journal that does not load raises ``damaged_journal``."""
     with gcpolicy.long_lived():  # the heads live until the run ends
-        lines, header_only = _lines(path, "items", damaged)
+        lines, header_only, data = _lines(path, "items", damaged)
         if lines is None:
             return None
         if lines is not _WHOLE:
@@ -52,12 +52,7 @@ def read_items(path: Path, journal: Path, damaged: Damaged, damaged_journal: Dam
             table.generation = meta.get("generation")
         else:
             try:
-                data = OrjsonStorage(path).read_bytes()
-                if data is None:
-                    return None
                 raw = orjson.loads(data)
-            except OSError as exc:
-                raise errors.StoreError(path, f"cannot read: {exc.strerror}") from exc
             except ValueError as exc:
                 raise NotAStore(f"not valid JSON ({exc})") from None
             del data
@@ -68,19 +63,22 @@ def read_items(path: Path, journal: Path, damaged: Damaged, damaged_journal: Dam
         return found
 
 
-def _lines(path: Path, where: str, damaged: Damaged) -> tuple[Any, bool]:
-    """The lines of *path*, and whether only its header was read: its header only
-    (``lines.open_lines``), else the whole file in the line layout (``lines.read_lines``);
-    _WHOLE if in neither (parse it whole), None if missing."""
+def _lines(path: Path, where: str, damaged: Damaged) -> tuple[Any, bool, bytes]:
+    """The lines of *path*, whether only its header was read, and the bytes read: its header
+    only (``lines.open_lines``), else the whole file in the line layout (``lines.read_lines``);
+    _WHOLE if in neither (parse those bytes whole), None if missing."""
     try:
         try:
             found = open_lines(OrjsonStorage(path).open_fd(), where, damaged)
             if found is not None:
-                return found, True
+                return found, True, b""
             data = OrjsonStorage(path).read_bytes()
-            return (_WHOLE if data is None else read_lines(data, where, damaged) or _WHOLE), False
+            if data is None:
+                return None, False, b""
+            lines = read_lines(data, where, damaged)
+            return (_WHOLE, False, data) if lines is None else (lines, False, b"")
         except FileNotFoundError:
-            return None, False
+            return None, False, b""
         except OSError as exc:
             raise errors.StoreError(path, f"cannot read: {exc.strerror}") from exc
     finally:
@@ -94,12 +92,11 @@ def _read_journal(journal: Path, found: ItemsRead, damaged_journal: Damaged) -> 
     the rewrite and the journal's removal) is ignored: that file holds all it held.
     """
     try:
-        lines, _header_only = _lines(journal, "journal", damaged_journal)
+        lines, _header_only, data = _lines(journal, "journal", damaged_journal)
         if lines is None:
             return
         found.journal_read = True
         if lines is _WHOLE:  # e.g. written when index terms had another version
-            data = OrjsonStorage(journal).read_bytes() or b""
             try:
                 items, tombstones, meta = decode_items(orjson.loads(data))
             except ValueError as exc:

@@ -78,8 +78,13 @@ def heads_of_rows(rows: list[Any]) -> dict[str, ItemHead]:
                         r[8])) for r in rows}
 
 
+def tokens_of(title: str) -> str:
+    """A headline's index terms as the store keeps them: sorted, space-separated."""
+    return " ".join(sorted(index_terms(title)))
+
+
 def row_of(head: ItemHead) -> list[Any]:
-    tokens = head.tokens if head.tokens is not None else " ".join(sorted(index_terms(head.title)))
+    tokens = head.tokens if head.tokens is not None else tokens_of(head.title)
     return [head.id, head.keys, head.title, head.published, head.updated, head.first_seen,
             head.topics, head.feed_urls, tokens]
 
