@@ -39,9 +39,9 @@ def eval_command(app: App, split: str, data_dir: Path | None, as_json: bool, det
         click.echo(json.dumps(pipeline.evaluation_data(split, merges, tags, details), indent=2, ensure_ascii=False))
         return
     click.echo(f"split {split} ({data})")
-    click.echo(f"{'same story':12} {'recall':>16}   false merges")
+    click.echo(f"{'same story':20} {'recall':>16}   false merges")
     for m in merges:
-        click.echo(f"  {m.name:10} {m.recall:6.3f} ({m.merged:>3}/{m.possible:<3})   {m.false} "
+        click.echo(f"  {m.name:18} {m.recall:6.3f} ({m.merged:>3}/{m.possible:<3})   {m.false} "
                    f"({100 * m.false_share:.1f}% of {m.lookalikes} look-alike pairs)")
         if details:
             click.echo("".join(f"      missed: {a!r} / {b!r}\n" for a, b in m.missed), nl=False)

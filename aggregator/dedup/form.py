@@ -15,9 +15,9 @@ import unicodedata
 
 _AFFIX_PREFIX = re.compile(
     r"^\s*(?:(?:update|updated)\s*\d*\s*[-:]|exclusive\s*[-:]|breaking(?:\s+news)?\s*[-:]|"
-    r"(?P<live_video>live\s+video)\s*:|(?P<video>watch|video|photos|pictures|listen)\s*:|"
+    r"(?P<live_video>live\s+video)\s*:|(?P<video>watch|video|photos|pictures|in pictures|gallery|listen)\s*:|"
     r"(?P<live>live)\s*:|(?P<feature>analysis|opinion|explainer|comment|editorial|fact[- ]check|"
-    r"maps?|in pictures|explained|review|interview|podcast)\s*:)\s*", re.IGNORECASE)
+    r"maps?|explained|review|interview|podcast)\s*:)\s*", re.IGNORECASE)
 _AFFIX_SUFFIX = re.compile(
     r"\s*(?:[|–—-]+\s*(?:reuters|ap news|ap|afp|bbc news|bbc|cnn|the guardian|dw|euronews|yle|err|lrt|lsm)"
     r"|\(\s*(?P<video2>video|watch|photos)\s*\)|[–—-]+\s*(?P<video>video|watch)"

@@ -88,7 +88,9 @@ SHORT_FORMS: tuple[tuple[str, str], ...] = (
     (r"central bank", "centralbank"), (r"bank of england", "boe"), (r"air force", "airforce"),
     (r"air defen[cs]es?", "airdefence"), (r"per ?cent|percent|pct\b", "%"),
     (r"persona non grata", "expel"), (r"ordered (?:out|to leave)|orders? out|told to leave", "expel"),
-    (r"shadow fleet", "shadowfleet"), (r"power (?:outages?|cuts?)|blackouts?|(?:cut|cuts|knock(?:s|ed)? out) (?:its |their |the )?power(?: supply)?"
+    (r"shadow fleet", "shadowfleet"), (r"euro[ -]?zone|euro area", "eurozone"),
+    (r"(?:un |united nations )?(?:atomic|nuclear) (?:energy )?watchdog|international atomic energy agency", "iaea"),
+    (r"charg[ée]s? d'affaires", "envoy"), (r"power (?:outages?|cuts?)|blackouts?|(?:cut|cuts|knock(?:s|ed)? out) (?:its |their |the )?power(?: supply)?"
      r"|without (?:power|electricity)", "poweroutage"),
     (r"prisoner swaps?|prisoner exchanges?|swap(?:s|ped)? prisoners|exchange(?:s|d)? prisoners",
      "prisonerswap"), (r"martial law", "martiallaw"),
@@ -98,7 +100,7 @@ SHORT_FORMS: tuple[tuple[str, str], ...] = (
 # forms (words.short_forms); a pair found is only a reason to search.
 SHORT_FORM_PAIRS: dict[str, frozenset[str] | None] = {w: (None if nxt is None else frozenset(nxt.split()))
                                                        for w, nxt in {
-    "u": "s k", "united": "states kingdom", "great": "britain", "white": "house",
+    "u": "s k", "great": "britain", "white": "house",
     "european": "union commission central", "north": "atlantic",
     "nato": "secretary chief boss head leader", "alliance": "s secretary chief boss head leader",
     "alliances": "secretary chief boss head leader", "secretary": "general", "prime": "minister",
@@ -106,7 +108,9 @@ SHORT_FORM_PAIRS: dict[str, frozenset[str] | None] = {w: (None if nxt is None el
     "foreign": "minister secretary", "central": "bank", "bank": "of",
     "air": "force defence defense defences defenses", "per": "cent", "percent": None, "pct": None,
     "persona": "non", "ordered": "out to", "order": "out", "orders": "out", "told": "to",
-    "shadow": "fleet", "power": "outage outages cut cuts", "blackout": None, "blackouts": None,
+    "shadow": "fleet", "euro": "zone area", "eurozone": None, "un": "atomic nuclear", "united": "states kingdom nations",
+    "atomic": "watchdog energy", "nuclear": "watchdog energy", "international": "atomic", "charge": "d",
+    "chargé": "d", "charges": "d", "chargés": "d", "power": "outage outages cut cuts", "blackout": None, "blackouts": None,
     "cut": "its their the power", "cuts": "its their the power", "knock": "out", "knocks": "out",
     "knocked": "out", "without": "power electricity",
     "prisoner": "swap swaps exchange exchanges", "swap": "prisoners", "swaps": "prisoners",
@@ -120,28 +124,28 @@ SHORT_FORM_STARTS = frozenset(SHORT_FORM_PAIRS)
 _SYNONYM_GROUPS = (
     "dismiss sack oust remove",  # not "fire": news fires are blazes more often than sackings
     "fire blaze wildfire flames",
-    "close shut seal",
+    "close shut seal closure",
     "border frontier",
     "quit leave exit withdraw",
-    "approve clear pass adopt ratify endorse greenlight",
+    "approve clear pass adopt ratify endorse greenlight agree",
     "buy order purchase acquire procure",
     "kill dead die death",
     "injure wound hurt",
     "detain seize stop board arrest",
-    "strike attack hit pound bomb shell",
-    "troops forces soldiers military army",
+    "strike attack hit pound bomb shell assault",
+    "troops forces soldiers military army paratroopers",
     "chief head commander boss",
     "sign ink",
     "launch begin start open",
     "plant factory",
-    "deal contract agreement pact accord treaty",
+    "deal contract agreement pact accord treaty convention",
     "talks negotiations",
     "ceasefire truce armistice",
     "reject rebuff spurn",
     "jet aircraft plane warplane fighter",
     "ammo ammunition munitions shells",
     "invest spend allocate",
-    "boost raise increase hike lift",
+    "boost raise increase hike lift add",
     "cut lower reduce trim",
     "aid assistance support",
     "package round tranche",
@@ -153,6 +157,15 @@ _SYNONYM_GROUPS = (
     "warn threaten",
     "urge call",  # "calls for", "urges"
     "crash down",
+    "fall slip drop slide ease slow decline dip sink tumble plunge slump",  # of prices and rates
+    "rise climb jump gain soar surge rebound",  # (opposite developments stay apart: OPPOSITES)
+    "envoy ambassador diplomat",
+    "ship vessel",
+    "spy espionage intelligence",
+    "shadow track monitor",
+    "booklet pamphlet leaflet brochure",
+    "evacuate evacuation flee",
+    "develop build produce manufacture",
 )
 SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = tuple(tuple(g.split()) for g in _SYNONYM_GROUPS)
 
@@ -160,7 +173,7 @@ SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = tuple(tuple(g.split()) for g in _S
 IRREGULAR = {"children": "child", "people": "person", "men": "man", "women": "woman",
              # and words the stemmer leaves apart from their base: "eastern border", "East Shield"
              "eastern": "east", "western": "west", "northern": "north", "southern": "south",
-             "alliance": "ally", "alliances": "ally"}
+             "alliance": "ally", "alliances": "ally", "struck": "strike", "fled": "flee"}
 
 NUMBER_WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
@@ -175,8 +188,12 @@ ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth
             "eighth": 8, "ninth": 9, "tenth": 10, "last": -1, "final": -1}
 CURRENCIES = {w: code for code, words in (
     ("eur", "eur euro euros"), ("usd", "usd dollar dollars"), ("gbp", "gbp pound pounds sterling"),
-    ("pln", "zloty zlotys zlotych"), ("rub", "rouble roubles ruble rubles"), ("uah", "hryvnia hryvnias"),
-    ("jpy", "yen"), ("cny", "yuan"), ("sek", "krona kronor kroner crowns")) for w in words.split()}
+    ("pln", "pln zloty zlotys zlotych"), ("rub", "rub rouble roubles ruble rubles"),
+    ("uah", "uah hryvnia hryvnias"), ("jpy", "jpy yen"), ("cny", "cny yuan"), ("chf", "chf franc francs"),
+    # Danish, Swedish and Norwegian crowns: "crowns" alone does not say which
+    ("crown", "dkk sek nok krona kronor krone kroner crown crowns")) for w in words.split()}
+# ISO codes written against the amount: "DKK50bn", "EUR2.5bn" (see words.number_value)
+CURRENCY_CODES = frozenset("usd eur gbp pln rub uah jpy cny chf dkk sek nok".split())
 CURRENCY_SIGNS = {"$": "usd", "€": "eur", "£": "gbp"}
 # "Hungary drops veto", "lifts block": the next word is undone, not done.
 REVERSAL = frozenset("drop drops dropped lift lifts lifted end ends ended abandon abandons abandoned withdraw "
@@ -194,7 +211,11 @@ MONTHS = frozenset("january february march april may june july august september 
                    "december jan feb mar apr jun jul aug sep sept oct nov dec".split())
 # Said of a new event of the same kind: "Balloons close Vilnius airport again".
 REPEAT = frozenset("again another fresh renewed resumed".split())
-NEGATION = frozenset("not never fail fails failed won't cannot can't refuse refuses refused".split())
+NEGATION = frozenset("not never fail fails failed won't cannot can't refuse refuses refused deny denies denied"
+                     .split())
+# How many hours a time unit lasts: "72 hours" and "three days" are one duration.
+HOURS = {"minute": 1 / 60, "hour": 1.0, "day": 24.0, "week": 168.0, "month": 730.0, "year": 8760.0,
+         "decade": 87600.0}
 
 # Verbs (as stems) of opposite development of one event: a report using one side and not
 # the other is a different development ("Hungary approves" / "Hungary delays").
@@ -220,3 +241,29 @@ OPPOSITES: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = tuple(
 
 # Prefixes and suffixes that say what form a report takes, not what it says.
 VIDEO_WORDS = frozenset("video watch footage pictures photos gallery listen podcast".split())
+
+# ----------------------------------------------------------------------------- people
+
+# Who stands for a country or an office in headlines ("Sikorski orders closure" is Poland
+# closing; "Rutte visits" is the NATO chief visiting): surname (accents off) -> the terms
+# a reader hears in it. The name stays a name of its own: "Putin warns" and "Medvedev
+# threatens" are two speakers. Office holders change: this lists those of 2024-2026, and
+# an outdated entry only costs a missed merge, since a name alone never merges two reports.
+LEADERS: dict[str, tuple[str, ...]] = {name: tuple(terms.split()) for terms, names in (
+    ("nato chief", "rutte stoltenberg"),
+    ("eu chief", "leyen"),
+    ("eu", "kallas"),
+    ("russia president", "putin"), ("russia", "peskov lavrov medvedev zakharova shoigu belousov gerasimov"),
+    ("ukraine president", "zelensky zelenskyy zelenskiy zelenskyi"),
+    ("ukraine", "shmyhal svyrydenko sybiha yermak umerov syrskyi budanov klitschko"),
+    ("us president", "trump biden"), ("us", "rubio hegseth vance witkoff blinken"),
+    ("poland", "tusk sikorski duda nawrocki"),
+    ("lithuania", "nauseda paluckas ruginiene budrys sakaliene"),
+    ("latvia", "rinkevics silina spruds"),
+    ("estonia", "karis pevkur tsahkna"),
+    ("finland", "stubb orpo hakkanen"), ("sweden", "kristersson jonson"), ("norway", "gahr"),
+    ("denmark", "frederiksen poulsen rasmussen"), ("germany", "merz scholz pistorius wadephul baerbock"),
+    ("france", "macron lecornu"), ("uk", "starmer healey lammy sunak"), ("hungary", "orban szijjarto"),
+    ("slovakia", "fico"), ("turkey", "erdogan fidan"), ("belarus", "lukashenko lukashenka"),
+    ("italy", "meloni"), ("china", "jinping"),
+) for name in names.split()}

@@ -19,8 +19,8 @@ from itertools import accumulate
 
 from . import lexicon as lx
 from .rarity import rarity
-from .words import (MIN_WEIGHT, NUMBER_WEIGHT, PLACE_WEIGHT, fold, fold_short_forms, may_start, number_value,
-                    plain_word, term_of, verb_stem)
+from .words import (MIN_WEIGHT, NUMBER_WEIGHT, PLACE_WEIGHT, currency_code, fold, fold_short_forms, may_start,
+                    leader_terms, number_value, plain_word, term_of, verb_stem)
 
 # Tokens and the text between them in one call: [gap, token, gap, token, ..., gap]; the same
 # on ASCII text with ASCII classes, twice as fast.
@@ -29,7 +29,10 @@ _SPLIT_ASCII = re.compile(r"([$€£]?[A-Za-z0-9]+(?:[-.,'’][A-Za-z0-9]+)*%?)"
 _ALPHA = re.compile(r"[^\W\d_]+")
 _ORDINAL = re.compile(r"(\d+)(?:st|nd|rd|th)")
 _LABEL_BREAK = re.compile(r"[,;:()]")
-_TIMED = re.compile(r"(\d+(?:[.,]\d+)?|[a-z]+)-(?:minute|hour|day|week|month|year|decade)s?")
+_TIMED = re.compile(r"(\d+(?:[.,]\d+)?|[a-z]+)-(minute|hour|day|week|month|year|decade)s?")
+STANDS_FOR_WEIGHT = 0.5
+# Between a number and its time unit: "three more days" is as long as "72 hours".
+_BEFORE_UNIT = frozenset("more additional extra further".split())
 _DIGIT = re.compile(r"\d")
 _SPLIT = re.compile(r"[-.]")
 ATTRIBUTION = frozenset("say says said tell tells told report reports reported according claim claims "
@@ -42,14 +45,15 @@ class Count:
     soft: bool  # "over 30", "at least five": a bound, not the count
     noun: str | None  # the stem counted: "two children" -> child
     unit: str | None = None  # a currency: "$2.5bn" and "10 bln zlotys" cannot be compared
-    duration: bool = False  # "36 months", "three years": how long, not how many
+    duration: bool = False  # "36 months", "three years": how long (in hours), not how many
+    label: bool = False  # "Article 5", "Marywilska 44": a number that names, not a figure
 
 
 class _Part:
     """A token's part ("long-range": long, range) as a word, whatever its neighbours."""
 
     __slots__ = ("term", "kind", "folded", "rare", "weight", "code", "upper", "name_always", "name_if_rare",
-                 "name_term", "lead_ok", "low", "singular_ok", "verb", "weak_upper")
+                 "name_term", "lead_ok", "low", "singular_ok", "verb", "weak_upper", "stands_for")
 
     def __init__(self, part: str, term: str, kind: str):
         folded = plain_word(part)
@@ -73,6 +77,9 @@ class _Part:
         self.singular_ok = kind == "word" and low.isalpha() and low not in lx.IRREGULAR
         self.verb = verb_stem(folded)
         self.weak_upper = self.upper and self.rare >= 0.8
+        # A leader's name also says their country or office ("Sikorski": poland), lightly: enough
+        # for the other report's "Poland" to be found here, too little to weigh on this headline.
+        self.stands_for = tuple((t, STANDS_FOR_WEIGHT) for t in leader_terms(folded)) if self.upper else ()
 
 
 class _Token:
@@ -81,7 +88,8 @@ class _Token:
     __slots__ = ("low", "lowfull", "num", "word_num", "a_an", "scale", "pct_end", "pct_word", "tok_pct",
                  "currency", "sign_unit", "isdigit", "ordinal", "day", "month", "upper", "parts",
                  "unit_before", "approx", "is_to", "ends_up", "label", "numeric", "scale_word", "number_word",
-                 "reversal", "weak", "noun", "plain", "long", "letters", "short", "time_unit", "timed")
+                 "reversal", "weak", "noun", "plain", "long", "letters", "short", "time_unit", "timed", "hours",
+                 "code_unit")
 
     def __init__(self, token: str):
         lowfull = token.lower()
@@ -93,14 +101,19 @@ class _Token:
             low = low.replace("-", "")
         elif low[:1].isdigit() or token[:1] in "$€£":
             self.num = number_value(low)
+        self.code_unit = currency_code(low) if low[:1].isalpha() else None  # "DKK50bn"
+        if self.code_unit:
+            self.num = number_value(low)
         self.low = low
         # "six-year", "72-hour", "30-day": a number of time units, in one token
         self.timed = False
+        self.hours: float | None = None  # the hours one of its time unit lasts
         if self.num is None and "-" in low:
             m = _TIMED.fullmatch(low)
             if m and (m.group(1)[0].isdigit() or m.group(1) in lx.NUMBER_WORDS):
                 self.num = number_value(m.group(1)) if m.group(1)[0].isdigit() else float(lx.NUMBER_WORDS[m.group(1)])
                 self.timed = self.num is not None
+                self.hours = lx.HOURS[m.group(2)] if self.timed else None
         self.word_num = float(lx.NUMBER_WORDS[low]) if low in lx.NUMBER_WORDS else None
         self.a_an = low in ("a", "an")
         self.scale = lx.SCALES[low] if low in lx.SCALES and len(low) > 2 else None
@@ -108,7 +121,7 @@ class _Token:
         self.pct_word = low in ("%", "percent")
         self.tok_pct = token.endswith("%")
         self.currency = lx.CURRENCIES.get(low)
-        self.sign_unit = lx.CURRENCY_SIGNS.get(token[0])
+        self.sign_unit = lx.CURRENCY_SIGNS.get(token[0]) or self.code_unit
         self.isdigit = token.isdigit()
         m = _ORDINAL.fullmatch(low) if low[:1].isdigit() else None
         self.ordinal = int(m.group(1)) if m else lx.ORDINALS.get(low)
@@ -116,7 +129,7 @@ class _Token:
         parts = [token] if token.isalpha() or _DIGIT.search(token) else _SPLIT.split(token)
         self.parts = tuple(_Part(p, *term_of(p.lower())) for p in parts if p and term_of(p.lower())[0])
         # As the token before a number or a word:
-        self.unit_before = lowfull if lowfull in ("usd", "eur", "gbp") else None
+        self.unit_before = lx.CURRENCIES.get(lowfull) if lowfull in lx.CURRENCY_CODES else None
         self.approx = lowfull in lx.APPROXIMATE
         self.is_to, self.ends_up = lowfull == "to", lowfull.endswith("up")
         self.label = term_of(lowfull)[0] if token.isalpha() and (lowfull in lx.LABELS) else None
@@ -127,6 +140,8 @@ class _Token:
         self.number_word = lowfull in lx.NUMBER_WORDS
         self.reversal = lowfull in lx.REVERSAL
         self.time_unit = lowfull in lx.TIME_UNITS  # after a number: a duration
+        if self.time_unit:
+            self.hours = lx.HOURS[lowfull[:-1] if lowfull.endswith("s") else lowfull]
         # As the token after a word: "pilot killed" leaves "pilot" one, "tank contract" does not.
         self.weak = lowfull.endswith(("ed", "s")) or rarity(fold(lowfull)) < 0.5
         # As a word a count may count: "two Ukrainian pilots".
@@ -145,6 +160,17 @@ class _Token:
 @functools.lru_cache(maxsize=1 << 17)
 def _token(token: str) -> _Token:
     return _Token(token)
+
+
+def _hours_after(infos: list[_Token], after: _Token | None, i: int) -> float | None:
+    """The hours in one of the time unit after a number (token *after*, at *i*): "72 hours", "three more days"."""
+    if after is None:
+        return None
+    if after.time_unit:
+        return after.hours
+    if after.lowfull in _BEFORE_UNIT and i + 1 < len(infos) and infos[i + 1].time_unit:
+        return infos[i + 1].hours
+    return None
 
 
 def _title_case(infos: list[_Token]) -> bool:
@@ -182,12 +208,16 @@ def scan(text: str, weights: dict[str, float], tail_from: int | None = None, fac
     last = len(raw) - 1
     get = weights.get
 
-    timed = False  # the number run was written with its time unit ("six-year")
+    timed: float | None = None  # the number run was written with its time unit ("six-year"): its hours
+    labelled = False  # the number run names something ("Article 5")
 
-    def close(after: _Token | None = None) -> None:
+    def close(after: _Token | None = None, i: int = 0) -> None:
         if pending:
             value = sum(pending)
-            numbers.append(Count(value, soft, None, unit, timed or after is not None and after.time_unit))
+            hours = timed or _hours_after(infos, after, i)
+            if hours is not None:
+                value *= hours  # a duration in hours: "72 hours" is "three days"
+            numbers.append(Count(value, soft, None, unit, hours is not None, labelled))
             weights[f"#{value:g}"] = NUMBER_WEIGHT
             pending.clear()
 
@@ -209,14 +239,16 @@ def scan(text: str, weights: dict[str, float], tail_from: int | None = None, fac
                     soft = prev is not None and (prev.approx or i > 1 and infos[i - 2].approx
                                                  or prev.is_to and i > 1 and infos[i - 2].ends_up)
                     pending.append(value)
-                    timed = tok.timed
+                    timed = tok.hours if tok.timed else None
                     label = prev.label if prev else None
+                    labelled = False
                     if label and (not label.startswith("upper:") or i > 1) and tok.isdigit \
                             and not _LABEL_BREAK.search(gaps[i - 1]):
                         # "Article 4", "Estlink 2", "feed 1 item 0": a number that names, like a code
                         term = f"{label.removeprefix('upper:')}-{raw[i]}"
                         entities.add(term)
                         weights[term] = NUMBER_WEIGHT
+                        labelled = True
                 after_number = 0 if tok.pct_end or value != int(value) else 2
                 continue
             if pending and tok.pct_word:
@@ -225,7 +257,7 @@ def scan(text: str, weights: dict[str, float], tail_from: int | None = None, fac
             if tok.tok_pct:
                 after_number = 0
             if pending:
-                close(tok)
+                close(tok, i)
             if tok.currency and numbers and prev is not None and (prev.numeric or prev.scale_word):
                 numbers[-1] = dataclasses.replace(numbers[-1], unit=tok.currency)
             if after_number and (any(p in raw[i - 1] or p in gaps[i - 1] for p in ",;:()")):
@@ -263,13 +295,16 @@ def scan(text: str, weights: dict[str, float], tail_from: int | None = None, fac
                 old = get(term)
                 if old is None or w > old:
                     weights[term] = w
+            for extra, ew in part.stands_for:
+                if get(extra, 0.0) < ew * (0.3 if in_tail else 1.0):
+                    weights[extra] = ew * (0.3 if in_tail else 1.0)
             if not facts:
                 continue
             words.append(term)
             if i == 0 and not lead and part.lead_ok:
                 lead.append(term)
-            elif len(lead) == 1:
-                lead.append(term)  # what the lead does: "Rutte hails" and "Trump hails"
+            elif len(lead) == 1:  # what the lead does: "Rutte hails" and "Trump hails"
+                lead.append(term if not part.low.endswith("ings") else "~" + term)  # "tsunami warnings": a noun
             # "pilot killed", "kills child": one, implicitly; "tank contract" is no count
             if part.singular_ok and (part.low == term or not part.low.endswith("s")) \
                     and (i == 0 or not infos[i - 1].number_word) and (i == last or infos[i + 1].weak):

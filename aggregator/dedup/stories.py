@@ -41,7 +41,7 @@ __all__ = ["TELLING", "TOKENS_VERSION", "StoryMatcher", "Verdict", "damping", "i
 
 # Bump whenever index_terms' answer changes: the store keeps each item's terms (see
 # store.lines), and a store written with another version has them recomputed.
-TOKENS_VERSION = 3
+TOKENS_VERSION = 4
 DAMP_SCALE = 4.0  # a term on this many more items of the window weighs about half
 PRESCREEN = 0.2  # damped headline overlap below which a candidate is not read
 # A term this telling in the window (weight x damping): two headlines must share two such terms,

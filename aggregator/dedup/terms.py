@@ -25,13 +25,15 @@ from . import lexicon as lx
 from .form import _AFFIX_PREFIX, repair
 from .rarity import commonest, rarity
 from .vetoes import translit
-from .words import MIN_WEIGHT, NUMBER_WEIGHT, PLACE_WEIGHT, number_value, plain_word, short_forms, term_of
+from .words import (MIN_WEIGHT, NUMBER_WEIGHT, PLACE_WEIGHT, currency_code, leader_terms, number_value, plain_word,
+                    short_forms, term_of)
 
 _TOKEN = re.compile(r"[$€£]?[^\W_]+(?:[-.,'’][^\W_]+)*%?")
 _DIGIT = re.compile(r"\d")
 _SPLIT = re.compile(r"[-.]")
 _LETTERS = re.compile(r"[^\W\d_]+")
 _ORDINAL = re.compile(r"(\d+)(?:st|nd|rd|th)")
+_TIMED = re.compile(r"(\d+(?:\.\d+)?|[a-z]+)-(minute|hour|day|week|month|year|decade)s?")  # "72-hour", "three-day"
 # How a report is published or who said it, not what happened: never a term.
 _SKIP = frozenset("""
 update updated exclusive breaking live video watch photos pictures listen analysis opinion explainer
@@ -45,7 +47,8 @@ _SPECIAL = (_SKIP | lx.SHORT_FORM_STARTS | frozenset(lx.NUMBER_WORDS) | frozense
 
 
 class _Scale(tuple):
-    """A scale word ("billion"): multiplies the number before it, else the word's terms."""
+    """A scale word ("billion") or a time unit ("days", in hours): multiplies the number before
+    it, else the word's terms."""
 
     factor: float
 
@@ -100,7 +103,7 @@ def _chunk(chunk: str) -> _Chunk:
         # A name seen for the first time (most chunks read once are): what _words would say.
         low = chunk.lower()
         if low not in _SPECIAL and rarity(low) >= NAME_RARITY:
-            name = (translit(low),)
+            name = (translit(low), *leader_terms(low))
             return name, (name,), False
     tokens = (chunk,) if chunk.isalpha() else _TOKEN.findall(chunk)  # most chunks are one word
     read = tuple(map(_term, tokens))
@@ -113,7 +116,7 @@ def _chunk(chunk: str) -> _Chunk:
 def _term(token: str) -> float | tuple[str, ...]:
     """One token as written: a number, or its terms (none, one, or one per part of "long-range")."""
     low = token.lower().lstrip("$€£")
-    if low[:1].isdigit() or token[:1] in "$€£":
+    if low[:1].isdigit() or token[:1] in "$€£" or currency_code(low):
         value = number_value(low)
         if value is not None:
             return value
@@ -123,14 +126,17 @@ def _term(token: str) -> float | tuple[str, ...]:
         return () if low in ("a", "an") else float(lx.NUMBER_WORDS[low])
     if "-" in low and all(p in lx.NUMBER_WORDS for p in low.split("-")):
         return float(sum(lx.NUMBER_WORDS[p] for p in low.split("-")))  # forty-four
+    if "-" in low and (m := _TIMED.fullmatch(low)) and (m.group(1) in lx.NUMBER_WORDS or m.group(1)[0].isdigit()):
+        n = float(lx.NUMBER_WORDS[m.group(1)]) if m.group(1) in lx.NUMBER_WORDS else float(m.group(1))
+        return n * lx.HOURS[m.group(2)]  # a duration, in hours, as wording reads it
     if low in lx.ORDINALS:
         return (f"ord:{low}",)
     if low in lx.WEEKDAYS or low in lx.MONTHS and token[0].isupper():
         return (low,)
     terms = _words(token, low)
-    if low in lx.SCALES and len(low) > 2:
+    if low in lx.SCALES and len(low) > 2 or low in lx.TIME_UNITS:
         scale = _Scale(terms)
-        scale.factor = lx.SCALES[low]
+        scale.factor = lx.SCALES[low] if low in lx.SCALES else lx.HOURS[low[:-1] if low.endswith("s") else low]
         return scale
     return terms
 
@@ -148,7 +154,9 @@ def _words(token: str, low: str) -> tuple[str, ...]:
             continue
         if part[0].isupper() and folded.isalpha() and folded not in lx.ALIASES and rarity(folded) >= NAME_RARITY:
             out.append(translit(folded))  # a name: neither stemmed nor folded into a synonym
+            out.extend(leader_terms(folded))  # and what a leader's name stands for (Sikorski: poland)
             continue
+        out.extend(leader_terms(folded))  # what a leader's name stands for (Putin: russia, president)
         term, kind = term_of(part.lower())
         if not term:
             continue

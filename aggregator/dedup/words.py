@@ -29,7 +29,7 @@ _SHORT = re.compile("(?<![\\w.])(?=[%s])(?:%s)(?!\\w)" % (
 _SHORT_REPL = {f"s{n}": repl for n, (_p, repl) in enumerate(lx.SHORT_FORMS)}
 _ALPHA = re.compile(r"[^\W\d_]+")
 _ALPHA_ASCII = re.compile(r"[a-z]+")  # the same on lower-case ASCII text, twice as fast
-_NUMBER = re.compile(r"[$€£]?(\d+(?:,\d{3})*(?:\.\d+)?)(k|m|bn|b|mln|bln|tn|s)?(%)?", re.IGNORECASE)
+_NUMBER = re.compile(r"[$€£]?(\d+(?:,\d{3})*(?:\.\d+)?)(k|m|bn|b|mln|bln|tn|s)?(%|pc)?", re.IGNORECASE)
 _POSSESSIVE = re.compile(r"['’](?:s)?$")
 
 
@@ -94,8 +94,16 @@ def british(word: str) -> str:
     return word
 
 
+def currency_code(token: str) -> str | None:
+    """The currency an ISO code written against an amount names ("DKK50bn": crown), or None."""
+    low = token[:3].lower()
+    return lx.CURRENCIES.get(low) if low in lx.CURRENCY_CODES and token[3:4].isdigit() else None
+
+
 def number_value(token: str) -> float | None:
-    """The number a token writes ("2,500", "$2.5bn", "100k", "5%"), or None."""
+    """The number a token writes ("2,500", "$2.5bn", "DKK50bn", "100k", "5%", "2.2pc"), or None."""
+    if token[:1].isalpha() and currency_code(token):
+        token = token[3:]
     m = _NUMBER.fullmatch(token)
     if not m:
         return None
@@ -125,6 +133,13 @@ _SYNSTEM: dict[str, str] = {}
 for _group in lx.SYNONYM_GROUPS:
     for _w in _group:
         _SYNSTEM.setdefault(_stem(british(_w)), _stem(british(_group[0])))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def leader_terms(name: str) -> tuple[str, ...]:
+    """The terms a leader's surname (plain: lower case, accents off) stands for: Sikorski -> poland."""
+    found = lx.LEADERS.get(name)
+    return tuple(term_of(w)[0] for w in found) if found else ()
 
 
 def verb_stem(word: str) -> str:

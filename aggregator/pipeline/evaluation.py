@@ -9,7 +9,7 @@ config's topics. Nothing is read from or written to the store.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from itertools import combinations
 from pathlib import Path
@@ -130,11 +130,18 @@ def evaluate(config: Config, data: Path, split: str = "dev") -> tuple[list[Merge
         raise ValueError(f"split must be one of {', '.join(SPLITS)}")
     scores = []
     for kind in configuration.MERGE_KINDS:
-        path = data / f"{kind}_{split}.yaml"
-        if path.exists():
-            scores.append(score_merges(configuration.load_merge_set(path), config.settings.near_duplicates))
-    tags = data / f"tagging_{split}.yaml"
-    return scores, (score_tags(config, configuration.load_tag_cases(tags)) if tags.exists() else None)
+        for path in split_files(data, kind, split):
+            scored = score_merges(configuration.load_merge_set(path), config.settings.near_duplicates)
+            scores.append(replace(scored, name=path.stem.replace(f"_{split}", "")))
+    cases = [c for path in split_files(data, "tagging", split) for c in configuration.load_tag_cases(path)]
+    return scores, (score_tags(config, cases) if cases else None)
+
+
+def split_files(data: Path, kind: str, split: str) -> list[Path]:
+    """``KIND_SPLIT.yaml`` first, then its companions ``KIND_SPLIT-NAME.yaml`` (for example the
+    dev split's ``-retired`` files: a former held-out split, scored once, then worked on)."""
+    main = data / f"{kind}_{split}.yaml"
+    return [main] * main.exists() + sorted(data.glob(f"{kind}_{split}-*.yaml"))
 
 
 def evaluation_data(split: str, merges: list[MergeScore], tags: TagScore | None, details: bool = False) -> dict:

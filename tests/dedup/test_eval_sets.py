@@ -3,14 +3,13 @@
 
 The goals are those of issue 19 for the dev split; where the matcher does better than a goal,
 the floor is what it reaches (a regression guard). The held-out split is never read here.
-``extra_dev.yaml`` holds cases written for what the dev split covers thinly (its header says
-which); it is in the stories format, read here under a stories_* name.
+``stories_dev-extra.yaml`` holds cases written for what the dev split covers thinly (its header
+says which). The ``*_dev-retired.yaml`` files are the first held-out split: scored once, on
+2026-12-06 (README, "Quality"), then moved to dev and worked on; a fresh held-out split replaced it.
 Run with -s to see the figures and the pairs missed or merged wrongly.
 """
 
 from __future__ import annotations
-
-import shutil
 
 from paths import DATA
 
@@ -31,19 +30,11 @@ def scored(kind: str, path=None):
     return result
 
 
-@pytest.fixture
-def extra(tmp_path):
-    """extra_dev.yaml under a name the stories loader reads."""
-    path = tmp_path / "stories_extra_dev.yaml"
-    shutil.copy(EVAL / "extra_dev.yaml", path)
-    return path
-
-
-def test_the_dev_sets_are_the_labelled_ones(extra):
+def test_the_dev_sets_are_the_labelled_ones():
     stories = configuration.load_merge_set(EVAL / "stories_dev.yaml")
     headlines = configuration.load_merge_set(EVAL / "headlines_dev.yaml")
     busy = configuration.load_merge_set(EVAL / "busyday_dev.yaml")
-    more = configuration.load_merge_set(extra)
+    more = configuration.load_merge_set(EVAL / "stories_dev-extra.yaml")
     assert (len(stories.same), len(stories.lookalikes)) == (103, 50)
     assert (len(headlines.same), len(headlines.lookalikes)) == (63, 63)
     assert len(busy.reports) == 120 and len(busy.same) == 10 and busy.lookalikes is None
@@ -68,7 +59,17 @@ def test_reports_with_summaries_reach_the_goal():
     assert result.recall >= 0.95  # 98/103: the goal of issue 19
 
 
-def test_extra_cases_no_false_merge_and_recall_floor(extra):
-    result = scored("extra", extra)
+def test_extra_cases_no_false_merge_and_recall_floor():
+    result = scored("extra", EVAL / "stories_dev-extra.yaml")
     assert result.false == 0  # the look-alikes: durations, two fires, places named only in summaries
-    assert result.recall >= 0.75  # 12/16: what the matcher reaches on cases written before it was run
+    assert result.recall >= 0.81  # 13/16 (12/16 before durations were read in hours)
+
+
+@pytest.mark.parametrize("kind, floor", [
+    # The first held-out split scored 17/31, 16/21 and 6/7 (README); the floors are what the
+    # matcher reaches since, with number formats, leaders and durations read (a regression guard).
+    ("stories", 0.87), ("headlines", 0.95), ("busyday", 1.0)])
+def test_the_retired_held_out_split_no_false_merge_and_recall_floor(kind, floor):
+    result = scored(kind, EVAL / f"{kind}_dev-retired.yaml")
+    assert result.false == 0
+    assert result.recall >= floor

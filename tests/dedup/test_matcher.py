@@ -43,8 +43,8 @@ def dev_texts() -> list[str]:
         elif isinstance(x, list):
             for v in x:
                 walk(v)
-    for name in ("stories_dev", "headlines_dev", "busyday_dev", "tagging_dev", "extra_dev"):
-        walk(YAML(typ="safe").load((DATA / "eval" / f"{name}.yaml").read_text(encoding="utf-8")))
+    for path in sorted((DATA / "eval").glob("*_dev*.yaml")):
+        walk(YAML(typ="safe").load(path.read_text(encoding="utf-8")))
     return out
 
 
@@ -122,9 +122,12 @@ def numbers(text):
 
 
 @pytest.mark.parametrize("text, expected", [
-    ("Court jails spy for six years", [(6.0, True)]),
-    ("Spy gets six-year sentence", [(6.0, True)]),
+    ("Court jails spy for six years", [(6 * 8760.0, True)]),  # a duration in hours: "72 hours" is "three days"
+    ("Spy gets six-year sentence", [(6 * 8760.0, True)]),
     ("Putin orders 72-hour ceasefire", [(72.0, True)]),
+    ("Russia announces three-day truce", [(72.0, True)]),
+    ("Truce extended for three more days", [(72.0, True)]),
+    ("Truce extended by 72 hours", [(72.0, True)]),
     ("Estonia sends 74 vessels", [(74.0, False)]),
 ])
 def test_durations_are_told_from_counts(text, expected):
