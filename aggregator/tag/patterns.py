@@ -59,6 +59,8 @@ def _keyword_error(pattern: str) -> str | None:
         return f"keyword {pattern!r}: a wildcard needs at least {_WILDCARD_MIN} characters before '*'"
     if not re.search(r"\w", word):
         return f"keyword {pattern!r} has no letters or digits"
+    if _is_regex_form(word):  # it would be matched as the literal text, slashes and all
+        return f"keyword {pattern!r} is a regular expression: put it under 'regex:', without the slashes"
     return None
 
 

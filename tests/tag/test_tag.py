@@ -118,6 +118,7 @@ def test_tag_replaces_previous_topics():
     ("keyword", "   ", "empty keyword"),
     ("keyword", "***", "only at the end"),
     ("keyword", "--", "no letters"),
+    ("keywords", r"/\bArticle\s+5\b/", "put it under 'regex:'"),  # else matched as the literal text
     ("regex", r"\bNATO\b", None),
     ("regex", "(unclosed", "missing )"),
     ("regex", "a|", "matches empty text"),
