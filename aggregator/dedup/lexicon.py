@@ -128,7 +128,7 @@ _SYNONYM_GROUPS = (
     "border frontier",
     "quit leave exit withdraw",
     "approve clear pass adopt ratify endorse greenlight agree",
-    "buy order purchase acquire procure",
+    "buy purchase acquire procure",  # not "order": "Putin orders a ceasefire"
     "kill dead die death",
     "injure wound hurt",
     "detain seize stop board arrest",
@@ -157,6 +157,7 @@ _SYNONYM_GROUPS = (
     "warn threaten",
     "urge call",  # "calls for", "urges"
     "crash down",
+    "earthquake quake tremor",
     "fall slip drop slide ease slow decline dip sink tumble plunge slump",  # of prices and rates
     "rise climb jump gain soar surge rebound",  # (opposite developments stay apart: OPPOSITES)
     "envoy ambassador diplomat",
