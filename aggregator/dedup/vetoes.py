@@ -117,8 +117,9 @@ def _unmatched_entities(a: Profile, b: Profile) -> list[str]:
         if e in b.text_entities or e in b.text_terms:
             continue
         office = leader_terms(e)
-        if len(office) > 1 and all(t in b.text_terms for t in office):  # "Rutte" and "NATO chief"
-            continue
+        if len(office) > 1 and all(t in b.text_terms for t in office) \
+                and not any(o != e and leader_terms(o) == office for o in b.text_entities):
+            continue  # "Rutte" against "NATO chief" (not against another chief named)
         if any(same_name(e, o) for o in b.text_entities):
             continue
         out.append(e)

@@ -100,3 +100,8 @@ def test_tsunami_warnings_are_no_statement():
     quake = profile("Powerful earthquake strikes off Kamchatka, tsunami warnings issued")
     warnings = profile("Tsunami warnings across Pacific after magnitude 8.8 quake off Kamchatka")
     assert not any(c.startswith("a statement") for c in conflicts(quake, warnings))
+
+
+def test_two_people_of_one_country_are_two_speakers():
+    trump, vance = profile("Trump hails Gaza deal as historic"), profile("Vance hails Gaza deal as historic")
+    assert any(c.startswith(("names differ", "subjects differ")) for c in conflicts(trump, vance))
