@@ -18,6 +18,10 @@ _AFFIX_PREFIX = re.compile(
     r"(?P<live_video>live\s+video)\s*:|(?P<video>watch|video|photos|pictures|in pictures|gallery|listen)\s*:|"
     r"(?P<live>live)\s*:|(?P<feature>analysis|opinion|explainer|comment|editorial|fact[- ]check|"
     r"maps?|explained|review|interview|podcast)\s*:)\s*", re.IGNORECASE)
+# Reuters' topic codes, in capitals: "GOLD-Prices hit record", "FOREX-Dollar slips" ("Oil-rich" is no code).
+_AGENCY_CODE = re.compile(r"^(?:GOLD|OIL|FOREX|METALS|PRECIOUS|GRAINS|SOFTS|BRIEF|RPT|REFILE|CORRECTED|WRAPUP|FACTBOX|"
+                          r"TREASURIES|MARKETS|GLOBAL MARKETS|EMERGING MARKETS|US STOCKS|EUROPE STOCKS|LIVE MARKETS)"
+                          r"(?:\s*\d+)?\s*-\s*(?=\S)")
 _AFFIX_SUFFIX = re.compile(
     r"\s*(?:[|–—-]+\s*(?:reuters|ap news|ap|afp|bbc news|bbc|cnn|the guardian|dw|euronews|yle|err|lrt|lsm)"
     r"|\(\s*(?P<video2>video|watch|photos)\s*\)|[–—-]+\s*(?P<video>video|watch)"
@@ -54,7 +58,9 @@ def attribution(summary: str) -> frozenset[str]:
 def _office(name: str) -> str:
     name = re.sub(r"^(?:prime|foreign|defen[cs]e|interior) ", "", name.lower())
     # A region's (military) administration is its governor's office (Ukraine's oblasts).
-    return "governor" if name.endswith("administration") else name
+    if name.endswith("administration"):
+        return "governor"
+    return "minister" if name == "ministry" else name  # a ministry speaks for its minister
 
 
 # "Russia's Bryansk region", "the Tver Region", "the region of Kherson": where in a country it happened.
@@ -104,6 +110,10 @@ def form_of(title: str, link: str | None) -> tuple[str, str]:
     """(kind, title without its format affixes)."""
     kind = "news"
     for _ in range(3):
+        code = _AGENCY_CODE.match(title) if title[:2].isupper() else None
+        if code is not None:
+            title = title[code.end():]
+            continue
         m = _AFFIX_PREFIX.match(title)
         if not m or m.end() == 0:
             break

@@ -104,6 +104,8 @@ class _Token:
         self.code_unit = currency_code(low) if low[:1].isalpha() else None  # "DKK50bn"
         if self.code_unit:
             self.num = number_value(low)
+        elif self.num is None and "-" in low and low[:1].isdigit():
+            self.num, self.code_unit = _amount(low)  # "330-million-dollar"
         self.low = low
         # "six-year", "72-hour", "30-day": a number of time units, in one token
         self.timed = False
@@ -162,6 +164,19 @@ def _token(token: str) -> _Token:
     return _Token(token)
 
 
+def _amount(low: str) -> tuple[float | None, str | None]:
+    """A number written with its scale and currency in one token: "330-million-dollar", "2.5-billion-euro"."""
+    first, *rest = low.split("-")
+    value = number_value(first)
+    if value is None or not rest or len(rest) > 2:
+        return None, None
+    if rest[0] in lx.SCALES:
+        value *= lx.SCALES[rest.pop(0)]
+    if len(rest) == 1 and rest[0] in lx.CURRENCIES:
+        return value, lx.CURRENCIES[rest[0]]
+    return (value, None) if not rest else (None, None)
+
+
 def _hours_after(infos: list[_Token], after: _Token | None, i: int) -> float | None:
     """The hours in one of the time unit after a number (token *after*, at *i*): "72 hours", "three more days"."""
     if after is None:
@@ -178,9 +193,11 @@ def _title_case(infos: list[_Token]) -> bool:
     return len(upper) >= 3 and sum(upper) >= 0.8 * len(upper)
 
 
-def scan(text: str, weights: dict[str, float], tail_from: int | None = None, facts: bool = True):
+def scan(text: str, weights: dict[str, float], tail_from: int | None = None, facts: bool = True,
+         speaker_until: int = 0):
     """Tokens of *text* into *weights*; returns (numbers, entities, singular nouns, ordinals, words,
-    verb stems, lead). Words from *tail_from* on (", officials say") weigh less and name nobody.
+    verb stems, lead). Words from *tail_from* on (", officials say"), and before *speaker_until*
+    ("Kallas: ..."), say who speaks, not what happened: they weigh less and name nobody.
     Without *facts* (a summary), only the weights, numbers and names are read."""
     split = _SPLIT_ASCII.split if text.isascii() else _SPLIT_TOKENS.split
     pieces = split(text)
@@ -192,7 +209,7 @@ def scan(text: str, weights: dict[str, float], tail_from: int | None = None, fac
     gaps = pieces[2::2]  # gaps[i]: the text after token i
     titled = _title_case(infos)
     starts = None
-    if tail_from is not None:  # where each token starts, to tell the tail's
+    if tail_from is not None or speaker_until:  # where each token starts, to tell the tail's
         starts = list(accumulate((len(t) + len(g) for t, g in zip(raw, gaps)), initial=len(pieces[0])))
     numbers: list[Count] = []
     entities: set[str] = set()
@@ -231,8 +248,8 @@ def scan(text: str, weights: dict[str, float], tail_from: int | None = None, fac
                 pending[-1] *= tok.scale
                 continue
             if value is not None:
-                if pending and value < 10 and pending[-1] >= 20 and pending[-1] % 10 == 0:
-                    pending[-1] += value  # forty four
+                if pending and tok.num is None and value < 10 and 20 <= pending[-1] < 100 and pending[-1] % 10 == 0:
+                    pending[-1] += value  # forty four (words only: "NOK 85 bln ($8.4 bln)" is two amounts)
                 else:
                     close()
                     unit = tok.sign_unit or (prev.unit_before if prev else None)
@@ -243,7 +260,8 @@ def scan(text: str, weights: dict[str, float], tail_from: int | None = None, fac
                     label = prev.label if prev else None
                     labelled = False
                     if label and (not label.startswith("upper:") or i > 1) and tok.isdigit \
-                            and not _LABEL_BREAK.search(gaps[i - 1]):
+                            and not _LABEL_BREAK.search(gaps[i - 1]) and not prev.unit_before \
+                            and not (i < last and infos[i + 1].scale_word):  # "NOK 85 bln", "Ukraine 85 billion"
                         # "Article 4", "Estlink 2", "feed 1 item 0": a number that names, like a code
                         term = f"{label.removeprefix('upper:')}-{raw[i]}"
                         entities.add(term)
@@ -276,7 +294,8 @@ def scan(text: str, weights: dict[str, float], tail_from: int | None = None, fac
                 weights[tok.low] = 1.0
                 words.append(tok.low)
                 continue
-        in_tail = starts is not None and starts[i] >= tail_from  # type: ignore[operator]
+        in_tail = starts is not None and (tail_from is not None and starts[i] >= tail_from
+                                          or starts[i] < speaker_until)
         threshold = 3.5 if titled else 2.5 if i == 0 else 2.0
         for part in tok.parts:
             term, w = part.term, part.weight

@@ -72,7 +72,7 @@ def index_terms(title: str) -> frozenset[str]:
     for _plain, found_in_chunk, _starts in read:
         for found in found_in_chunk:
             if found.__class__ is float:
-                if value is not None and found < 10 <= value and value % 10 == 0:  # type: ignore[operator]
+                if value is not None and found < 10 <= value < 100 and value % 10 == 0 and found % 1 == 0:  # type: ignore[operator]
                     value += found  # type: ignore[operator]
                     continue
                 if value is not None:

@@ -70,7 +70,8 @@ def _unmatched_numbers(a: Profile, b: Profile) -> list[str]:
     for c in a.facts.numbers:
         if c.soft:
             continue
-        hit = next((o for o in left if _known(c.value, [o], c.unit)), None)
+        # An amount answers only an amount in its currency ("85 bln crowns" is not "2026").
+        hit = next((o for o in left if (not c.unit or o.unit == c.unit) and _known(c.value, [o])), None)
         if hit is None:
             if not _known(c.value, left, c.unit):  # amounts in another currency, say
                 out.append(f"{c.value:g}")

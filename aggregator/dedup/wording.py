@@ -32,7 +32,12 @@ __all__ = ["Count", "Facts", "MIN_WEIGHT", "NUMBER_WEIGHT", "OPPOSITE_STEMS", "P
 
 # ", officials say", " - minister says", "– Nausėda": who said it, not what happened.
 _TAIL = re.compile(r"(?:,|\s[–—-])\s+((?:[\w'’.-]+\s+){0,4}?(?:says?|said|reports?|reported|claims?|"
-                   r"confirms?|according to [\w\s]+))\s*$|\s[–—]\s+([\w'’.\s-]{2,40})$", re.IGNORECASE)
+                   r"confirms?|according to [\w\s]+))\s*$|\s[–—]\s+([\w'’.\s-]{2,40})$|\s-(?=(?-i:[A-Z]))([\w'’. ]{2,30})$",
+                   re.IGNORECASE)
+
+# "Kallas: EU close to deal on loan", "Zelensky: ...": a speaker before a colon (one to three
+# capitalised words), whose words follow. Two statements by one speaker are two stories.
+_SPEAKER = re.compile(r"^(?:[A-Z][\w'’.-]*\s+){0,2}[A-Z][\w'’.-]*:\s+(?=\S)")
 
 
 @dataclass(frozen=True)
@@ -85,15 +90,18 @@ def profile(title: str, summary: str = "", link: str | None = None) -> Profile:
     """The matcher's view of one report (*summary* is plain text)."""
     kind, head = form_of(repair(title), link)
     tail = _TAIL.search(head) if any(c in head for c in ",–—-") else None  # every tail starts so
+    speaker = _SPEAKER.match(head) if ":" in head else None
     title_terms: dict[str, float] = {}
-    numbers, entities, singular, ordinals, words, verbs, lead = scan(head, title_terms, tail.start() if tail else None)
+    numbers, entities, singular, ordinals, words, verbs, lead = scan(
+        head, title_terms, tail.start() if tail else None, speaker_until=speaker.end() if speaker else 0)
     low = [w for w in words]
     facts = Facts(
         numbers=tuple(numbers), ordinals=frozenset(ordinals),
         weekdays=frozenset(w for w in low if w in lx.WEEKDAYS),
         months=frozenset(w for w in low if w in lx.MONTHS),
         entities=frozenset(entities), singular=frozenset(singular) - {c.noun for c in numbers},
-        stems=frozenset(verbs), negated=any(w in _NEG for w in low), repeat=any(w in _REPEAT for w in low),
+        stems=frozenset(verbs), negated=any(w in _NEG for w in low),
+        repeat=any(w in _REPEAT for w in low) and not _RECORD.search(head),
         lead=lead)
     text_terms = dict(title_terms)
     summary = repair(summary).strip()
@@ -114,3 +122,5 @@ def profile(title: str, summary: str = "", link: str | None = None) -> Profile:
 
 _NEG = frozenset(term_of(w)[0] for w in lx.NEGATION)
 _REPEAT = frozenset(term_of(w)[0] for w in lx.REPEAT)
+# "a fresh record", "a fresh all-time high": a new level, not the event again.
+_RECORD = re.compile(r"\bfresh\s+(?:all[- ]time|record|high|low|peak)", re.IGNORECASE)

@@ -112,10 +112,15 @@ def number_value(token: str) -> float | None:
     return value * lx.SCALES.get(scale, 1.0) if scale != "s" else value
 
 
+_CODE_PLURAL = re.compile(r"([a-z]+-?\d+)s")  # "f-16s": the F-16 (one type, several jets)
+
+
 @functools.lru_cache(maxsize=1 << 16)
 def term_of(word: str) -> tuple[str, str]:
     """(term, kind) of one lower-case token: kind "place" for countries and known places."""
     word = _POSSESSIVE.sub("", fold(word))
+    if word[-1:] == "s" and _CODE_PLURAL.fullmatch(word):
+        word = word[:-1]
     place = lx.ALIASES.get(word)
     if place is not None:
         return place, "place"

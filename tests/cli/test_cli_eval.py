@@ -26,7 +26,8 @@ def test_eval_json_has_every_set_and_topic():
     data = json.loads(result.stdout)
     # Each file of the split is scored on its own: KIND_dev.yaml, then its companions KIND_dev-NAME.yaml.
     assert data["split"] == "dev" and set(data["merging"]) == {
-        "stories", "stories-extra", "stories-retired", "headlines", "headlines-retired", "busyday", "busyday-retired"}
+        "stories", "stories-extra", "stories-more", "stories-retired", "headlines", "headlines-more", "headlines-retired",
+        "busyday", "busyday-retired"}
     busy = data["merging"]["busyday"]
     assert busy["lookalike_pairs"] == 120 * 119 // 2 - busy["possible_pairs"]
     assert 0 <= busy["recall"] <= 1 and busy["false_merges"] == busy["lookalikes_merged"]
