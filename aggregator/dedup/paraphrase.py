@@ -205,16 +205,18 @@ def _overlap(a: Profile, b: Profile, title: bool, damp: Callable[[str], float] |
 # later is usually the next installment (a daily report, a repeat event, a development).
 # Until FRESH of the window the base threshold holds; it then rises to be unreachable at
 # HORIZON of the window: with the default 72 h window, 12 h and about 22 h for two reports
-# with summaries, half that for a headline alone, which has less to tell a repeat apart.
-# (A visit and the deal it brought, 17 h apart, share nearly every word of their summaries.)
+# with summaries (a visit and the deal it brought, 17 h apart, share nearly every word of
+# their summaries), 6 h and 12 h for a headline alone, which has less to tell a repeat apart.
 FRESH = 1 / 6
 HORIZON = 0.3
+HEADLINE_FRESH = 1 / 12
+HEADLINE_HORIZON = 1 / 6
 
 
 def needed(base: float, hours: float, window_hours: float, headline_only: bool = False) -> float:
     """The score two reports *hours* apart must reach (above 1: they never merge)."""
-    scale = 0.5 if headline_only else 1.0
-    fresh, horizon = FRESH * window_hours * scale, HORIZON * window_hours * scale
+    fresh, horizon = ((HEADLINE_FRESH, HEADLINE_HORIZON) if headline_only else (FRESH, HORIZON))
+    fresh, horizon = fresh * window_hours, horizon * window_hours
     if hours <= fresh:
         return base
     return base + (1.0 - base) * (hours - fresh) / max(horizon - fresh, 1e-9) + 1e-9
