@@ -32,7 +32,7 @@ _LIVE = re.compile(r"\blive(?:\s+updates|\s+blog)?\s*[:–-]|\blive updates\b|\b
 # A question or a "how/why/what" piece after an optional rubric: a feature, not a report.
 _FEATURE = re.compile(r"^(?:[^:]{1,40}:\s*)?(?:what|why|how|who|where|when|inside|the \w+ view)\b|\?\s*$",
                       re.IGNORECASE)
-_VIDEO_LINK = re.compile(r"/(?:videos?|av|watch|live-video)/", re.IGNORECASE)
+_VIDEO_LINK = re.compile(r"/(?:videos?|av|watch|live-video|gallery|galleries|in-pictures)/", re.IGNORECASE)
 _LIVE_LINK = re.compile(r"/live/|/live-news/|liveblog", re.IGNORECASE)
 _OFFICES = r"mayor|governor|(?:regional |oblast )?(?:military )?administration|president|" \
     r"(?:prime |foreign |defen[cs]e |interior )?minister|ministry|police|" \
@@ -140,7 +140,7 @@ def form_of(title: str, link: str | None) -> tuple[str, str]:
             kind = "live"
         elif any(w in low for w in ("wh", "how", "inside", "view", "?")) and _FEATURE.search(title):
             kind = "feature"
-        elif any(w in page for w in ("video", "/av/", "watch")) and _VIDEO_LINK.search(page):
+        elif any(w in page for w in ("video", "/av/", "watch", "galler", "pictures")) and _VIDEO_LINK.search(page):
             kind = "video"
     return kind, title.strip()
 

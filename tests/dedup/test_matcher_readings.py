@@ -159,3 +159,9 @@ def test_a_ministry_and_its_minister_are_one_source():
 def test_a_jet_type_in_the_plural_is_the_jet_type():
     a, b = profile("Netherlands completes delivery of all 24 F-16s to Ukraine"), profile("Last Dutch F-16 jets handed over")
     assert "f-16" in a.facts.entities and "f-16" in b.facts.entities
+
+
+@pytest.mark.parametrize("link", ["https://www.theguardian.com/world/gallery/2025/may/09/victory-day-in-pictures",
+                                  "https://www.bbc.com/news/in-pictures/c0abc123"])
+def test_a_gallery_link_is_the_story_in_pictures(link):
+    assert form_of("Victory Day parade held in Rakvere", link)[0] == "video"
