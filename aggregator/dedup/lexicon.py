@@ -40,7 +40,7 @@ _COUNTRIES: dict[str, tuple[str, ...]] = {
            "england", "english", "scotland", "wales"),
     "us": ("us", "usa", "america", "american", "americans", "washington", "pentagon"),
     "russia": ("russia", "russian", "russians", "moscow", "kremlin", "duma"),
-    "ukraine": ("ukraine", "ukrainian", "ukrainians", "kyiv", "kiev", "rada"),
+    "ukraine": ("ukraine", "ukrainian", "ukrainians", "kyiv", "kiev", "rada", "verkhovna"),
     "belarus": ("belarus", "belarusian", "belarusians", "minsk"),
     "hungary": ("hungary", "hungarian", "hungarians", "budapest"),
     "china": ("china", "chinese", "beijing"),
@@ -90,6 +90,7 @@ _PLACES: dict[str, tuple[str, ...]] = {
     "lviv": ("lviv", "lvov"), "dnipro": ("dnipro", "dnepr", "dnipropetrovsk"),
     "chernihiv": ("chernihiv", "chernigov"), "luhansk": ("luhansk", "lugansk"),
     "rivne": ("rivne", "rovno"), "kupiansk": ("kupiansk", "kupyansk"),
+    "crimea": ("crimea", "crimean", "kerch", "sevastopol", "krym"),
 }
 ALIASES: dict[str, str] = {form: key for key, forms in (_COUNTRIES | _PLACES).items() for form in forms}
 COUNTRY_KEYS = frozenset(_COUNTRIES)
@@ -112,7 +113,8 @@ SHORT_FORMS: tuple[tuple[str, str], ...] = (
     (r"central bank", "centralbank"), (r"bank of england", "boe"), (r"air force", "airforce"),
     (r"air defen[cs]es?", "airdefence"), (r"per ?cent|percent|pct\b", "%"),
     (r"persona non grata", "expel"), (r"ordered (?:out|to leave)|orders? out|told to leave", "expel"),
-    (r"shadow fleet", "shadowfleet"), (r"north korean?s?|n\. ?korean?s?", "northkorea"),
+    (r"shadow fleet", "shadowfleet"),
+    (r"ukraine'?s security service|security service of ukraine|ukrainian security service", "ukraine sbu"), (r"north korean?s?|n\. ?korean?s?", "northkorea"),
     (r"q1", "first quarter"), (r"q2", "second quarter"), (r"q3", "third quarter"), (r"q4", "fourth quarter"),
     (r"(?:top|army|military) (?:general|commander)|commander[- ]in[- ]chief|chief of (?:the )?general staff",
      "armychief"), (r"euro[ -]?zone|euro area", "eurozone"),
@@ -137,7 +139,7 @@ SHORT_FORM_PAIRS: dict[str, frozenset[str] | None] = {w: (None if nxt is None el
     "rules": "out", "ruled": "out", "ruling": "out", "state": "department", "central": "bank", "bank": "of",
     "air": "force defence defense defences defenses", "per": "cent", "percent": None, "pct": None,
     "persona": "non", "ordered": "out to", "order": "out", "orders": "out", "told": "to",
-    "shadow": "fleet", "euro": "zone area", "eurozone": None, "un": "atomic nuclear", "united": "states kingdom nations",
+    "shadow": "fleet", "ukraine": "s security", "ukraines": "security", "ukrainian": "security", "security": "service", "euro": "zone area", "eurozone": None, "un": "atomic nuclear", "united": "states kingdom nations",
     "atomic": "watchdog energy", "nuclear": "watchdog energy", "international": "atomic", "charge": "d",
     "chargé": "d", "charges": "d", "chargés": "d", "power": "outage outages cut cuts", "blackout": None, "blackouts": None,
     "cut": "its their the power", "cuts": "its their the power", "knock": "out", "knocks": "out",
@@ -181,7 +183,8 @@ _SYNONYM_GROUPS = (
     "ban bar prohibit",
     "meet hold",
     "name appoint promote",
-    "parliament lawmakers mps legislature",
+    "select choose pick",
+    "parliament lawmakers mps meps legislature",
     "restrict limit curb",
     "warn threaten",
     "urge call",  # "calls for", "urges"

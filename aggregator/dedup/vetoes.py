@@ -22,6 +22,7 @@ NAME_SIMILARITY = 0.88  # Jaro-Winkler: Zelensky/Zelenskyy, Lukashenka/Lukashenk
 
 
 _TCH, _KH, _ZH = re.compile(r"tsch|tch"), re.compile(r"kh"), re.compile(r"zh")
+_J = re.compile(r"(?<=[bcdfghklmnprstvz])j(?=[aeiou])")
 _G, _Y, _DOUBLE = re.compile(r"(?<=[aeiouy])g(?=[aeiouy])"), re.compile(r"ij|iy|yi|yy|y"), re.compile(r"(.)\1")
 
 
@@ -36,6 +37,8 @@ def translit(name: str) -> str:
         name = _Y.sub("i", name)
     if "w" in name:
         name = name.replace("w", "v")
+    if "j" in name:  # Estonian and German spellings of я, ю, е: Vjatšeslav, Viacheslav
+        name = _J.sub("i", name)
     if "ck" in name:
         name = name.replace("ck", "k")
     return _DOUBLE.sub(r"\1", name) if _DOUBLE.search(name) else name
@@ -153,7 +156,9 @@ _SAY = frozenset(term_of(w)[0] for w in "says claims warns insists accuses vows 
 
 def reaction(a: Profile, b: Profile) -> str | None:
     """"Kremlin says NATO's decision is war" is not "NATO invokes Article 5": a reaction is news
-    of its own, unless both headlines are the same speaker's words."""
+    of its own, unless both headlines are the same speaker's words. (Whether a statement tells
+    the other's event, "Lithuania says Russian jets entered its airspace", the words alone do not
+    say: the headlines share as much either way. When in doubt, do not merge.)"""
     for x, y in ((a, b), (b, a)):
         lx, ly = x.facts.lead, y.facts.lead
         # y's lead must be a subject doing something ("Nato invokes"), not "Goals of ...".

@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from dataclasses import dataclass
@@ -31,7 +32,7 @@ __all__ = ["Count", "Facts", "MIN_WEIGHT", "NUMBER_WEIGHT", "OPPOSITE_STEMS", "P
            "rarity_of", "term_of"]
 
 # ", officials say", " - minister says", "– Nausėda": who said it, not what happened.
-_TAIL = re.compile(r"(?:,|\s[–—-])\s+((?:[\w'’.-]+\s+){0,4}?(?:says?|said|reports?|reported|claims?|"
+_TAIL = re.compile(r"(?:,|\s[–—-])\s+((?:[\w'’.-]+\s+){0,4}?(?:says?|said|reports?|reported|claims?|warns?|warned|"
                    r"confirms?|according to [\w\s]+))\s*$|\s[–—]\s+([\w'’.\s-]{2,40})$|\s-(?=(?-i:[A-Z]))([\w'’. ]{2,30})$",
                    re.IGNORECASE)
 
@@ -107,6 +108,9 @@ def profile(title: str, summary: str = "", link: str | None = None) -> Profile:
     summary = repair(summary).strip()
     has_summary = bool(summary) and fold(summary).rstrip(". ") not in fold(title)
     text_numbers, text_entities = tuple(numbers), frozenset(entities)
+    if has_summary and not facts.repeat and ("second" in summary or "similar" in summary) \
+            and _SUMMARY_REPEAT.search(summary):
+        facts = dataclasses.replace(facts, repeat=True)
     more: dict[str, float] = {}
     if has_summary:
         n2, e2, *_rest = scan(summary, more, facts=False)
@@ -122,5 +126,8 @@ def profile(title: str, summary: str = "", link: str | None = None) -> Profile:
 
 _NEG = frozenset(term_of(w)[0] for w in lx.NEGATION)
 _REPEAT = frozenset(term_of(w)[0] for w in lx.REPEAT)
+# A summary that says the event happened before: "a day after a similar halt", "for a second day".
+_SUMMARY_REPEAT = re.compile(r"\b(?:(?:a|one) day after (?:a|the) similar|for (?:a|the) second (?:day|night|time)|"
+                             r"second (?:day|night) in a row|(?:second|third) time (?:this|in)\b)", re.IGNORECASE)
 # "a fresh record", "a fresh all-time high": a new level, not the event again.
 _RECORD = re.compile(r"\bfresh\s+(?:all[- ]time|record|high|low|peak)", re.IGNORECASE)

@@ -26,7 +26,8 @@ def test_eval_json_has_every_set_and_topic():
     data = json.loads(result.stdout)
     # Each file of the split is scored on its own: KIND_dev.yaml, then its companions KIND_dev-NAME.yaml.
     assert data["split"] == "dev" and set(data["merging"]) == {
-        "stories", "stories-extra", "stories-more", "stories-retired", "headlines", "headlines-more", "headlines-retired",
+        "stories", "stories-extra", "stories-more", "stories-retired", "stories-third", "headlines", "headlines-more",
+        "headlines-retired", "headlines-third",
         "busyday", "busyday-retired"}
     busy = data["merging"]["busyday"]
     assert busy["lookalike_pairs"] == 120 * 119 // 2 - busy["possible_pairs"]
