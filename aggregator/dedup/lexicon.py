@@ -47,7 +47,8 @@ _COUNTRIES: dict[str, tuple[str, ...]] = {
     "japan": ("japan", "japanese", "tokyo"),
     "moldova": ("moldova", "moldovan", "moldovans", "chisinau"),
     "netherlands": ("netherlands", "dutch", "amsterdam", "hague"),
-    "belgium": ("belgium", "belgian", "brussels"),
+    "belgium": ("belgium", "belgian"),
+    "eu": ("eu", "brussels"),  # "Brussels seals deal": the EU's seat names it, as Washington the US
     "czechia": ("czechia", "czech", "prague"),
     "slovakia": ("slovakia", "slovak", "bratislava"),
     "romania": ("romania", "romanian", "bucharest"),
@@ -81,7 +82,6 @@ _COUNTRIES: dict[str, tuple[str, ...]] = {
     "brazil": ("brazil", "brazilian", "brasilia"),
     "mexico": ("mexico", "mexican"),
     "canada": ("canada", "canadian", "ottawa"),
-    "eu": ("eu",),
 }
 # Ukrainian and Russian places in both transliterations (fuzzy matching misses these).
 _PLACES: dict[str, tuple[str, ...]] = {
@@ -184,6 +184,8 @@ _SYNONYM_GROUPS = (
     "meet hold",
     "name appoint promote",
     "select choose pick",
+    "jail imprison sentence",
+    "win secure clinch",
     "parliament lawmakers mps meps legislature",
     "restrict limit curb",
     "warn threaten",
@@ -242,6 +244,9 @@ LABELS = frozenset("day week item article feed round stage group phase part chap
 # A number after these is a bound, not a count: "over 30" agrees with "34".
 APPROXIMATE = frozenset("over more least nearly almost about around some roughly approximately "
                         "under fewer less".split())  # and "up to"
+# Units written against a number in one token ("2,000-kilometre-range", "30-degree"): the number counts.
+UNITS = frozenset("km kilometre kilometres kilometer kilometers mile miles metre metres meter meters degree degrees "
+                  "tonne tonnes ton tons kg kilogram kilograms megawatt megawatts gigawatt gigawatts".split())
 TIME_UNITS = frozenset("minute minutes hour hours day days week weeks month months year years decade decades"
                        .split())
 WEEKDAYS = frozenset("monday tuesday wednesday thursday friday saturday sunday".split())

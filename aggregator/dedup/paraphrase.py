@@ -222,8 +222,15 @@ def needed(base: float, hours: float, window_hours: float, headline_only: bool =
     return base + (1.0 - base) * (hours - fresh) / max(horizon - fresh, 1e-9) + 1e-9
 
 
-def one_feed(a: Profile, b: Profile) -> str | None:
-    """Why two items of one feed may not merge: only an article and its video may."""
+REPOST_HOURS = 3.0  # one feed's item posted again under the same headline within this: a re-post
+
+
+def one_feed(a: Profile, b: Profile, hours: float = REPOST_HOURS + 1) -> str | None:
+    """Why two items of one feed may not merge: only an article and its video may, or an item
+    re-posted under the same headline within REPOST_HOURS (a feed's daily "Air raid alert
+    across Ukraine" is posted again later: another day's, or the evening's)."""
     if (a.kind == "video") != (b.kind == "video"):
         return None
-    return "one feed's items are different stories unless one is the other's video"
+    if hours <= REPOST_HOURS and a.title.casefold() == b.title.casefold():
+        return None
+    return "one feed's items are different stories unless one is the other's video or re-post"

@@ -165,7 +165,8 @@ def _token(token: str) -> _Token:
 
 
 def _amount(low: str) -> tuple[float | None, str | None]:
-    """A number written with its scale and currency in one token: "330-million-dollar", "2.5-billion-euro"."""
+    """A number written with its scale and currency or unit in one token: "330-million-dollar",
+    "2.5-billion-euro", "2,000-kilometre-range"."""
     first, *rest = low.split("-")
     value = number_value(first)
     if value is None or not rest or len(rest) > 2:
@@ -174,6 +175,8 @@ def _amount(low: str) -> tuple[float | None, str | None]:
         value *= lx.SCALES[rest.pop(0)]
     if len(rest) == 1 and rest[0] in lx.CURRENCIES:
         return value, lx.CURRENCIES[rest[0]]
+    if rest and rest[0] in lx.UNITS:  # "2,000-kilometre-range", "30-degree"
+        return value, None
     return (value, None) if not rest else (None, None)
 
 

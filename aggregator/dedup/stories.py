@@ -11,7 +11,7 @@ Decision (:meth:`StoryMatcher.best`), for each candidate:
 
 1. a prescreen on the index terms alone (the share of the headline's damped weight the two
    headlines share, and the time between them) before the item is decoded;
-2. never two items of one feed, unless one is the other's video (:func:`~.paraphrase.one_feed`),
+2. never two items of one feed, unless one is the other's video or re-post (:func:`~.paraphrase.one_feed`),
    and never a pair an operator split (``Item.apart``);
 3. a score (:func:`~.paraphrase.score`) at least ``min_score``, raised with the time
    between the two (:func:`~.paraphrase.needed`). A term shared by many items of the
@@ -181,7 +181,7 @@ class StoryMatcher:
             need = needed(self.settings.min_score, hours, self.settings.window_hours, alone)
             if need > 1.0:
                 continue
-            if feed_url in feeds and one_feed(report, members[0]):
+            if feed_url in feeds and one_feed(report, members[0], hours):
                 continue
             top = max((score(report, m, damp) for m in members), key=lambda c: c.score)
             # The vetoes only for a candidate that scores: they cost more than the score.

@@ -41,6 +41,8 @@ def translit(name: str) -> str:
         name = _J.sub("i", name)
     if "ck" in name:
         name = name.replace("ck", "k")
+    if "oe" in name:  # Stoere, Støre
+        name = name.replace("oe", "o")
     return _DOUBLE.sub(r"\1", name) if _DOUBLE.search(name) else name
 
 
@@ -163,7 +165,8 @@ def reaction(a: Profile, b: Profile) -> str | None:
         lx, ly = x.facts.lead, y.facts.lead
         # y's lead must be a subject doing something ("Nato invokes"), not "Goals of ...".
         if lx and ly and lx[1] in _SAY and ly[1] not in _SAY and rarity_of(ly[1]) >= 0.5 \
-                and lx[0] != ly[0] and not same_name(lx[0], ly[0]):
+                and lx[0] != ly[0] and not same_name(lx[0], ly[0]) \
+                and not set(leader_terms(lx[0])) & set(ly):  # "Gerasimov claims", "Russia's top general says"
             return f"a statement by {lx[0]} against {ly[0]}'s own news"
     return None
 

@@ -29,7 +29,10 @@ _SHORT = re.compile("(?<![\\w.])(?=[%s])(?:%s)(?!\\w)" % (
 _SHORT_REPL = {f"s{n}": repl for n, (_p, repl) in enumerate(lx.SHORT_FORMS)}
 _ALPHA = re.compile(r"[^\W\d_]+")
 _ALPHA_ASCII = re.compile(r"[a-z]+")  # the same on lower-case ASCII text, twice as fast
-_NUMBER = re.compile(r"[$€£]?(\d+(?:,\d{3})*(?:\.\d+)?)(k|m|bn|b|mln|bln|tn|s)?(%|pc)?", re.IGNORECASE)
+# A number, its scale, and a share or a unit ("80mph", "30C", "1,750km"): the unit says nothing a
+# comparison needs (30C is 30 degrees either way), so only the number is kept.
+_NUMBER = re.compile(r"[$€£]?(\d+(?:,\d{3})*(?:\.\d+)?)(k|m|bn|b|mln|bln|tn|s)?"
+                     r"(%|pc|km|kms|mph|kmh|°c|°f|c|kg|mw|gw|gwh|twh)?", re.IGNORECASE)
 _POSSESSIVE = re.compile(r"['’](?:s)?$")
 
 
@@ -63,12 +66,16 @@ def _short_repl(m: re.Match) -> str:
     return _SHORT_REPL[m.lastgroup]  # type: ignore[index]
 
 
+_WHOLE_LETTERS = str.maketrans({"ø": "o", "æ": "ae", "å": "a", "ß": "ss", "ł": "l", "đ": "d", "þ": "th", "ı": "i"})
+
+
 def fold(word: str) -> str:
-    """Lower case, accents off: Nausėda and Nauseda are one name."""
+    """Lower case, accents off: Nausėda and Nauseda are one name (Støre and Store, Łódź and Lodz too)."""
     word = word.lower()
     if word.isascii():
         return word
-    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
+    return "".join(c for c in unicodedata.normalize("NFKD", word.translate(_WHOLE_LETTERS))
+                   if not unicodedata.combining(c))
 
 
 @functools.lru_cache(maxsize=1 << 16)

@@ -165,3 +165,38 @@ def test_a_jet_type_in_the_plural_is_the_jet_type():
                                   "https://www.bbc.com/news/in-pictures/c0abc123"])
 def test_a_gallery_link_is_the_story_in_pictures(link):
     assert form_of("Victory Day parade held in Rakvere", link)[0] == "video"
+
+
+@pytest.mark.parametrize("token, value", [("80mph", 80.0), ("30C", 30.0), ("30°C", 30.0), ("1,750km", 1750.0)])
+def test_a_unit_written_against_a_number_keeps_the_number(token, value):
+    assert number_value(token.lower()) == value
+
+
+def test_a_number_with_its_unit_in_one_token():
+    assert [c.value for c in profile("Finland sees record 30-degree heat streak").facts.numbers] == [30.0]
+    assert [c.value for c in profile("Germany to build 2,000-kilometre-range weapon").facts.numbers] == [2000.0]
+
+
+def test_one_feed_may_merge_an_item_with_its_re_post_under_the_same_headline_only():
+    from aggregator.dedup.paraphrase import one_feed
+    a = profile("Storm Floris: Thousands without power in Scotland - BBC News")
+    b = profile("Storm Floris: Thousands without power in Scotland")
+    assert one_feed(a, b, hours=1.6) is None
+    assert one_feed(a, b, hours=9.0) is not None  # the evening's, or another day's
+    assert one_feed(a, profile("Storm Floris: trains cancelled across Scotland"), hours=1.0) is not None
+
+
+def test_brussels_names_the_eu():
+    assert "eu" in profile("Brussels seals deal to end Russian gas imports").title_terms
+
+
+def test_a_leader_and_their_office_are_one_speaker():
+    a = profile("Gerasimov claims Russia has fully recaptured Kursk region")
+    b = profile("Russia's top general says Ukrainian forces expelled from Kursk")
+    assert not any(c.startswith("a statement") for c in conflicts(a, b))
+
+
+@pytest.mark.parametrize("a, b", [("Støre", "Store"), ("Łódź", "Lodz"), ("Ærø", "Aero")])
+def test_letters_without_a_decomposition_fold_too(a, b):
+    from aggregator.dedup.words import fold
+    assert fold(a) == fold(b)
