@@ -119,7 +119,12 @@ SHORT_FORMS: tuple[tuple[str, str], ...] = (
     (r"(?:top|army|military) (?:general|commander)|commander[- ]in[- ]chief|chief of (?:the )?general staff",
      "armychief"), (r"euro[ -]?zone|euro area", "eurozone"),
     (r"(?:un |united nations )?(?:atomic|nuclear) (?:energy )?watchdog|international atomic energy agency", "iaea"),
-    (r"charg[ée]s? d'affaires", "envoy"), (r"power (?:outages?|cuts?)|blackouts?|(?:cut|cuts|knock(?:s|ed)? out) (?:its |their |the )?power(?: supply)?"
+    (r"charg[ée]s? d'affaires", "envoy"),
+    # Institutions named in full or by their initials.
+    (r"international criminal court", "icc"), (r"international court of justice", "icj"),
+    (r"international monetary fund", "imf"), (r"european court of human rights", "echr"),
+    (r"(?:un|united nations) security council", "unsc"), (r"united nations", "un"),
+    (r"organi[sz]ation for security and co-?operation in europe", "osce"), (r"power (?:outages?|cuts?)|blackouts?|(?:cut|cuts|knock(?:s|ed)? out) (?:its |their |the )?power(?: supply)?"
      r"|without (?:power|electricity)", "poweroutage"),
     (r"prisoner swaps?|prisoner exchanges?|swap(?:s|ped)? prisoners|exchange(?:s|d)? prisoners",
      "prisonerswap"), (r"martial law", "martiallaw"),
@@ -131,7 +136,7 @@ SHORT_FORM_PAIRS: dict[str, frozenset[str] | None] = {w: (None if nxt is None el
                                                        for w, nxt in {
     "u": "s k", "n": "korea korean koreans", "q": None,
     "army": "general commander", "military": "general commander", "commander": "in", "chief": "of diplomat", "great": "britain", "white": "house",
-    "european": "union commission central", "north": "atlantic korea korean koreans",
+    "european": "union commission central court", "north": "atlantic korea korean koreans",
     "nato": "secretary chief boss head leader", "alliance": "s secretary chief boss head leader",
     "alliances": "secretary chief boss head leader", "secretary": "general", "prime": "minister",
     "premier": None, "defence": "minister secretary", "defense": "minister secretary",
@@ -139,8 +144,9 @@ SHORT_FORM_PAIRS: dict[str, frozenset[str] | None] = {w: (None if nxt is None el
     "rules": "out", "ruled": "out", "ruling": "out", "state": "department", "central": "bank", "bank": "of",
     "air": "force defence defense defences defenses", "per": "cent", "percent": None, "pct": None,
     "persona": "non", "ordered": "out to", "order": "out", "orders": "out", "told": "to",
-    "shadow": "fleet", "ukraine": "s security", "ukraines": "security", "ukrainian": "security", "security": "service", "euro": "zone area", "eurozone": None, "un": "atomic nuclear", "united": "states kingdom nations",
-    "atomic": "watchdog energy", "nuclear": "watchdog energy", "international": "atomic", "charge": "d",
+    "shadow": "fleet", "ukraine": "s security", "ukraines": "security", "ukrainian": "security", "security": "service", "euro": "zone area", "eurozone": None, "un": "atomic nuclear security", "united": "states kingdom nations",
+    "atomic": "watchdog energy", "nuclear": "watchdog energy", "international": "atomic criminal court monetary",
+    "organisation": "for", "organization": "for", "charge": "d",
     "chargé": "d", "charges": "d", "chargés": "d", "power": "outage outages cut cuts", "blackout": None, "blackouts": None,
     "cut": "its their the power", "cuts": "its their the power", "knock": "out", "knocks": "out",
     "knocked": "out", "without": "power electricity",

@@ -122,6 +122,9 @@ def test_agency_topic_codes_are_cut(title, kept):
     ("Fico rules out loan", "fico refuses loan"), ("State Department clears sale", "us clears sale"),
     ("N. Korean counterpart", "northkorea counterpart"), ("GDP grew in Q3", "gdp grew in third quarter"),
     ("Ukraine's top general says", "ukraine's armychief says"),
+    ("Ukraine joins International Criminal Court", "ukraine joins icc"),
+    ("United Nations Security Council meets", "unsc meets"), ("UN Security Council meets", "unsc meets"),
+    ("the International Monetary Fund", "the imf"),
 ])
 def test_more_short_forms(text, folded):
     assert short_forms(text).lower() == folded
