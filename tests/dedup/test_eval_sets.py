@@ -75,11 +75,13 @@ def test_the_retired_held_out_split_no_false_merge_and_recall_floor(kind, floor)
     assert result.recall >= floor
 
 
-@pytest.mark.parametrize("kind, floor", [
+@pytest.mark.parametrize("name, floor", [
     # Written with the second held-out split, for the dev side: people named for their office,
     # number formats and units. Before the matcher read them: 38/57 (2 false) and 21/30.
-    ("stories", 0.80), ("headlines", 0.86)])
-def test_the_more_dev_cases_no_false_merge_and_recall_floor(kind, floor):
-    result = scored(kind, EVAL / f"{kind}_dev-more.yaml")
+    ("stories_dev-more", 0.82), ("headlines_dev-more", 0.9),
+    # A cross-section of a news week, scored first as written: 27/60 (1 false) and 15/30.
+    ("stories_dev-third", 0.48), ("headlines_dev-third", 0.66)])
+def test_the_more_dev_cases_no_false_merge_and_recall_floor(name, floor):
+    result = scored(name, EVAL / f"{name}.yaml")
     assert result.false == 0
     assert result.recall >= floor
