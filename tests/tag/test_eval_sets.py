@@ -46,6 +46,12 @@ def test_shipped_rules_on_the_later_dev_tagging_sets(name):
     ("Russian soldiers' wives protest in Moscow", {"ukraine"}),
     ("Russian missile strike on Ternopil kills 25", {"ukraine"}),
     ("Tornado warning issued for Odessa and Midland, Texas", set()),
+    ("NATO generalinis sekretorius Rutte lankysis Vilniuje", {"nato", "baltic-defence"}),  # Vilnius, inflected
+    ("NATO troops train in Narvik", {"nato"}),  # Narvik is no Narva
+    ("Undersea cable to Hiiumaa damaged", {"baltic-defence"}),
+    ("Latvia finishes fence along its Belarus border", {"baltic-defence"}),
+    ("Tallinn flights disrupted by GPS interference", {"baltic-defence"}),
+    ("Ramstein-format talks to be held in London", {"ukraine"}),  # the contact group, not NATO
 ])
 def test_shipped_rules_read_what_a_reader_would(text, topics):
     rules = tag.Rules.compile(configuration.load(ROOT / "feeds.yaml").topics, ())
