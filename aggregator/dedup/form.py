@@ -23,7 +23,11 @@ _AGENCY_CODE = re.compile(r"^(?:GOLD|OIL|FOREX|METALS|PRECIOUS|GRAINS|SOFTS|BRIE
                           r"TREASURIES|MARKETS|GLOBAL MARKETS|EMERGING MARKETS|US STOCKS|EUROPE STOCKS|LIVE MARKETS)"
                           r"(?:\s*\d+)?\s*-\s*(?=\S)")
 _AFFIX_SUFFIX = re.compile(
-    r"\s*(?:[|–—-]+\s*(?:reuters|ap news|ap|afp|bbc news|bbc|cnn|the guardian|dw|euronews|yle|err|lrt|lsm)"
+    r"\s*(?:[–—-]+\s*(?:reuters|ap news|ap|afp|bbc news|bbc|cnn|the guardian|dw|euronews|yle|err news|err|lrt|lsm|"
+    r"the moscow times|kyiv independent|the kyiv independent|ukrainska pravda|tvp world|politico|al jazeera|france 24|"
+    r"rfe/rl|sky news|the independent|the telegraph|bloomberg|financial times|euractiv|delfi|postimees|"
+    r"notes from poland|the baltic times|defense news|breaking defense|world news|us news)"
+    r"|\s\|\s*[^|]{2,40}"  # "| Reuters", "| TVP World", "| World News": a site's name after a bar
     r"|\(\s*(?P<video2>video|watch|photos)\s*\)|[–—-]+\s*(?P<video>video|watch)"
     r"|[–—-]+\s*(?P<live>live(?:\s+updates)?|as it happened|live blog)"
     r"|[–—-]{2}\s*\w+)\s*$", re.IGNORECASE)

@@ -230,6 +230,7 @@ def scan(text: str, weights: dict[str, float], tail_from: int | None = None, fac
 
     timed: float | None = None  # the number run was written with its time unit ("six-year"): its hours
     labelled = False  # the number run names something ("Article 5")
+    first_name: tuple[int, str] | None = None  # the last name read, and where
 
     def close(after: _Token | None = None, i: int = 0) -> None:
         if pending:
@@ -311,6 +312,12 @@ def scan(text: str, weights: dict[str, float], tail_from: int | None = None, fac
                 entities.add(term)
                 if w < 2.0:
                     w = 2.0
+                if part.kind == "word" and len(tok.parts) == 1:
+                    # A name right after a name: the first was a given name ("Iga Świątek",
+                    # "Donald Trump"), which one report gives and another leaves out.
+                    if first_name is not None and first_name[0] == i - 1 and first_name[1] != term:
+                        entities.discard(first_name[1])
+                    first_name = (i, term)
             elif part.weak_upper and i > 0 and not titled and w < 2.0:
                 w = 2.0  # "Spring Storm", "National Guard": a name, though of common words
             if w >= MIN_WEIGHT:

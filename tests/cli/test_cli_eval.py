@@ -25,10 +25,9 @@ def test_eval_json_has_every_set_and_topic():
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     # Each file of the split is scored on its own: KIND_dev.yaml, then its companions KIND_dev-NAME.yaml.
-    assert data["split"] == "dev" and set(data["merging"]) == {
-        "stories", "stories-extra", "stories-more", "stories-retired", "stories-third", "headlines", "headlines-more",
-        "headlines-retired", "headlines-third",
-        "busyday", "busyday-retired"}
+    assert data["split"] == "dev" and {"stories", "stories-extra", "stories-retired", "headlines", "headlines-retired",
+                                       "busyday", "busyday-retired"} <= set(data["merging"])
+    assert all(name.split("-")[0] in ("stories", "headlines", "busyday") for name in data["merging"])
     busy = data["merging"]["busyday"]
     assert busy["lookalike_pairs"] == 120 * 119 // 2 - busy["possible_pairs"]
     assert 0 <= busy["recall"] <= 1 and busy["false_merges"] == busy["lookalikes_merged"]

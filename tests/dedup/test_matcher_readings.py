@@ -203,3 +203,24 @@ def test_a_leader_and_their_office_are_one_speaker():
 def test_letters_without_a_decomposition_fold_too(a, b):
     from aggregator.dedup.words import fold
     assert fold(a) == fold(b)
+
+
+def test_a_given_name_before_a_surname_is_no_name_of_its_own():
+    a, b = profile("Iga Świątek wins Wimbledon for first time"), profile("Swiatek thrashes Anisimova to win Wimbledon")
+    assert "iga" not in a.facts.entities and "swiatek" in a.facts.entities
+    assert not any(c.startswith("names differ") for c in conflicts(a, b))
+
+
+@pytest.mark.parametrize("a, b", [("hnatov", "gnatov"), ("hrynchuk", "grynchuk")])
+def test_ukrainian_h_and_russian_g_spell_one_name(a, b):
+    from aggregator.dedup.vetoes import same_name
+    assert same_name(a, b)
+
+
+def test_a_sites_name_after_a_bar_is_an_affix():
+    assert form_of("Government wins vote of confidence in Sejm | TVP World", None)[1] == \
+        "Government wins vote of confidence in Sejm"
+
+
+def test_no_plans_is_a_negation():
+    assert profile("Peskov: Putin has no plans to go to the G20").facts.negated
