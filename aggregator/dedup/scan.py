@@ -252,6 +252,10 @@ def scan(text: str, weights: dict[str, float], tail_from: int | None = None, fac
                 pending[-1] *= tok.scale
                 continue
             if value is not None:
+                if pending and tok.isdigit and len(raw[i]) == 3 and prev is not None and prev.isdigit \
+                        and gaps[i - 1] in (" ", "\u00a0", "\u202f") and pending[-1] == int(pending[-1]):
+                    pending[-1] = pending[-1] * 1000 + value  # "40 000": thousands set apart by a space
+                    continue
                 if pending and tok.num is None and value < 10 and 20 <= pending[-1] < 100 and pending[-1] % 10 == 0:
                     pending[-1] += value  # forty four (words only: "NOK 85 bln ($8.4 bln)" is two amounts)
                 else:

@@ -62,11 +62,25 @@ def _known(value: float, others: Iterable[Count], unit: str | None = None) -> bo
     if unit and not any(o.unit == unit for o in others):
         return True  # "10 bln zlotys" against "$2.5B": amounts in two currencies are not compared
     for o in others:
-        if abs(o.value - value) <= 1e-6 * max(1.0, abs(value)):
+        if abs(o.value - value) <= 1e-6 * max(1.0, abs(value)) or _rounded(value, o.value):
             return True
         if o.soft and 0 < value and 0.6 <= o.value / value <= 1.5:  # "over 30" and 34
             return True
     return False
+
+
+def _rounded(x: float, y: float) -> bool:
+    """One figure is the other rounded ("31.4" and "31.36", "2.4 million" and "2,392,000"): a
+    decimal within half a unit of its last digit, or a large count within 0.5 %."""
+    if x == y or x <= 0 or y <= 0:
+        return x == y
+    for a, b in ((x, y), (y, x)):
+        if a != int(a):
+            text = f"{a:g}"
+            step = 10.0 ** -len(text.split(".")[1]) if "." in text and "e" not in text else 0.0
+            if step and abs(a - b) < step / 2 - 1e-9:
+                return True
+    return min(x, y) >= 1000 and abs(x - y) <= 0.005 * max(x, y)
 
 
 def _unmatched_numbers(a: Profile, b: Profile) -> list[str]:

@@ -224,3 +224,16 @@ def test_a_sites_name_after_a_bar_is_an_affix():
 
 def test_no_plans_is_a_negation():
     assert profile("Peskov: Putin has no plans to go to the G20").facts.negated
+
+
+@pytest.mark.parametrize("x, y, same", [
+    (31.4, 31.36, True), (29.5, 29.54, True), (2.2, 2.25, False), (2.2, 2.3, False), (3, 4, False),
+    (2.39e6, 2.392e6, True), (40000, 41000, False),
+])
+def test_a_figure_and_its_rounding_agree(x, y, same):
+    from aggregator.dedup.vetoes import _rounded
+    assert _rounded(x, y) == same
+
+
+def test_thousands_set_apart_by_a_space():
+    assert [c.value for c in profile("Russian drones leave 40 000 without power").facts.numbers] == [40000.0]
