@@ -15,7 +15,7 @@ import unicodedata
 
 _AFFIX_PREFIX = re.compile(
     r"^\s*(?:(?:update|updated)\s*\d*\s*[-:]|exclusive\s*[-:]|breaking(?:\s+news)?\s*[-:]|"
-    r"(?P<live_video>live\s+video)\s*:|(?P<video>watch|video|photos|pictures|in pictures|gallery|listen)\s*:|"
+    r"(?P<live_video>live\s+video)\s*:|(?P<video>watch|video|photos|pictures|in pictures|gallery|listen)\s*[:.]|"
     r"(?P<live>live)\s*:|(?P<feature>analysis|opinion|explainer|comment|editorial|fact[- ]check|"
     r"maps?|explained|review|interview|podcast)\s*:)\s*", re.IGNORECASE)
 # Reuters' topic codes, in capitals: "GOLD-Prices hit record", "FOREX-Dollar slips" ("Oil-rich" is no code).
@@ -64,6 +64,8 @@ def _office(name: str) -> str:
     # A region's (military) administration is its governor's office (Ukraine's oblasts).
     if name.endswith("administration"):
         return "governor"
+    if name == "military":
+        return "army"  # "the military said", "the army said"
     return "minister" if name == "ministry" else name  # a ministry speaks for its minister
 
 

@@ -120,7 +120,8 @@ SHORT_FORMS: tuple[tuple[str, str], ...] = (
     (r"secretary[- ]general", "nato chief"),  # in this corpus, nearly always NATO's
     (r"prime minister|premier", "pm"), (r"defen[cs]e (?:minister|secretary)", "defminister"),
     (r"foreign (?:minister|secretary)|(?:top|chief) diplomat|fm", "forminister"),
-    (r"rule[sd]? out|ruling out", "refuses"), (r"no plans? to|no intention to", "not plan to"), (r"(?:us |u\.s\. )?state department", "us"), (r"european central bank", "ecb"),
+    (r"rule[sd]? out|ruling out", "refuses"), (r"fail(?:s|ed)? to", "not to"),  # not "failed a test"
+    (r"black hawks?", "blackhawk"), (r"no plans? to|no intention to", "not plan to"), (r"(?:us |u\.s\. )?state department", "us"), (r"european central bank", "ecb"),
     (r"central bank", "centralbank"), (r"bank of england", "boe"), (r"air force", "airforce"),
     (r"air defen[cs]es?", "airdefence"), (r"per ?cent|percent|pct\b", "%"),
     (r"persona non grata", "expel"), (r"ordered (?:out|to leave)|orders? out|told to leave", "expel"),
@@ -151,7 +152,7 @@ SHORT_FORM_PAIRS: dict[str, frozenset[str] | None] = {w: (None if nxt is None el
     "nato": "secretary chief boss head leader", "alliance": "s secretary chief boss head leader",
     "alliances": "secretary chief boss head leader", "secretary": "general", "prime": "minister",
     "premier": None, "defence": "minister secretary", "defense": "minister secretary",
-    "foreign": "minister secretary", "top": "diplomat general commander", "fm": None, "rule": "out", "no": "plans plan intention",
+    "foreign": "minister secretary", "top": "diplomat general commander", "fm": None, "rule": "out", "fail": "to", "fails": "to", "failed": "to", "black": "hawk hawks", "no": "plans plan intention",
     "rules": "out", "ruled": "out", "ruling": "out", "state": "department", "central": "bank", "bank": "of",
     "air": "force defence defense defences defenses", "per": "cent", "percent": None, "pct": None,
     "persona": "non", "ordered": "out to", "order": "out", "orders": "out", "told": "to",
@@ -271,8 +272,7 @@ MONTHS = frozenset("january february march april may june july august september 
                    "december jan feb mar apr jun jul aug sep sept oct nov dec".split())
 # Said of a new event of the same kind: "Balloons close Vilnius airport again".
 REPEAT = frozenset("again another fresh renewed resumed".split())
-NEGATION = frozenset("not never fail fails failed won't cannot can't refuse refuses refused deny denies denied"
-                     .split())
+NEGATION = frozenset("not never won't cannot can't refuse refuses refused deny denies denied".split())
 # How many hours a time unit lasts: "72 hours" and "three days" are one duration.
 HOURS = {"minute": 1 / 60, "hour": 1.0, "day": 24.0, "week": 168.0, "month": 730.0, "year": 8760.0,
          "decade": 87600.0}
@@ -298,6 +298,14 @@ _OPPOSITES = (
 )
 OPPOSITES: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = tuple(
     (tuple(a.split()), tuple(b.split())) for a, b in _OPPOSITES)  # stemmed where they are used
+
+# Weapons by their name and their designation: one term for both (a name is compared as a name).
+EQUIPMENT = {code: name for name, codes in (
+    ("amraam", "aim-120 aim-120c aim-120d"), ("blackhawk", "uh-60 uh-60m uh-60a"), ("apache", "ah-64 ah-64e ah-64d"),
+    ("patriot", "mim-104"), ("himars", "m142"), ("abrams", "m1a1 m1a2"), ("gripen", "jas-39"),
+    ("bradley", "m2a2"), ("chinook", "ch-47 ch-47f"), ("reaper", "mq-9 mq-9b"), ("javelin", "fgm-148"),
+    ("stinger", "fim-92"),
+) for code in codes.split()}
 
 # Prefixes and suffixes that say what form a report takes, not what it says.
 VIDEO_WORDS = frozenset("video watch footage pictures photos gallery listen podcast".split())

@@ -137,6 +137,9 @@ def _unmatched_entities(a: Profile, b: Profile) -> list[str]:
     for e in sorted(a.facts.entities):
         if e in b.text_entities or e in b.text_terms:
             continue
+        plural = e[:-1] if e.endswith("s") else e + "s"  # "Black Hawks", "Black Hawk"
+        if plural in b.text_entities or plural in b.text_terms:
+            continue
         office = leader_terms(e)
         if len(office) > 1 and all(t in b.text_terms for t in office) \
                 and not any(o != e and leader_terms(o) == office for o in b.text_entities):

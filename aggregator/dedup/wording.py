@@ -130,4 +130,6 @@ _REPEAT = frozenset(term_of(w)[0] for w in lx.REPEAT)
 _SUMMARY_REPEAT = re.compile(r"\b(?:(?:a|one) day after (?:a|the) similar|for (?:a|the) second (?:day|night|time)|"
                              r"second (?:day|night) in a row|(?:second|third) time (?:this|in)\b)", re.IGNORECASE)
 # "a fresh record", "a fresh all-time high": a new level, not the event again.
-_RECORD = re.compile(r"\bfresh\s+(?:all[- ]time|record|high|low|peak)", re.IGNORECASE)
+# "another six months", "for another year": how long, not the event again.
+_RECORD = re.compile(r"\bfresh\s+(?:all[- ]time|record|high|low|peak)|\banother\s+(?:\w+[\s-]+)?"
+                     r"(?:year|month|week|day|hour|term|half-year)s?\b", re.IGNORECASE)

@@ -128,6 +128,8 @@ def term_of(word: str) -> tuple[str, str]:
     word = _POSSESSIVE.sub("", fold(word))
     if word[-1:] == "s" and _CODE_PLURAL.fullmatch(word):
         word = word[:-1]
+    if word in lx.EQUIPMENT:
+        return lx.EQUIPMENT[word], "word"  # AIM-120 is the AMRAAM
     place = lx.ALIASES.get(word)
     if place is not None:
         return place, "place"

@@ -237,3 +237,24 @@ def test_a_figure_and_its_rounding_agree(x, y, same):
 
 def test_thousands_set_apart_by_a_space():
     assert [c.value for c in profile("Russian drones leave 40 000 without power").facts.numbers] == [40000.0]
+
+
+def test_a_weapon_by_its_name_or_its_designation():
+    a, b = profile("US approves sale of AIM-120 missiles to Finland"), profile("State Department clears AMRAAM sale to Finland")
+    assert "amraam" in a.facts.entities and not any(c.startswith("names differ") for c in conflicts(a, b))
+    assert "blackhawk" in profile("Lithuania to buy four more Black Hawk helicopters").title_terms
+
+
+def test_failing_a_test_is_no_negation_but_failing_to_act_is():
+    assert not profile("Russia protests expulsions of citizens who failed language test").facts.negated
+    assert profile("Parliament fails to elect speaker").facts.negated
+
+
+def test_another_half_year_is_a_duration_not_a_repeat():
+    assert not profile("European Union renews Russia sanctions for another six months").facts.repeat
+    assert profile("Balloons close Vilnius airport again").facts.repeat
+
+
+def test_a_euronews_video_prefix():
+    assert form_of("Video. Heavy snow paralyses traffic across the Netherlands", None) == \
+        ("video", "Heavy snow paralyses traffic across the Netherlands")
