@@ -39,7 +39,8 @@ _COUNTRIES: dict[str, tuple[str, ...]] = {
     "uk": ("uk", "britain", "british", "britons", "london", "downing", "whitehall",
            "england", "english", "scotland", "wales"),
     "us": ("us", "usa", "america", "american", "americans", "washington", "pentagon"),
-    "russia": ("russia", "russian", "russians", "moscow", "kremlin", "duma"),
+    "russia": ("russia", "russian", "russians", "moscow", "kremlin", "duma",
+               "enemy"),  # Ukrainian outlets' word for Russia's forces ("Enemy drones hit Reni")
     "ukraine": ("ukraine", "ukrainian", "ukrainians", "kyiv", "kiev", "rada", "verkhovna"),
     "belarus": ("belarus", "belarusian", "belarusians", "minsk"),
     "hungary": ("hungary", "hungarian", "hungarians", "budapest"),
@@ -120,7 +121,9 @@ SHORT_FORMS: tuple[tuple[str, str], ...] = (
     (r"secretary[- ]general", "nato chief"),  # in this corpus, nearly always NATO's
     (r"prime minister|premier", "pm"), (r"defen[cs]e (?:minister|secretary)", "defminister"),
     (r"foreign (?:minister|secretary)|(?:top|chief) diplomat|fm", "forminister"),
-    (r"rule[sd]? out|ruling out", "refuses"), (r"fail(?:s|ed)? to", "not to"),  # not "failed a test"
+    (r"rule[sd]? out|ruling out", "refuses"),
+    (r"sign(?:s|ed)? off on|sign(?:s|ed)? off|give[sn]? (?:the )?green light to|gave (?:the )?green light to",
+     "approves"), (r"fail(?:s|ed)? to", "not to"),  # not "failed a test"
     (r"black hawks?", "blackhawk"), (r"no plans? to|no intention to", "not plan to"), (r"(?:us |u\.s\. )?state department", "us"), (r"european central bank", "ecb"),
     (r"central bank", "centralbank"), (r"bank of england", "boe"), (r"air force", "airforce"),
     (r"air defen[cs]es?", "airdefence"), (r"per ?cent|percent|pct\b", "%"),
@@ -152,7 +155,8 @@ SHORT_FORM_PAIRS: dict[str, frozenset[str] | None] = {w: (None if nxt is None el
     "nato": "secretary chief boss head leader", "alliance": "s secretary chief boss head leader",
     "alliances": "secretary chief boss head leader", "secretary": "general", "prime": "minister",
     "premier": None, "defence": "minister secretary", "defense": "minister secretary",
-    "foreign": "minister secretary", "top": "diplomat general commander", "fm": None, "rule": "out", "fail": "to", "fails": "to", "failed": "to", "black": "hawk hawks", "no": "plans plan intention",
+    "foreign": "minister secretary", "top": "diplomat general commander", "fm": None, "rule": "out", "sign": "off", "signs": "off", "signed": "off", "give": "the green", "gives": "the green",
+    "given": "the green", "gave": "the green", "fail": "to", "fails": "to", "failed": "to", "black": "hawk hawks", "no": "plans plan intention",
     "rules": "out", "ruled": "out", "ruling": "out", "state": "department", "central": "bank", "bank": "of",
     "air": "force defence defense defences defenses", "per": "cent", "percent": None, "pct": None,
     "persona": "non", "ordered": "out to", "order": "out", "orders": "out", "told": "to",
@@ -220,6 +224,8 @@ _SYNONYM_GROUPS = (
     "evacuate evacuation flee",
     "develop build produce manufacture",
     "reservist reserve",
+    "jobless unemployment unemployed",
+    "civil civilian",
     "drill exercise manoeuvre maneuver wargame",
     "truck lorry",
     "haulier carrier trucker",
@@ -263,7 +269,7 @@ LABELS = frozenset("day week item article feed round stage group phase part chap
 APPROXIMATE = frozenset("over more least nearly almost about around some roughly approximately "
                         "under fewer less".split())  # and "up to"
 # Units written against a number in one token ("2,000-kilometre-range", "30-degree"): the number counts.
-UNITS = frozenset("km kilometre kilometres kilometer kilometers mile miles metre metres meter meters degree degrees "
+UNITS = frozenset("km kilometre kilometres kilometer kilometers mile miles mph kph metre metres meter meters degree degrees "
                   "tonne tonnes ton tons kg kilogram kilograms megawatt megawatts gigawatt gigawatts".split())
 TIME_UNITS = frozenset("minute minutes hour hours day days week weeks month months year years decade decades"
                        .split())
@@ -327,7 +333,7 @@ LEADERS: dict[str, tuple[str, ...]] = {name: tuple(terms.split()) for terms, nam
     ("poland president", "nawrocki"), ("poland forminister", "sikorski"), ("lithuania president", "nauseda"),
     ("latvia president", "rinkevics"), ("estonia president", "karis"), ("finland president", "stubb"),
     ("denmark pm", "frederiksen"), ("hungary pm", "orban"), ("slovakia pm", "fico"), ("uk pm", "starmer"),
-    ("italy pm", "meloni"), ("sweden pm", "kristersson"), ("germany chancellor", "merz"),
+    ("italy pm", "meloni"), ("belarus", "tsikhanouskaya tikhanovskaya tsikhanovskaya"), ("russia", "navalnaya"), ("sweden pm", "kristersson"), ("germany chancellor", "merz"),
     ("france president", "macron"), ("turkey president", "erdogan"), ("belarus president", "lukashenko lukashenka"),
     # ...and people who stand for their country only
     ("russia", "medvedev zakharova shoigu belousov"),

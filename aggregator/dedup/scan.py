@@ -31,6 +31,8 @@ _ORDINAL = re.compile(r"(\d+)(?:st|nd|rd|th)")
 _LABEL_BREAK = re.compile(r"[,;:()]")
 _TIMED = re.compile(r"(\d+(?:[.,]\d+)?|[a-z]+)-(minute|hour|day|week|month|year|decade)s?")
 STANDS_FOR_WEIGHT = 0.5
+_MEASURE = re.compile(r"\d(?:km|kms|mph|kmh|kph|°c|°f|c|kg|mw|gw|gwh|twh)$")
+_PAIR = re.compile(r"(\d{1,4})[-–](\d{1,4})")
 # Between a number and its time unit: "three more days" is as long as "72 hours".
 _BEFORE_UNIT = frozenset("more additional extra further".split())
 _DIGIT = re.compile(r"\d")
@@ -47,6 +49,7 @@ class Count:
     unit: str | None = None  # a currency: "$2.5bn" and "10 bln zlotys" cannot be compared
     duration: bool = False  # "36 months", "three years": how long (in hours), not how many
     label: bool = False  # "Article 5", "Marywilska 44": a number that names, not a figure
+    measure: bool = False  # "100km", "30 degrees": a distance or a reading, not a count of things
 
 
 class _Part:
@@ -89,7 +92,7 @@ class _Token:
                  "currency", "sign_unit", "isdigit", "ordinal", "day", "month", "upper", "parts",
                  "unit_before", "approx", "is_to", "ends_up", "label", "numeric", "scale_word", "number_word",
                  "reversal", "weak", "noun", "plain", "long", "letters", "short", "time_unit", "timed", "hours",
-                 "code_unit")
+                 "code_unit", "measure", "pair")
 
     def __init__(self, token: str):
         lowfull = token.lower()
@@ -107,6 +110,10 @@ class _Token:
         elif self.num is None and "-" in low and low[:1].isdigit():
             self.num, self.code_unit = _amount(low)  # "330-million-dollar"
         self.low = low
+        self.measure = self.num is not None and (_MEASURE.search(low) is not None
+                                                  or "-" in low and not lx.UNITS.isdisjoint(low.split("-")))
+        m = _PAIR.fullmatch(low) if "-" in low or "–" in low else None
+        self.pair = (float(m.group(1)), float(m.group(2))) if m else None  # "78-21": a tally, a score
         # "six-year", "72-hour", "30-day": a number of time units, in one token
         self.timed = False
         self.hours: float | None = None  # the hours one of its time unit lasts
@@ -230,6 +237,7 @@ def scan(text: str, weights: dict[str, float], tail_from: int | None = None, fac
 
     timed: float | None = None  # the number run was written with its time unit ("six-year"): its hours
     labelled = False  # the number run names something ("Article 5")
+    measured = False  # the number run is a distance or a reading ("100km", "30 degrees")
     first_name: tuple[int, str] | None = None  # the last name read, and where
 
     def close(after: _Token | None = None, i: int = 0) -> None:
@@ -238,11 +246,14 @@ def scan(text: str, weights: dict[str, float], tail_from: int | None = None, fac
             hours = timed or _hours_after(infos, after, i)
             if hours is not None:
                 value *= hours  # a duration in hours: "72 hours" is "three days"
-            numbers.append(Count(value, soft, None, unit, hours is not None, labelled))
+            measure = measured or after is not None and after.lowfull in lx.UNITS
+            numbers.append(Count(value, soft, None, unit, hours is not None, labelled, measure))
             weights[f"#{value:g}"] = NUMBER_WEIGHT
             pending.clear()
 
     for i, tok in enumerate(infos):
+        if tok.pair is not None and not pending:  # "78-21": two figures (and a code, below)
+            numbers.extend(Count(v, False, None) for v in tok.pair)
         if not (tok.plain and not pending and not after_number):  # a plain word skips to its parts
             prev = infos[i - 1] if i else None
             value = tok.num
@@ -265,6 +276,7 @@ def scan(text: str, weights: dict[str, float], tail_from: int | None = None, fac
                                                  or prev.is_to and i > 1 and infos[i - 2].ends_up)
                     pending.append(value)
                     timed = tok.hours if tok.timed else None
+                    measured = tok.measure
                     label = prev.label if prev else None
                     labelled = False
                     if label and (not label.startswith("upper:") or i > 1) and tok.isdigit \

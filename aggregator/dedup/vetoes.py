@@ -253,13 +253,15 @@ def text_numbers(a: Profile, b: Profile) -> str | None:
 
     Durations ("seven years", "after 36 months") are compared with durations, counts with
     counts: "74 more vessels" and "three years since the invasion" say nothing of each other.
-    Amounts of money, bounds, years and numbers that name ("Marywilska 44") are details a report
-    adds, and are not compared."""
+    Amounts of money, bounds, years, distances and readings ("100km") and numbers that name
+    ("Marywilska 44") are details a report adds, and are not compared."""
     if not (a.has_summary and b.has_summary):
         return None
     for duration in (False, True):
-        xa = [c for c in a.text_numbers if c.duration == duration and not (c.soft or c.unit or c.label or _year(c.value))]
-        xb = [c for c in b.text_numbers if c.duration == duration and not (c.soft or c.unit or c.label or _year(c.value))]
+        xa = [c for c in a.text_numbers if c.duration == duration
+              and not (c.soft or c.unit or c.label or c.measure or _year(c.value))]
+        xb = [c for c in b.text_numbers if c.duration == duration
+              and not (c.soft or c.unit or c.label or c.measure or _year(c.value))]
         if xa and xb and not any(_known(c.value, b.text_numbers) for c in xa) \
                 and not any(_known(c.value, a.text_numbers) for c in xb):
             return (f"figures differ: {', '.join(f'{c.value:g}' for c in xa)} against "

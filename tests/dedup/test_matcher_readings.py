@@ -258,3 +258,23 @@ def test_another_half_year_is_a_duration_not_a_repeat():
 def test_a_euronews_video_prefix():
     assert form_of("Video. Heavy snow paralyses traffic across the Netherlands", None) == \
         ("video", "Heavy snow paralyses traffic across the Netherlands")
+
+
+def test_a_tally_is_two_figures_and_a_distance_no_count():
+    a = profile("US Senate passes $60bn aid", "The package, approved by 78 votes to 21, includes air defence.")
+    b = profile("Senate approves $60 billion aid", "Senators voted 78-21 to send weapons to the two allies.")
+    assert text_numbers(a, b) is None
+    c = profile("Russian strike on Valmiera", "The substation, 100km north-east of Riga, was hit.")
+    assert all(n.measure for n in c.text_numbers if n.value == 100)
+
+
+@pytest.mark.parametrize("text, folded", [
+    ("Brussels signs off on Poland's plan", "brussels approves poland's plan"),
+    ("EU gives green light to loan", "eu approves loan"),
+])
+def test_approval_in_other_words(text, folded):
+    assert short_forms(text).lower() == folded
+
+
+def test_the_enemy_in_ukrainian_reports_is_russia():
+    assert "russia" in profile("Enemy drones hit port infrastructure in Reni").title_terms
