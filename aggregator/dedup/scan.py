@@ -276,7 +276,9 @@ def scan(text: str, weights: dict[str, float], tail_from: int | None = None, fac
                                                  or prev.is_to and i > 1 and infos[i - 2].ends_up)
                     pending.append(value)
                     timed = tok.hours if tok.timed else None
-                    measured = tok.measure
+                    # "04:00", "10:30": a time of day, not a count
+                    measured = tok.measure or tok.isdigit and (i < last and gaps[i] == ":" and infos[i + 1].isdigit
+                                                               or prev is not None and prev.isdigit and gaps[i - 1] == ":")
                     label = prev.label if prev else None
                     labelled = False
                     if label and (not label.startswith("upper:") or i > 1) and tok.isdigit \

@@ -278,3 +278,9 @@ def test_approval_in_other_words(text, folded):
 
 def test_the_enemy_in_ukrainian_reports_is_russia():
     assert "russia" in profile("Enemy drones hit port infrastructure in Reni").title_terms
+
+
+def test_a_time_of_day_is_no_count():
+    a = profile("Tartu strike kills at least 11", "A missile hit the city shortly after 04:00 local time.")
+    b = profile("At least 11 killed in Tartu", "Two students are among the dead.")
+    assert text_numbers(a, b) is None
