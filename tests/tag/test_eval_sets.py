@@ -56,6 +56,8 @@ def test_shipped_rules_on_the_later_dev_tagging_sets(name):
     ("В Эстонии ракетные комплексы HIMARS прибыли на полигон", {"baltic-defence"}),
     ("Lietuvos rankininkų gynyba neatlaikė", set()),  # the handball team's defence
     ("Odessa, Ontario man wins lottery jackpot", set()),
+    ("Wolves kill 30 sheep on farm near the Ukrainian border", set()),  # a place's neighbour
+    ("Ukrainian border guards detain smugglers", {"ukraine"}),
 ])
 def test_shipped_rules_read_what_a_reader_would(text, topics):
     rules = tag.Rules.compile(configuration.load(ROOT / "feeds.yaml").topics, ())
