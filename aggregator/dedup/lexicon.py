@@ -244,12 +244,13 @@ NUMBER_WORDS = {
     "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
     "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20,
     "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
-    "dozen": 12, "hundred": 100, "thousand": 1000, "a": 1, "an": 1, "single": 1, "both": 2,
+    "dozen": 12, "hundred": 100, "thousand": 1000, "a": 1, "an": 1, "single": 1, "both": 2, "duo": 2, "trio": 3,
+    "quartet": 4,
 }
 SCALES = {"hundred": 1e2, "thousand": 1e3, "k": 1e3, "million": 1e6, "mln": 1e6, "m": 1e6,
           "billion": 1e9, "bln": 1e9, "bn": 1e9, "b": 1e9, "trillion": 1e12, "tn": 1e12}
 ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
-            "eighth": 8, "ninth": 9, "tenth": 10, "last": -1, "final": -1}
+            "eighth": 8, "ninth": 9, "tenth": 10, "last": -1}
 CURRENCIES = {w: code for code, words in (
     ("eur", "eur euro euros"), ("usd", "usd dollar dollars"), ("gbp", "gbp pound pounds sterling"),
     ("pln", "pln zloty zlotys zlotych"), ("rub", "rub rouble roubles ruble rubles"),
