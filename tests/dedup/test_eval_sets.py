@@ -65,12 +65,15 @@ def test_extra_cases_no_false_merge_and_recall_floor():
     assert result.recall >= 0.81  # 13/16 (12/16 before durations were read in hours)
 
 
-@pytest.mark.parametrize("kind, floor", [
-    # The first held-out split scored 17/31, 16/21 and 6/7 (README); the floors are what the
-    # matcher reaches since, with number formats, leaders and durations read (a regression guard).
-    ("stories", 0.83), ("headlines", 0.95), ("busyday", 1.0)])
-def test_the_retired_held_out_split_no_false_merge_and_recall_floor(kind, floor):
-    result = scored(kind, EVAL / f"{kind}_dev-retired.yaml")
+@pytest.mark.parametrize("name, floor", [
+    # The retired held-out splits, scored once each before they were worked on (README): the
+    # first 17/31, 16/21, 6/7; the second 31/47, 20/30, 3/7; the third 25/47, 24/30, 3/7. The
+    # floors are what the matcher reaches since (a regression guard).
+    ("stories_dev-retired", 0.83), ("headlines_dev-retired", 0.95), ("busyday_dev-retired", 1.0),
+    ("stories_dev-retired2", 0.68), ("headlines_dev-retired2", 0.83), ("busyday_dev-retired2", 0.57),
+    ("stories_dev-retired3", 0.76), ("headlines_dev-retired3", 0.93), ("busyday_dev-retired3", 0.85)])
+def test_the_retired_held_out_splits_no_false_merge_and_recall_floor(name, floor):
+    result = scored(name, EVAL / f"{name}.yaml")
     assert result.false == 0
     assert result.recall >= floor
 
@@ -80,7 +83,7 @@ def test_the_retired_held_out_split_no_false_merge_and_recall_floor(kind, floor)
     # number formats and units. Before the matcher read them: 38/57 (2 false) and 21/30.
     ("stories_dev-more", 0.82), ("headlines_dev-more", 0.9),
     # A cross-section of a news week, scored first as written: 27/60 (1 false) and 15/30.
-    ("stories_dev-third", 0.48), ("headlines_dev-third", 0.66)])
+    ("stories_dev-third", 0.58), ("headlines_dev-third", 0.7)])
 def test_the_more_dev_cases_no_false_merge_and_recall_floor(name, floor):
     result = scored(name, EVAL / f"{name}.yaml")
     assert result.false == 0
