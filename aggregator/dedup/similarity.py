@@ -25,6 +25,7 @@ MAX_CANDIDATES = 16  # compared in full per entry, at most
 Probe = tuple[int, str, "list[str] | None", "list[str] | None", "list[str] | None"]  # n, token, its lists
 # An item's terms: a frozenset, or as a store keeps them (space-separated), split when needed.
 Terms = Union[frozenset[str], str]
+_NONE: dict[str, list[str]] = {}  # a bucket with no lists (never written to)
 
 
 def _split(terms: Terms) -> Iterable[str]:
@@ -119,9 +120,17 @@ class NearDupIndex:
         if when is None:
             return
         b = self._bucket(when)
-        self._members.setdefault(b, {})[item_id] = None
-        counts = self._counts.setdefault(b, Counter())
-        lists = None if b in self._pending else self._lists.setdefault(b, {})  # else listed when built
+        members, counts = self._members.get(b), self._counts.get(b)
+        if members is None:
+            members = self._members[b] = {}
+        if counts is None:
+            counts = self._counts[b] = Counter()
+        members[item_id] = None
+        lists = None  # a bucket still deferred lists its tokens when built
+        if b not in self._pending:
+            lists = self._lists.get(b)
+            if lists is None:
+                lists = self._lists[b] = {}
         for tok in _split(title):
             n = counts.get(tok, 0)
             counts[tok] = n + 1
@@ -131,7 +140,7 @@ class NearDupIndex:
                     found.append(item_id)
                 elif not n:
                     lists[tok] = [item_id]
-                # else: on more than POSTING_CAP items, not listed (_listed lists it if it drops back)
+                # else: on more than POSTING_CAP items, not listed (_relisted lists it if it drops back)
 
     def _remove(self, item_id: str, title: Terms, was: int) -> None:
         members = self._members.get(was)
@@ -146,13 +155,13 @@ class NearDupIndex:
             if found and item_id in found:
                 found.remove(item_id)
 
-    def _listed(self, k: int, tok: str) -> list[str] | None:
-        """The ids of bucket *k* with *tok*, in order indexed (None: none there)."""
-        found = self._lists.get(k, {}).get(tok)
-        if found is None and self._counts.get(k, {}).get(tok):  # dropped back under the cap since built
-            meta = self._meta
-            found = self._lists.setdefault(k, {})[tok] = [
-                i for i in self._members[k] if tok in _split(meta[i][0])]
+    def _relisted(self, k: int, tok: str) -> list[str] | None:
+        """The ids of bucket *k* with *tok*, in order indexed, when a lookup finds the token
+        under the cap there but not listed (it dropped back since the bucket was built)."""
+        if not self._counts[k].get(tok):
+            return None
+        meta = self._meta
+        found = self._lists.setdefault(k, {})[tok] = [i for i in self._members[k] if tok in _split(meta[i][0])]
         return found
 
     def terms_of(self, item_id: str) -> frozenset[str]:
@@ -171,12 +180,16 @@ class NearDupIndex:
         meta = self._meta.get(item_id)
         return meta[1] if meta else None
 
-    def _around(self, b: int) -> tuple[Counter[str], Counter[str], Counter[str]]:
-        """The token counts of bucket *b* and the two beside it (built first)."""
+    def _around(self, b: int) -> list[Counter[str]]:
+        """The token counts of bucket *b* and the two beside it (built first; kept, so that a
+        count read later sees later additions)."""
         if self._pending:
             self._ensure(b)
         counts = self._counts
-        return tuple(counts.setdefault(k, Counter()) for k in (b - 1, b, b + 1))  # type: ignore[return-value]
+        found = [counts.get(b - 1), counts.get(b), counts.get(b + 1)]
+        if None in found:
+            found = [c if c is not None else counts.setdefault(k, Counter()) for k, c in zip((b - 1, b, b + 1), found)]
+        return found
 
     def frequencies(self, when: datetime) -> Callable[[str], int]:
         """How many indexed items around *when* (its bucket and the two beside) have a token,
@@ -204,7 +217,8 @@ class NearDupIndex:
         b = self._bucket(when)
         c0, c1, c2 = self._around(b)
         g0, g1, g2 = c0.get, c1.get, c2.get
-        listed = self._listed
+        lists = self._lists
+        l0, l1, l2 = lists.get(b - 1, _NONE), lists.get(b, _NONE), lists.get(b + 1, _NONE)
         probes: list[Probe] = []
         unseen = 0
         for tok in title:
@@ -217,7 +231,14 @@ class NearDupIndex:
             if n > POSTING_CAP:
                 unseen += 1
             else:
-                probes.append((n, tok, listed(b - 1, tok), listed(b, tok), listed(b + 1, tok)))
+                before, here, after = l0.get(tok), l1.get(tok), l2.get(tok)
+                if before is None and g0(tok):  # not listed: back under the cap since built
+                    before = self._relisted(b - 1, tok)
+                if here is None and g1(tok):
+                    here = self._relisted(b, tok)
+                if after is None and g2(tok):
+                    after = self._relisted(b + 1, tok)
+                probes.append((n, tok, before, here, after))
         need = max(1, min(least, len(title)) - unseen)
         if len(probes) < need:
             return []
