@@ -179,7 +179,7 @@ def pool_startup(workers: int = 2) -> dict[str, float]:
     from concurrent.futures import ProcessPoolExecutor
 
     from aggregator.parse import ParseJob
-    from aggregator.parse.feeds import _parse_chunk
+    from aggregator.parse.pool import _parse_chunk
 
     body = (ROOT / "tests" / "data" / "feeds" / "rss2.xml").read_bytes()
     job = ParseJob(body, "https://example.org/feed.xml", {}, "https://example.org/feed.xml")

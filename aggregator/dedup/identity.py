@@ -156,12 +156,14 @@ class ItemIndex:
         if before is None or before.title != item.title or before.date != item.date:
             self._near.add(item.id, index_terms(item.title) if tokens is None else tokens, item.date)
 
-    def _title_of(self, item_id: str) -> tuple[frozenset[str], datetime | None]:
+    def _title_of(self, item_id: str) -> tuple[frozenset[str] | str, datetime | None]:
         head = self._heads.get(item_id)
         if head is None:  # removed by another writer since it was deferred: nothing to index
             return frozenset(), None
-        stored = getattr(head, "tokens", None)  # kept by the store: no tokenising 100k titles a run
-        return (index_terms(head.title) if stored is None else frozenset(stored.split())), head.date
+        # Kept by the store (space-separated): no tokenising 100k titles a run, and the candidate
+        # index splits them itself (it makes sets of only the few it compares).
+        stored = getattr(head, "tokens", None)
+        return (index_terms(head.title) if stored is None else stored), head.date
 
     def _feeds_of(self, item_id: str) -> tuple[str, ...] | None:
         head = self._heads.get(item_id)

@@ -20,15 +20,9 @@ The entries left are exactly those a full parse gives for the same items.
 from __future__ import annotations
 
 import io
-import math
-import multiprocessing
-import os
 import re
-import threading
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from typing import Any, Collection, Iterable, Mapping, Sequence
+from typing import Any, Collection, Mapping
 
 import feedparser
 from feedparser.datetimes import _parse_date  # RFC 822 / W3CDTF / … -> UTC struct_time
@@ -44,9 +38,6 @@ from .split import Split, Unsplittable, split_items
 from ..records import Entry, ParsedFeed
 from ..text import one_line, safe_uri
 
-MIN_POOL_JOBS = 8  # below this, or below MIN_POOL_BYTES, starting processes costs more than it saves
-MIN_POOL_BYTES = 512_000
-CHUNKS_PER_WORKER = 4  # a few chunks each: small IPC overhead, still balanced
 _PASSED_HEADERS = ("content-type", "content-language")
 
 # A guid is an identity, not a link: feedparser joins a relative one ("g1") to the feed URL,
@@ -239,162 +230,3 @@ def _authors(e: Any, version: str) -> tuple[str, ...]:
             name = ""
         people.append(person(name, _get(a, "email")))
     return unique(people)
-
-
-# ----------------------------------------------------------------------------- many feeds
-
-
-@dataclass(frozen=True)
-class _Failure:
-    """A ParseError in transit: its two-argument __init__ does not survive pickling."""
-    url: str
-    message: str
-
-
-def parse_job(job: ParseJob) -> ParsedFeed | ParseError:
-    try:
-        return parse(job.body, url=job.url, headers=job.headers, key=job.key, skip=job.skip)
-    except ParseError as exc:
-        return exc
-
-
-def _parse_chunk(jobs: Sequence[ParseJob]) -> list[ParsedFeed | _Failure]:
-    """Top level, so a spawned or forkserver worker can unpickle it."""
-    out: list[ParsedFeed | _Failure] = []
-    for job in jobs:
-        r = parse_job(job)
-        out.append(_Failure(r.url, r.message) if isinstance(r, ParseError) else r)
-    return out
-
-
-def pool_size(n_jobs: int, total_bytes: int, workers: int, cpus: int | None) -> int:
-    """Processes to use; 1 means parse in this process. ``workers`` 0 = one per CPU."""
-    if workers == 0:
-        workers = cpus or 1
-    workers = min(workers, n_jobs)
-    if workers <= 1 or n_jobs < MIN_POOL_JOBS or total_bytes < MIN_POOL_BYTES:
-        return 1
-    return workers
-
-
-def worth_a_process(job: ParseJob) -> bool:
-    """A feed parsed before (known items cut out) costs 4 ms here, no more than sending it to a process;
-    and those slow the fetch: a warm poll at N = 1000 took 2.5 s parsing here, 3.5 s in the pool."""
-    return not job.skip
-
-
-def chunked(jobs: Sequence[ParseJob], workers: int) -> list[list[ParseJob]]:
-    """Consecutive runs of jobs, about CHUNKS_PER_WORKER per worker, order kept."""
-    size = max(1, math.ceil(len(jobs) / (workers * CHUNKS_PER_WORKER)))
-    return [list(jobs[i:i + size]) for i in range(0, len(jobs), size)]
-
-
-def start_method(threads: int, methods: Sequence[str]) -> str:
-    """fork when this process runs one thread: the fastest start, and it never re-imports the
-    caller's ``__main__``. With threads (httpx, asyncio's resolver pool) a fork can copy a held
-    lock into the child, so forkserver forks from a clean single-threaded server instead."""
-    if threads <= 1 and "fork" in methods:
-        return "fork"
-    return "forkserver" if "forkserver" in methods else "spawn"
-
-
-def _die_with_parent(parent: int) -> None:
-    """Pool initializer: a worker ends when the process that started it dies, even by
-    ``kill -9`` (Linux: PR_SET_PDEATHSIG), instead of living on as an orphan that holds
-    its memory and every descriptor it inherited (a database connection among them)."""
-    try:
-        import ctypes
-        import signal
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):  # not Linux: orphans remain possible there
-        return
-    if parent > 0 and os.getppid() != parent:  # it died before the prctl
-        os._exit(0)
-
-
-def _context() -> Any:
-    method = start_method(threading.active_count(), multiprocessing.get_all_start_methods())
-    return multiprocessing.get_context(method)
-
-
-def parse_many(jobs: Sequence[ParseJob], workers: int) -> list[ParsedFeed | ParseError]:
-    """Parse every job; results in job order, a ParseError in place of each failed feed."""
-    jobs = list(jobs)
-    n = pool_size(len(jobs), sum(len(j.body) for j in jobs), workers, os.cpu_count())
-    if n <= 1:
-        return [parse_job(j) for j in jobs]
-    with ParsePool(n) as pool:
-        return pool.map(jobs)
-
-
-class ParsePool:
-    """Parser processes kept across calls, so jobs can be sent as fetch results arrive::
-
-        with ParsePool(workers=0) as pool:          # 0 = one per CPU, 1 = in this process
-            future = pool.submit(job)               # Future[ParsedFeed | ParseError]
-            results = pool.map(more_jobs)           # in job order
-
-    A future never raises: a feed that fails, or whose worker process dies, gives a
-    ParseError. A dead worker breaks a ProcessPoolExecutor for good, so the next submit
-    starts a fresh one. Processes start on the first submit, not before.
-    """
-
-    def __init__(self, workers: int = 0, cpus: int | None = None):
-        self.workers = workers or (cpus if cpus is not None else os.cpu_count()) or 1
-        self._executor: ProcessPoolExecutor | None = None
-
-    def __enter__(self) -> "ParsePool":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
-            self._executor = None
-
-    def submit(self, job: ParseJob, *, here: bool = False) -> "Future[ParsedFeed | ParseError]":
-        return self._submit_chunk([job], lambda results: results[0], here)
-
-    def map(self, jobs: Iterable[ParseJob]) -> list[ParsedFeed | ParseError]:
-        """Parse every job; results in job order. Consecutive jobs travel in chunks."""
-        jobs = list(jobs)
-        if self.workers <= 1:
-            return [parse_job(j) for j in jobs]
-        futures = [self._submit_chunk(c, list) for c in chunked(jobs, self.workers)]
-        return [r for f in futures for r in f.result()]
-
-    def _submit_chunk(self, jobs: list[ParseJob], shape: Any, here: bool = False) -> Future:
-        """*jobs* in a parser process (*here*, or with one worker: in this one, done on return)."""
-        out: Future = Future()
-        if self.workers <= 1 or here:
-            out.set_result(shape([parse_job(j) for j in jobs]))
-            return out
-        try:
-            inner = self._pool().submit(_parse_chunk, jobs)
-        except BrokenProcessPool:  # a worker died earlier: start afresh once
-            self.close()
-            inner = self._pool().submit(_parse_chunk, jobs)
-
-        def done(f: Future) -> None:
-            try:
-                results = [ParseError(r.url, r.message) if isinstance(r, _Failure) else r for r in f.result()]
-            except Exception as exc:  # noqa: BLE001 - a dead worker fails its feeds, not the run
-                results = [ParseError(j.key, f"parser process failed: {type(exc).__name__}: {exc}")
-                           for j in jobs]
-            out.set_result(shape(results))
-
-        inner.add_done_callback(done)
-        return out
-
-    def _pool(self) -> ProcessPoolExecutor:
-        if self._executor is None:
-            ctx = _context()
-            # A forkserver's workers are its children, not ours; it ends when we do.
-            parent = os.getpid() if ctx.get_start_method() == "fork" else -1
-            self._executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx,
-                                                 initializer=_die_with_parent, initargs=(parent,))
-        return self._executor

@@ -137,6 +137,9 @@ class _Scanner:
         self.spans: list[tuple[int, int]] = []
         self.events: list[list[str]] = []  # per item: what a parser sees in it, for its fingerprint
         self.text = ""
+        self.item_events: list[str] = []  # the open item's
+        self.inner = 0  # depth inside the open item
+        self.plain: set[str] = set()  # expat names met inside items that are no feed or entry element
         self.locals: dict[str, str] = {}  # expat name -> lowercased local name
         self.stack: list[str] = []
         self.item_depth = -1  # depth of the open item, -1 outside items
@@ -172,12 +175,51 @@ class _Scanner:
     def namespace(self, prefix: str | None, uri: str | None) -> None:
         self.pending.append((prefix or None, uri or ""))
 
-    # start/end/chars run for every element and text run of every body: the inside-an-item
-    # case comes first and does little (the split must not slow a cold parse, issue 8).
+    # start/end/chars run for every element and text run of every body (the split must not slow
+    # a cold parse, issue 8). Outside the items they do the checks; inside an item the parser
+    # calls the _in_* handlers instead (swapped in at the item's start, out at its end), which
+    # only record what the fingerprint needs and look for what would make the body unsplittable.
 
     def chars(self, data: str) -> None:
-        if self.item_depth >= 0:
-            self.text += data  # one text event however expat cut it (CDATA sections, references)
+        pass  # text outside the items is not fingerprinted
+
+    def _in_chars(self, data: str) -> None:
+        self.text += data  # one text event however expat cut it (CDATA sections, references)
+
+    def _in_start(self, name: str, attrs: dict[str, str]) -> None:
+        decls = self.pending
+        if decls:
+            self.pending = []
+            self.decls_all.extend(decls)
+            self.decls_in_items.extend(decls)
+        if name not in self.plain:  # a name met for the first time inside an item
+            if name.rpartition(" ")[2].lower() in STATEFUL_NAMES:
+                raise Unsplittable(f"<{name.rpartition(' ')[2].lower()}> inside an item")
+            self.plain.add(name)
+        events = self.item_events
+        if self.text:
+            events.append("T" + self.text)
+            self.text = ""
+        events.append(f"S{name}\x00{decls!r}\x00{attrs!r}" if decls or attrs else "S" + name)
+        self.inner += 1
+
+    def _in_end(self, name: str) -> None:
+        events = self.item_events
+        if self.text:
+            events.append("T" + self.text)
+            self.text = ""
+        events.append("E")
+        if self.inner:
+            self.inner -= 1
+            return
+        self.stack.pop()  # the item's own end
+        at = self.parser.CurrentByteIndex
+        if not self.body.startswith(b"</" + self.item_tag, at):
+            raise Unsplittable("a self-closing item")
+        self.spans.append((self.item_start, self.body.index(b">", at) + 1))
+        self.item_depth = -1
+        p = self.parser
+        p.StartElementHandler, p.EndElementHandler, p.CharacterDataHandler = self.start, self.end, self.chars
 
     def start(self, name: str, attrs: dict[str, str]) -> None:
         decls = self.pending
@@ -187,18 +229,6 @@ class _Scanner:
         local = self.locals.get(name)
         if local is None:
             local = self.locals[name] = name.rpartition(" ")[2].lower()
-        if self.item_depth >= 0:
-            if local in STATEFUL_NAMES:
-                raise Unsplittable(f"<{local}> inside an item")
-            if decls:
-                self.decls_in_items.extend(decls)
-            events = self.events[-1]
-            if self.text:
-                events.append("T" + self.text)
-                self.text = ""
-            events.append(f"S{name}\x00{decls!r}\x00{attrs!r}" if decls or attrs else "S" + name)
-            self.stack.append(name)
-            return
         depth = len(self.stack)
         if depth == 0:
             self._root(name)
@@ -207,8 +237,15 @@ class _Scanner:
             self.item_tag = self._tag_name(self.item_start)
             self.after_first = True
             self.decls_in_items.extend(decls)
-            self.events.append([f"S{name}\x00{decls!r}\x00{attrs!r}"])
-        elif local in ENTRY_NAMES:
+            self.item_events = [f"S{name}\x00{decls!r}\x00{attrs!r}"]
+            self.events.append(self.item_events)
+            self.stack.append(name)
+            self.inner, self.text = 0, ""
+            p = self.parser
+            p.StartElementHandler, p.EndElementHandler, p.CharacterDataHandler = (
+                self._in_start, self._in_end, self._in_chars)
+            return
+        if local in ENTRY_NAMES:
             raise Unsplittable(f"<{local}> where no item is expected")
         elif self.after_first and self.allowed_depth < 0:
             if local not in AFTER_ITEMS_OK:
@@ -224,21 +261,8 @@ class _Scanner:
 
     def end(self, name: str) -> None:
         self.stack.pop()
-        if self.item_depth < 0:
-            if len(self.stack) == self.allowed_depth:
-                self.allowed_depth = -1
-            return
-        events = self.events[-1]
-        if self.text:
-            events.append("T" + self.text)
-            self.text = ""
-        events.append("E")
-        if len(self.stack) == self.item_depth:
-            at = self.parser.CurrentByteIndex
-            if not self.body.startswith(b"</" + self.item_tag, at):
-                raise Unsplittable("a self-closing item")
-            self.spans.append((self.item_start, self.body.index(b">", at) + 1))
-            self.item_depth = -1
+        if len(self.stack) == self.allowed_depth:
+            self.allowed_depth = -1
 
     def _root(self, name: str) -> None:
         if name not in LAYOUTS:

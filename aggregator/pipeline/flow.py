@@ -161,6 +161,7 @@ def poll_snapshot(config: Config, snap: Snapshot, *, store: Backend | None = Non
     # Fetched, not merged yet (merged in config order): a body is let go once it is parsed.
     arrived: dict[str, tuple[FetchResult, Future | None, str | None]] = {}
     done = 0  # jobs merged so far, in config order
+    known_here = 0  # feeds parsed before, parsed in this process this poll
 
     def advance(wait: bool) -> None:
         nonlocal done
@@ -178,6 +179,7 @@ def poll_snapshot(config: Config, snap: Snapshot, *, store: Backend | None = Non
 
     with parse.ParsePool(workers) as pool:
         def fetched(res: FetchResult) -> None:
+            nonlocal known_here
             state = snap.feeds.get(res.source.key)
             future = digest = None
             if res.body is not None and _fetched(res):
@@ -185,8 +187,10 @@ def poll_snapshot(config: Config, snap: Snapshot, *, store: Backend | None = Non
             if digest is not None and (state is None or state.body_hash != digest):  # else: the same bytes
                 skip = frozenset(state.item_hashes) if state else frozenset()
                 job = parse.ParseJob(res.body, res.final_url, dict(res.headers), res.source.key, skip)
-                with watch.stage("parse"):  # a feed parsed before costs less here than in a process
-                    future = pool.submit(job, here=not parse.worth_a_process(job))
+                here = not parse.worth_a_process(job, known_here)  # a few feeds parsed before: here
+                known_here += bool(here and job.skip)
+                with watch.stage("parse"):
+                    future = pool.submit(job, here=here)
             if on_result:
                 on_result(res)
             arrived[res.source.key] = (dataclasses.replace(res, body=None) if res.body is not None else res,

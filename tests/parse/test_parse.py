@@ -10,8 +10,10 @@ from datetime import datetime, timezone
 import pytest
 
 from aggregator.parse import feeds as parse_mod
+from aggregator.parse import pool as pool_mod
 from aggregator.errors import ParseError
-from aggregator.parse.feeds import ParseJob, chunked, not_a_feed_reason, parse, parse_many, pool_size
+from aggregator.parse.feeds import ParseJob, not_a_feed_reason, parse
+from aggregator.parse.pool import chunked, parse_many, pool_size
 from aggregator.parse.fields import format_name, int_or_none, person_from_string, title_text
 from aggregator.records import Enclosure, ParsedFeed
 
@@ -293,8 +295,8 @@ def test_parse_many_same_in_process_and_in_pool(monkeypatch, method):
     import multiprocessing
     jobs = _jobs()
     local = parse_many(jobs, workers=1)
-    monkeypatch.setattr(parse_mod, "MIN_POOL_BYTES", 0)  # force the pool for these small bodies
-    monkeypatch.setattr(parse_mod, "_context", lambda: multiprocessing.get_context(method))
+    monkeypatch.setattr(pool_mod, "MIN_POOL_BYTES", 0)  # force the pool for these small bodies
+    monkeypatch.setattr(pool_mod, "_context", lambda: multiprocessing.get_context(method))
     pooled = parse_many(jobs, workers=2)
     assert len(local) == len(pooled) == len(jobs)
     assert [r.url for r in pooled] == [j.key for j in jobs]  # job order
@@ -306,23 +308,26 @@ def test_parse_many_same_in_process_and_in_pool(monkeypatch, method):
     assert isinstance(pooled[3], ParseError) and "HTML page" in str(pooled[3])
 
 
-@pytest.mark.parametrize("threads, methods, expected", [
-    (1, ["fork", "spawn", "forkserver"], "fork"),
-    (3, ["fork", "spawn", "forkserver"], "forkserver"),  # never fork a threaded process
-    (1, ["spawn"], "spawn"),  # Windows
-    (2, ["spawn", "fork"], "spawn"),
+@pytest.mark.parametrize("threads, methods, rss, expected", [
+    (1, ["fork", "spawn", "forkserver"], 0, "fork"),
+    (1, ["fork", "spawn", "forkserver"], pool_mod.FORK_MAX_RSS - 1, "fork"),
+    (1, ["fork", "spawn", "forkserver"], pool_mod.FORK_MAX_RSS, "forkserver"),  # never fork a big process
+    (3, ["fork", "spawn", "forkserver"], 0, "forkserver"),  # never fork a threaded process
+    (1, ["spawn"], 0, "spawn"),  # Windows
+    (2, ["spawn", "fork"], 0, "spawn"),
+    (1, ["fork", "spawn"], pool_mod.FORK_MAX_RSS, "spawn"),
 ])
-def test_start_method(threads, methods, expected):
-    assert parse_mod.start_method(threads, methods) == expected
+def test_start_method(threads, methods, rss, expected):
+    assert pool_mod.start_method(threads, methods, rss) == expected
 
 
 def test_parse_many_survives_a_dead_worker(monkeypatch):
-    monkeypatch.setattr(parse_mod, "MIN_POOL_BYTES", 0)
+    monkeypatch.setattr(pool_mod, "MIN_POOL_BYTES", 0)
     jobs = _jobs()
     jobs[0] = ParseJob(b"<rss/>", "u", {}, "poison")
     started = time.monotonic()
-    monkeypatch.setattr(parse_mod, "_parse_chunk", _die_on_poison)
-    results = parse_mod.parse_many(jobs, workers=2)
+    monkeypatch.setattr(pool_mod, "_parse_chunk", _die_on_poison)
+    results = pool_mod.parse_many(jobs, workers=2)
     assert isinstance(results[0], ParseError) and "parser process failed" in str(results[0])
     assert len(results) == len(jobs) and time.monotonic() - started < 60  # generous: no hang
 
@@ -331,12 +336,12 @@ def _die_on_poison(jobs):  # a worker killed mid-chunk (OOM, segfault in a C par
     if any(j.key == "poison" for j in jobs):
         import os
         os._exit(1)
-    return [parse_mod._Failure(r.url, r.message) if isinstance(r, ParseError) else r
-            for r in map(parse_mod.parse_job, jobs)]
+    return [pool_mod._Failure(r.url, r.message) if isinstance(r, ParseError) else r
+            for r in map(pool_mod.parse_job, jobs)]
 
 
 def test_parse_pool_reuses_its_processes_and_keeps_order(monkeypatch):
-    from aggregator.parse.feeds import ParsePool
+    from aggregator.parse.pool import ParsePool
     jobs = _jobs()
     local = parse_many(jobs, workers=1)
     with ParsePool(workers=2) as pool:
@@ -351,7 +356,7 @@ def test_parse_pool_reuses_its_processes_and_keeps_order(monkeypatch):
 
 
 def test_parse_pool_in_process_when_one_worker():
-    from aggregator.parse.feeds import ParsePool
+    from aggregator.parse.pool import ParsePool
     with ParsePool(workers=1) as pool:
         results = pool.map(_jobs()) + [pool.submit(_jobs()[0]).result()]
         assert pool._executor is None
@@ -359,18 +364,18 @@ def test_parse_pool_in_process_when_one_worker():
 
 
 def test_parse_pool_recovers_from_a_dead_worker(monkeypatch):
-    from aggregator.parse.feeds import ParsePool
-    monkeypatch.setattr(parse_mod, "_parse_chunk", _die_on_poison)
+    from aggregator.parse.pool import ParsePool
+    monkeypatch.setattr(pool_mod, "_parse_chunk", _die_on_poison)
     good = _jobs()[0]
     with ParsePool(workers=2) as pool:
         dead = pool.submit(ParseJob(b"<rss/>", "u", {}, "poison")).result(timeout=60)
         assert isinstance(dead, ParseError) and dead.url == "poison" and "parser process failed" in str(dead)
         again = pool.submit(good).result(timeout=60)  # a fresh executor replaces the broken one
-    assert again == parse_mod.parse_job(good)
+    assert again == pool_mod.parse_job(good)
 
 
 def test_parse_job_passes_skip():
     body = (FEEDS / "rss2_more.xml").read_bytes()
     old = parse((FEEDS / "rss2.xml").read_bytes(), url=RSS_URL, headers={}, key=RSS_URL)
-    r = parse_mod.parse_job(ParseJob(body, RSS_URL, {}, RSS_URL, frozenset(old.item_hashes)))
+    r = pool_mod.parse_job(ParseJob(body, RSS_URL, {}, RSS_URL, frozenset(old.item_hashes)))
     assert (r.skipped, len(r.entries), len(r.item_hashes)) == (3, 2, 5)

@@ -4,6 +4,7 @@ and the patches are in place only while one of our parses runs."""
 from __future__ import annotations
 
 from paths import ROOT, FEEDS
+import importlib.util
 import sys
 from datetime import datetime, timezone
 
@@ -67,3 +68,16 @@ def test_feedparser_speedups_stay_while_another_thread_parses():
             assert parse_speedups.patched()
         assert parse_speedups.patched()  # the outer parse still has them
     assert not parse_speedups.patched()
+
+
+def test_feedparser_gets_the_same_sax_reader_without_searching_for_a_missing_driver():
+    import xml.sax
+
+    import feedparser
+
+    shipped = type(xml.sax.make_parser(feedparser.api.PREFERRED_XML_PARSERS))
+    with parse_speedups.speedups():
+        # Only drivers that can be imported are asked for (drv_libxml2 is not installed here).
+        assert all(importlib.util.find_spec(n) for n in feedparser.api.PREFERRED_XML_PARSERS)
+        assert type(xml.sax.make_parser(feedparser.api.PREFERRED_XML_PARSERS)) is shipped
+    assert feedparser.api.PREFERRED_XML_PARSERS == ["drv_libxml2"]  # as shipped again
