@@ -9,7 +9,6 @@ from datetime import datetime, timezone
 
 import pytest
 
-from aggregator.parse import feeds as parse_mod
 from aggregator.parse import pool as pool_mod
 from aggregator.errors import ParseError
 from aggregator.parse.feeds import ParseJob, not_a_feed_reason, parse
