@@ -9,9 +9,11 @@ each with one string that every match contains (``needed``), found from Python's
 of the pattern; where none is known the answer is None and the regex always runs.
 
 Case: the patterns run with IGNORECASE, which compares characters by their simple
-lowercase, and also equates i with ı and s with ſ. ``lowered`` maps those (and İ, whose
-full lowercase is two characters) to i and s first, and only ASCII letters, digits and
-punctuation count as literals, so a text the regex matches always contains one of them.
+lowercase, and also equates i with ı and s with ſ, and the basic Cyrillic letters with their
+rare historic variants (в with ᲀ, о with ᲂ…). ``lowered`` maps those (and İ, whose full
+lowercase is two characters) to i, s and the basic letters first, and only ASCII letters,
+digits and punctuation and the basic Cyrillic letters count as literals, so a text the regex
+matches always contains one of them.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ except ImportError:  # pragma: no cover - Python 3.10
 
 __all__ = ["can_match", "lowered", "needed"]
 
-_FOLD = str.maketrans({"İ": "i", "ı": "i", "ſ": "s"})
+_FOLD = str.maketrans({"İ": "i", "ı": "i", "ſ": "s", "ᲀ": "в", "ᲁ": "д", "ᲂ": "о", "ᲃ": "с", "ᲄ": "т", "ᲅ": "т",
+                       "ᲆ": "ъ", "ᲇ": "ѣ", "ᲈ": "ꙋ"})
 _REPEATS = {_c.MAX_REPEAT, _c.MIN_REPEAT} | ({_c.POSSESSIVE_REPEAT} if hasattr(_c, "POSSESSIVE_REPEAT") else set())
 _ATOMIC = getattr(_c, "ATOMIC_GROUP", None)
 Needs = frozenset[str]  # one of these strings is in the text
@@ -50,17 +53,29 @@ def needed(pattern: str, flags: int = re.IGNORECASE) -> All | None:
         return None
     # A one-letter string is in nearly every text: not worth its test.
     found = [one for one in _of_sequence(list(parsed)) if _strength(one)[0] >= 2]
-    return tuple(sorted(found, key=_strength, reverse=True)[:_KEPT]) if found else None
+    if not found:
+        return None
+    # The strongest few, tested cheapest first: one string before a list of thirty names.
+    return tuple(sorted(sorted(found, key=_strength, reverse=True)[:_KEPT], key=len))
 
 
 def can_match(needs: All | None, lowered_text: str) -> bool:
     """False only when the pattern with these *needs* cannot match the text."""
-    return needs is None or all(any(s in lowered_text for s in one) for one in needs)
+    if needs is None:
+        return True
+    for one in needs:  # loops, not all(any(...)): this runs for every regex on every field
+        for s in one:
+            if s in lowered_text:
+                break
+        else:
+            return False
+    return True
 
 
 def _plain(code: int) -> bool:
-    """An ASCII character that IGNORECASE matches only as itself, upper or lower case (after _FOLD)."""
-    return 0x20 <= code < 0x7F
+    """A character that IGNORECASE matches only as itself, upper or lower case (after _FOLD):
+    ASCII, and the Cyrillic letters Russian and Ukrainian are written in."""
+    return 0x20 <= code < 0x7F or 0x0400 <= code <= 0x045F or code in (0x0490, 0x0491)
 
 
 def _of_sequence(items: list[tuple[Any, Any]]) -> list[Needs]:
