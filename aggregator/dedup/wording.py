@@ -102,7 +102,7 @@ def profile(title: str, summary: str = "", link: str | None = None) -> Profile:
         months=frozenset(w for w in low if w in lx.MONTHS),
         entities=frozenset(entities), singular=frozenset(singular) - {c.noun for c in numbers},
         stems=frozenset(verbs), negated=any(w in _NEG for w in low),
-        repeat=any(w in _REPEAT for w in low) and not _RECORD.search(head),
+        repeat=any(w in _REPEAT for w in low) and ("again" in head.lower() or not _RECORD.search(head)),
         lead=lead)
     text_terms = dict(title_terms)
     summary = repair(summary).strip()

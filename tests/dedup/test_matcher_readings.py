@@ -253,6 +253,7 @@ def test_failing_a_test_is_no_negation_but_failing_to_act_is():
 def test_another_half_year_is_a_duration_not_a_repeat():
     assert not profile("European Union renews Russia sanctions for another six months").facts.repeat
     assert profile("Balloons close Vilnius airport again").facts.repeat
+    assert profile("Russia strikes Kyiv again, another day of blackouts").facts.repeat
 
 
 def test_a_euronews_video_prefix():
