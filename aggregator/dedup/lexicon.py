@@ -322,9 +322,9 @@ VIDEO_WORDS = frozenset("video watch footage pictures photos gallery listen podc
 # Who stands for a country or an office in headlines ("Sikorski orders closure" is Poland
 # closing; "Rutte visits" is the NATO chief visiting): surname (accents off) -> the terms
 # a reader hears in it. The name stays a name of its own: "Putin warns" and "Medvedev
-# threatens" are two speakers. Office holders change: this lists those of 2024-2026, and
-# an outdated entry only costs a missed merge, since a name alone never merges two reports;
-# an office (two terms) is given to its holder only, so that two holders never read alike.
+# threatens" are two speakers. Office holders change: this lists those of 2024-2026. An
+# outdated entry mostly costs a missed merge (a name alone never merges two reports); an
+# office (two terms) is given to its holder only, so that two holders never read alike.
 LEADERS: dict[str, tuple[str, ...]] = {name: tuple(terms.split()) for terms, names in (
     # an office (country and title) held by one person...
     ("nato chief", "rutte"), ("eu chief", "leyen"), ("eu forminister", "kallas"),
