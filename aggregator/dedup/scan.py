@@ -19,8 +19,8 @@ from itertools import accumulate
 
 from . import lexicon as lx
 from .rarity import rarity
-from .words import (MIN_WEIGHT, NUMBER_WEIGHT, PLACE_WEIGHT, currency_code, fold, fold_short_forms, may_start,
-                    leader_terms, number_value, plain_word, term_of, verb_stem)
+from .words import (MEASURE, MIN_WEIGHT, NUMBER_WEIGHT, PLACE_WEIGHT, currency_code, fold, fold_short_forms,
+                    leader_terms, may_start, number_value, plain_word, term_of, timed, verb_stem)
 
 # Tokens and the text between them in one call: [gap, token, gap, token, ..., gap]; the same
 # on ASCII text with ASCII classes, twice as fast.
@@ -29,9 +29,7 @@ _SPLIT_ASCII = re.compile(r"([$€£]?[A-Za-z0-9]+(?:[-.,'’][A-Za-z0-9]+)*%?)"
 _ALPHA = re.compile(r"[^\W\d_]+")
 _ORDINAL = re.compile(r"(\d+)(?:st|nd|rd|th)")
 _LABEL_BREAK = re.compile(r"[,;:()]")
-_TIMED = re.compile(r"(\d+(?:[.,]\d+)?|[a-z]+)-(minute|hour|day|week|month|year|decade)s?")
 STANDS_FOR_WEIGHT = 0.5
-_MEASURE = re.compile(r"\d(?:km|kms|mph|kmh|kph|°c|°f|c|kg|mw|gw|gwh|twh)$")
 _PAIR = re.compile(r"(\d{1,4})[-–](\d{1,4})")
 # Between a number and its time unit: "three more days" is as long as "72 hours".
 _BEFORE_UNIT = frozenset("more additional extra further".split())
@@ -110,7 +108,7 @@ class _Token:
         elif self.num is None and "-" in low and low[:1].isdigit():
             self.num, self.code_unit = _amount(low)  # "330-million-dollar"
         self.low = low
-        self.measure = self.num is not None and (_MEASURE.search(low) is not None
+        self.measure = self.num is not None and (MEASURE.search(low) is not None
                                                   or "-" in low and not lx.UNITS.isdisjoint(low.split("-")))
         m = _PAIR.fullmatch(low) if "-" in low or "–" in low else None
         self.pair = (float(m.group(1)), float(m.group(2))) if m else None  # "78-21": a tally, a score
@@ -118,11 +116,10 @@ class _Token:
         self.timed = False
         self.hours: float | None = None  # the hours one of its time unit lasts
         if self.num is None and "-" in low:
-            m = _TIMED.fullmatch(low)
-            if m and (m.group(1)[0].isdigit() or m.group(1) in lx.NUMBER_WORDS):
-                self.num = number_value(m.group(1)) if m.group(1)[0].isdigit() else float(lx.NUMBER_WORDS[m.group(1)])
-                self.timed = self.num is not None
-                self.hours = lx.HOURS[m.group(2)] if self.timed else None
+            found = timed(low)
+            if found is not None:
+                self.num, self.hours = found
+                self.timed = True
         self.word_num = float(lx.NUMBER_WORDS[low]) if low in lx.NUMBER_WORDS else None
         self.a_an = low in ("a", "an")
         self.scale = lx.SCALES[low] if low in lx.SCALES and len(low) > 2 else None

@@ -26,14 +26,13 @@ from .form import _AFFIX_PREFIX, repair
 from .rarity import commonest, rarity
 from .vetoes import translit
 from .words import (MIN_WEIGHT, NUMBER_WEIGHT, PLACE_WEIGHT, currency_code, leader_terms, number_value, plain_word,
-                    short_forms, term_of)
+                    short_forms, term_of, timed)
 
 _TOKEN = re.compile(r"[$€£]?[^\W_]+(?:[-.,'’][^\W_]+)*%?")
 _DIGIT = re.compile(r"\d")
 _SPLIT = re.compile(r"[-.]")
 _LETTERS = re.compile(r"[^\W\d_]+")
 _ORDINAL = re.compile(r"(\d+)(?:st|nd|rd|th)")
-_TIMED = re.compile(r"(\d+(?:\.\d+)?|[a-z]+)-(minute|hour|day|week|month|year|decade)s?")  # "72-hour", "three-day"
 # How a report is published or who said it, not what happened: never a term.
 _SKIP = frozenset("""
 update updated exclusive breaking live video watch photos pictures listen analysis opinion explainer
@@ -126,9 +125,8 @@ def _term(token: str) -> float | tuple[str, ...]:
         return () if low in ("a", "an") else float(lx.NUMBER_WORDS[low])
     if "-" in low and all(p in lx.NUMBER_WORDS for p in low.split("-")):
         return float(sum(lx.NUMBER_WORDS[p] for p in low.split("-")))  # forty-four
-    if "-" in low and (m := _TIMED.fullmatch(low)) and (m.group(1) in lx.NUMBER_WORDS or m.group(1)[0].isdigit()):
-        n = float(lx.NUMBER_WORDS[m.group(1)]) if m.group(1) in lx.NUMBER_WORDS else float(m.group(1))
-        return n * lx.HOURS[m.group(2)]  # a duration, in hours, as wording reads it
+    if "-" in low and (found := timed(low)) is not None:
+        return found[0] * found[1]  # "72-hour", "three-day": a duration in hours, as wording reads it
     if low in lx.ORDINALS:
         return (f"ord:{low}",)
     if low in lx.WEEKDAYS or low in lx.MONTHS and token[0].isupper():

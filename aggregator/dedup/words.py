@@ -31,8 +31,11 @@ _ALPHA = re.compile(r"[^\W\d_]+")
 _ALPHA_ASCII = re.compile(r"[a-z]+")  # the same on lower-case ASCII text, twice as fast
 # A number, its scale, and a share or a unit ("80mph", "30C", "1,750km"): the unit says nothing a
 # comparison needs (30C is 30 degrees either way), so only the number is kept.
-_NUMBER = re.compile(r"[$€£]?(\d+(?:,\d{3})*(?:\.\d+)?)(k|m|bn|b|mln|bln|tn|s)?"
-                     r"(%|pc|km|kms|mph|kmh|°c|°f|c|kg|mw|gw|gwh|twh)?", re.IGNORECASE)
+_UNIT_SUFFIXES = "km|kms|mph|kmh|kph|°c|°f|c|kg|mw|gw|gwh|twh"
+_NUMBER = re.compile(rf"[$€£]?(\d+(?:,\d{{3}})*(?:\.\d+)?)(k|m|bn|b|mln|bln|tn|s)?(%|pc|{_UNIT_SUFFIXES})?",
+                     re.IGNORECASE)
+MEASURE = re.compile(rf"\d(?:{_UNIT_SUFFIXES})$")  # a number read with its unit: a distance, a reading
+_TIMED = re.compile(r"(\d+(?:[.,]\d+)?|[a-z]+)-(minute|hour|day|week|month|year|decade)s?")
 _POSSESSIVE = re.compile(r"['’](?:s)?$")
 
 
@@ -120,6 +123,17 @@ def number_value(token: str) -> float | None:
 
 
 _CODE_PLURAL = re.compile(r"([a-z]+-?\d+)s")  # "f-16s": the F-16 (one type, several jets)
+
+
+def timed(token: str) -> tuple[float, float] | None:
+    """A number of time units in one token, as (number, hours in one unit): "72-hour" (72, 1),
+    "three-day" (3, 24); None for anything else."""
+    m = _TIMED.fullmatch(token)
+    if m is None:
+        return None
+    n = m.group(1)
+    value = float(lx.NUMBER_WORDS[n]) if n in lx.NUMBER_WORDS else number_value(n) if n[0].isdigit() else None
+    return None if value is None else (value, lx.HOURS[m.group(2)])
 
 
 @functools.lru_cache(maxsize=1 << 16)
