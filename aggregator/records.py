@@ -219,6 +219,9 @@ class ParsedFeed:
     item_hashes: tuple[str, ...] = ()  # fingerprints of every raw item in the body, in order
     skipped: int = 0  # raw items left out of ``entries`` because their fingerprint was known
     format: str = ""  # what the body is, e.g. "RSS 2.0", "Atom 1.0", "JSON Feed 1.1" (parse.fields.format_name)
+    # Per entry, the topic rules' reasons for its text, when a parser process worked them out
+    # beside parsing (pipeline.prepare); () when not. Tagging then only looks them up.
+    text_reasons: tuple[tuple["Match", ...], ...] = ()
 
 
 # ----------------------------------------------------------------------------- dedup, tag, store

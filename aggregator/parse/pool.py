@@ -14,6 +14,11 @@ N = 2000 before, 1 GB) copies its page tables, then every page it writes while t
 live: that cost the warm poll more than the pool saved. Past FORK_MAX_RSS they fork from a
 small forkserver instead (:func:`start_method`); a cron run at N = 2000 starts its pool at
 about 300 MB.
+
+A pool may be given a *prepare* step, run in the parser process on each feed it parsed: more
+of the pure, per-entry work (the pipeline's: tagging each entry's text) done on the other
+cores, while this process merges. It must be picklable (a forkserver's workers get a copy) and
+is set once per process, not sent with every job. A step that fails leaves the feed as parsed.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from ..errors import ParseError
 from ..records import ParsedFeed
@@ -56,13 +61,26 @@ def parse_job(job: ParseJob) -> ParsedFeed | ParseError:
         return exc
 
 
+Prepare = Callable[[ParsedFeed], ParsedFeed]
+_prepare: Prepare | None = None  # this parser process's prepare step (set by _start_worker)
+
+
 def _parse_chunk(jobs: Sequence[ParseJob]) -> list[ParsedFeed | _Failure]:
     """Top level, so a spawned or forkserver worker can unpickle it."""
     out: list[ParsedFeed | _Failure] = []
     for job in jobs:
         r = parse_job(job)
-        out.append(_Failure(r.url, r.message) if isinstance(r, ParseError) else r)
+        out.append(_Failure(r.url, r.message) if isinstance(r, ParseError) else _prepared(r))
     return out
+
+
+def _prepared(parsed: ParsedFeed) -> ParsedFeed:
+    if _prepare is None or not parsed.entries:
+        return parsed
+    try:
+        return _prepare(parsed)
+    except Exception:  # noqa: BLE001 - only a head start: the caller does that work itself
+        return parsed
 
 
 def pool_size(n_jobs: int, total_bytes: int, workers: int, cpus: int | None) -> int:
@@ -104,8 +122,15 @@ def _peak_rss() -> int:
     return peak if sys.platform == "darwin" else peak * 1024
 
 
+def _start_worker(parent: int, prepare: Prepare | None) -> None:
+    """Pool initializer: the prepare step, and the end of the worker with its parent."""
+    global _prepare
+    _prepare = prepare
+    _die_with_parent(parent)
+
+
 def _die_with_parent(parent: int) -> None:
-    """Pool initializer: a worker ends when the process that started it dies, even by
+    """A worker ends when the process that started it dies, even by
     ``kill -9`` (Linux: PR_SET_PDEATHSIG), instead of living on as an orphan that holds
     its memory and every descriptor it inherited (a database connection among them)."""
     try:
@@ -147,8 +172,9 @@ class ParsePool:
     starts a fresh one. Processes start on the first submit, not before.
     """
 
-    def __init__(self, workers: int = 0, cpus: int | None = None):
+    def __init__(self, workers: int = 0, cpus: int | None = None, prepare: Prepare | None = None):
         self.workers = workers or (cpus if cpus is not None else os.cpu_count()) or 1
+        self.prepare = prepare  # run in the parser processes on each feed they parse (not here)
         self._executor: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> "ParsePool":
@@ -202,5 +228,5 @@ class ParsePool:
             # A forkserver's workers are its children, not ours; it ends when we do.
             parent = os.getpid() if ctx.get_start_method() == "fork" else -1
             self._executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx,
-                                                 initializer=_die_with_parent, initargs=(parent,))
+                                                 initializer=_start_worker, initargs=(parent, self.prepare))
         return self._executor

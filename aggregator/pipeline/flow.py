@@ -27,6 +27,7 @@ from ..reports import FeedOutcome, PublishReport, RunReport
 from ..store import Backend, open_store
 from . import upkeep
 from .merge import Merger, not_due
+from .prepare import TagTexts
 from .stages import Stopwatch
 
 log = logging.getLogger(__name__)
@@ -177,7 +178,7 @@ def poll_snapshot(config: Config, snap: Snapshot, *, store: Backend | None = Non
                     parsed = future.result()
             merger.handle(res, parsed, digest)
 
-    with parse.ParsePool(workers) as pool:
+    with parse.ParsePool(workers, prepare=TagTexts(config.topics)) as pool:
         def fetched(res: FetchResult) -> None:
             nonlocal known_here
             state = snap.feeds.get(res.source.key)

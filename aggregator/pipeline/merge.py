@@ -33,7 +33,7 @@ class Merger:
         # The items are read (and indexed) only once some feed has something new to merge:
         # a run where every feed answers 304 never reads them.
         self.index: dedup.ItemIndex | None = None
-        self.rules: tag.Rules | None = None  # compiled when the first item changes
+        self.rules: tag.Rules | None = None  # see _rules
         self.changed: set[str] = set()
         self.new = self.updated = self.merged = 0
 
@@ -59,6 +59,9 @@ class Merger:
                 items, tombstones = self.snap.items, self.snap.tombstones
             with self.watch.stage("index"):
                 self.index = dedup.ItemIndex(items, tombstones, settings.near_duplicates)
+        if parsed.text_reasons:  # a parser process tagged the entries' texts (pipeline.prepare)
+            with self.watch.stage("tag"):
+                self._rules().remember(zip(map(tag.text_of, parsed.entries), parsed.text_reasons))
         with self._transaction(key) as changes:  # the items and the state of this feed, stored together
             if changes and self.index is not None:
                 self.index.refresh(changes.changed, changes.removed)
@@ -94,12 +97,16 @@ class Merger:
         """Tag what one feed changed, now (an item a later feed changes again is tagged again):
         the topics depend on nothing but the item itself."""
         with self.watch.stage("tag"):
-            if ids and self.rules is None:
-                self.rules = tag.Rules.compile(self.config.topics, self.config.sources, remember=True)
-            items = self.snap.items
-            for item_id in ids:
-                items[item_id] = self.rules.tag(items[item_id])  # type: ignore[union-attr]
+            if ids:
+                rules, items = self._rules(), self.snap.items
+                for item_id in ids:
+                    items[item_id] = rules.tag(items[item_id])
             self.changed |= ids
+
+    def _rules(self) -> tag.Rules:
+        if self.rules is None:  # compiled when the first item changes
+            self.rules = tag.Rules.compile(self.config.topics, self.config.sources, remember=True)
+        return self.rules
 
     def changed_topics(self) -> tuple[str, ...]:
         """Topics of the changed items, as they are and as they were."""

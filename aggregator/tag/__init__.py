@@ -10,6 +10,6 @@ Start reading at ``rules.py`` (``Rules.tag``).
 """
 
 from .patterns import check_pattern
-from .rules import Rules, Verdict
+from .rules import Rules, Verdict, text_of
 
-__all__ = ["Rules", "Verdict", "check_pattern"]
+__all__ = ["Rules", "Verdict", "check_pattern", "text_of"]

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Iterable
 
 from .patterns import PATTERN_KINDS, Field, Lexicon, Matcher, check_pattern, keyword_regex
-from ..records import Item, Match, Source, Topic
+from ..records import Entry, Item, Match, Source, Topic
 from ..text import plain_text
 
 __all__ = ["Rules", "TopicRules", "Verdict", "check_pattern", "keyword_regex", "PATTERN_KINDS", "CONTENT_MIN_HITS"]
@@ -34,13 +34,26 @@ CONTENT_MIN_HITS = 2
 TEXTS_REMEMBERED = 1 << 17  # texts whose reasons Rules.tag keeps for the run (a few MB of references)
 
 
-def item_fields(item: Item, lexicon: Lexicon) -> tuple[Field, ...]:
+Text = tuple  # (title, summary, content, categories): what the topic rules read of an item or entry
+
+
+def text_of(item: Item | Entry) -> Text:
+    """The part of an item (or of the entry it comes from: the same strings) the topic rules read."""
+    return item.title, item.summary, item.content, item.categories
+
+
+def item_fields(item: Item | Entry, lexicon: Lexicon) -> tuple[Field, ...]:
     """The plain texts of an item that rules look at, scanned once."""
-    summary = plain_text(item.summary)
-    content = plain_text(item.content)
+    return text_fields(text_of(item), lexicon)
+
+
+def text_fields(text: Text, lexicon: Lexicon) -> tuple[Field, ...]:
+    title, summary, content, categories = text
+    summary = plain_text(summary)
+    content = plain_text(content)
     if content == summary:
         content = ""
-    texts = [("title", item.title), ("summary", summary), ("categories", " | ".join(item.categories)),
+    texts = [("title", title), ("summary", summary), ("categories", " | ".join(categories)),
              ("content", content)]
     return tuple(Field.scanned(n, t, lexicon) for n, t in texts if t)
 
@@ -173,21 +186,36 @@ class Rules:
                     slug = mapping.get(cat.casefold().strip())
                     if slug:
                         reasons.append(Match(slug, "category", cat, "categories", name))
-        texts, text = self._texts, (item.title, item.summary, item.content, item.categories)
+        texts, text = self._texts, text_of(item)
         found = texts.get(text) if texts is not None else None
         if found is None:
-            fields = item_fields(item, self.lexicon)
-            found = tuple(m for rules in self.topics for m in rules.match(fields))
+            found = self.text_reasons(text)
             if texts is not None:
-                if len(texts) >= TEXTS_REMEMBERED:
-                    texts.clear()
-                texts[text] = found
+                self.remember(((text, found),))
         reasons.extend(found)
         reasons = tuple(dict.fromkeys(reasons))
         topics = tuple(sorted({m.topic for m in reasons}))
         if topics == item.topics and reasons == item.reasons:
             return item  # replace() would cost more than the rest of tagging an untopical item
         return dataclasses.replace(item, topics=topics, reasons=reasons)
+
+    def text_reasons(self, text: Text) -> tuple[Match, ...]:
+        """The topic rules' reasons for one text (``text_of`` an item or an entry): all of tagging
+        that is not the source's, a pure function of these four strings."""
+        fields = text_fields(text, self.lexicon)
+        return tuple(m for rules in self.topics for m in rules.match(fields))
+
+    def remember(self, known: Iterable[tuple[Text, tuple[Match, ...]]]) -> None:
+        """Keep these texts' reasons (from ``text_reasons``, maybe in another process: the
+        parser processes tag what they parse), so ``tag`` only looks them up. Only with
+        *remember*; a full memory is emptied first."""
+        texts = self._texts
+        if texts is None:
+            return
+        for text, found in known:
+            if len(texts) >= TEXTS_REMEMBERED:
+                texts.clear()
+            texts[text] = found
 
     def match_text(self, text: str) -> dict[str, list[Match]]:
         """Topic slug -> reasons, for free text; only topics that hold."""
