@@ -21,6 +21,7 @@ _APOSTROPHES = "'’ʼ"
 _HYPHENS = "-‐‑–"
 _WORD_RUN = re.compile(r"\w+")
 _TAG = re.compile(r"<[^>]*>")
+_CANDIDATES_KEPT = 50_000  # words whose candidate keywords a Lexicon remembers (a few MB at most)
 
 
 def _trie_regex(words: Iterable[str]) -> str:
@@ -133,6 +134,8 @@ class Lexicon:
         self._stems: dict[str, list[_Keyword]] = {}  # first 3 letters of a stem -> keywords
         self._slow: list[_Keyword] = []  # keywords that start with a non-word character
         self._trigger: re.Pattern | None = None  # the words that may start a keyword; built on use
+        # word -> its candidate keywords, longest first: the same few words recur in every text
+        self._candidates: dict[str, tuple[_Keyword, ...]] = {}
         self.owners = 0
 
     def new_owner(self) -> int:
@@ -141,6 +144,7 @@ class Lexicon:
 
     def add(self, owner: int, keyword: str) -> None:
         self._trigger = None
+        self._candidates = {}
         folded = keyword.strip().casefold()
         rx = re.compile(keyword_regex(keyword), re.IGNORECASE)
         first = _WORD_RUN.match(folded)
@@ -163,18 +167,25 @@ class Lexicon:
             # the regex engine skips every other word, which Python would visit one by one.
             self._trigger = re.compile(r"(?<!\w)" + _trie_regex(exact.keys() | stem_words) + r"\w*"
                                        if exact or stem_words else r"(?!)")
+        known = self._candidates
         for word in self._trigger.finditer(folded):
             w = word.group()
-            cands = exact.get(w)
-            by_stem = stems.get(w[:3])
-            if by_stem:
-                cands = (cands or []) + [k for k in by_stem if w.startswith(k.stem)]
+            cands = known.get(w)
+            if cands is None:
+                cands = exact.get(w)
+                by_stem = stems.get(w[:3])
+                if by_stem:
+                    cands = (cands or []) + [k for k in by_stem if w.startswith(k.stem)]
+                # Longest first, so "NATO-led" is reported rather than "NATO" where both fit.
+                cands = tuple(sorted(cands or (), key=lambda k: len(k.pattern), reverse=True))
+                if len(known) >= _CANDIDATES_KEPT:
+                    known.clear()
+                known[w] = cands
             if not cands:
                 continue
             start = word.start()
             done: set[int] = set()
-            # Longest first, so "NATO-led" is reported rather than "NATO" where both fit.
-            for k in sorted(cands, key=lambda k: len(k.pattern), reverse=True):
+            for k in cands:
                 if k.owner in done or start < ends.get(k.owner, 0):
                     continue
                 m = k.regex.match(folded, start)
