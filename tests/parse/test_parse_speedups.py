@@ -81,3 +81,51 @@ def test_feedparser_gets_the_same_sax_reader_without_searching_for_a_missing_dri
         assert all(importlib.util.find_spec(n) for n in feedparser.api.PREFERRED_XML_PARSERS)
         assert type(xml.sax.make_parser(feedparser.api.PREFERRED_XML_PARSERS)) is shipped
     assert feedparser.api.PREFERRED_XML_PARSERS == ["drv_libxml2"]  # as shipped again
+
+
+def test_text_comes_in_runs_and_content_params_are_copied_directly(monkeypatch):
+    """Patches 4 and 5 are used (and undone after the parse): fewer ``characters`` calls, and
+    contentparams copied without deepcopy's machinery, equal to what deepcopy gives."""
+    import copy
+    import xml.sax.expatreader
+
+    import feedparser
+
+    sys.path.insert(0, str(ROOT))
+    from benchmarks import synth
+
+    body = synth.feed_bytes(3, 1, 0, datetime(2026, 1, 1, tzinfo=timezone.utc))
+    calls = {"characters": 0, "direct": 0}
+    real_chars, real_copy = parse_speedups._characters, parse_speedups._DeepCopy.deepcopy
+
+    def characters(self, text):
+        calls["characters"] += 1
+        return real_chars(self, text)
+
+    def deepcopy(x, memo=None):
+        out = real_copy(x, memo)
+        if out is not x and type(x) is feedparser.util.FeedParserDict:
+            assert out == copy.deepcopy(x) and type(out) is type(x) and out is not x
+            calls["direct"] += 1
+        return out
+
+    monkeypatch.setattr(parse_speedups, "_characters", characters)
+    monkeypatch.setattr(parse_speedups._DeepCopy, "deepcopy", staticmethod(deepcopy))
+    buffered = parse(body, url="https://f.example/1", headers={}, key="k")
+    runs = calls["characters"]
+    monkeypatch.setattr(parse_speedups, "_buffered_reset", parse_speedups._EXPAT_RESET)
+    assert parse(body, url="https://f.example/1", headers={}, key="k") == buffered
+    assert calls["characters"] - runs > 3 * runs  # expat's pieces, against one call per run
+    assert calls["direct"] >= 50  # at least one text element per item
+    assert feedparser.mixin.copy is copy
+    assert xml.sax.expatreader.ExpatParser.reset is parse_speedups._EXPAT_RESET
+
+
+def test_the_direct_copy_falls_back_to_deepcopy_for_anything_else():
+    import feedparser
+
+    nested = feedparser.util.FeedParserDict({"type": "text/html", "x": ["a"]})
+    got = parse_speedups._DeepCopy.deepcopy(nested)
+    assert got == nested and got["x"] is not nested["x"]  # a real deep copy
+    flat = feedparser.util.FeedParserDict({"type": "text/html", "language": None, "base": "https://a/"})
+    assert parse_speedups._DeepCopy.deepcopy(flat) == flat
