@@ -6,6 +6,7 @@ from __future__ import annotations
 from paths import ROOT, FEEDS
 import importlib.util
 import sys
+import warnings
 from datetime import datetime, timezone
 
 from aggregator.parse import feeds as parse_mod
@@ -119,6 +120,18 @@ def test_text_comes_in_runs_and_content_params_are_copied_directly(monkeypatch):
     assert calls["direct"] >= 50  # at least one text element per item
     assert feedparser.mixin.copy is copy
     assert xml.sax.expatreader.ExpatParser.reset is parse_speedups._EXPAT_RESET
+    assert feedparser.util.FeedParserDict.get is parse_speedups._DICT_GET
+
+
+def test_the_plain_get_reads_what_feedparsers_get_reads():
+    import feedparser
+
+    d = feedparser.util.FeedParserDict({"type": "text/html", "published": "p", "summary": "s",
+                                        "tags": [{"term": "t"}], "links": []})
+    with warnings.catch_warnings():  # "updated" falls back to "published", and says so
+        warnings.simplefilter("ignore", DeprecationWarning)
+        for key in ("type", "missing", "updated", "description", "category", "enclosures", "license", 3):
+            assert parse_speedups._plain_get(d, key, "dflt") == parse_speedups._DICT_GET(d, key, "dflt"), key
 
 
 def test_the_direct_copy_falls_back_to_deepcopy_for_anything_else():
