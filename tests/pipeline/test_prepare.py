@@ -5,15 +5,19 @@ the step fails."""
 from __future__ import annotations
 
 import dataclasses
+import multiprocessing
 import os
 import pickle
 import sys
 from datetime import datetime, timezone
 
+import pytest
+
 from paths import ROOT
 from aggregator import config as configuration
 from aggregator import pipeline, tag
 from aggregator.parse import ParseJob, ParsePool, parse_job
+from aggregator.parse import pool as pool_mod
 from aggregator.pipeline.prepare import TagTexts
 from aggregator.records import Match
 from clihelpers import write_config
@@ -46,7 +50,10 @@ def test_the_step_gives_each_entry_the_reasons_tagging_here_gives() -> None:
     assert pickle.loads(pickle.dumps(step))._rules is None  # the compiled rules never travel
 
 
-def test_the_pool_runs_the_step_on_what_it_parses_and_not_here() -> None:
+@pytest.mark.parametrize("method", ["fork", "forkserver"])
+def test_the_pool_runs_the_step_on_what_it_parses_and_not_here(monkeypatch, method: str) -> None:
+    # forkserver: the step reaches its processes pickled (topics only) and compiles there
+    monkeypatch.setattr(pool_mod, "_context", lambda: multiprocessing.get_context(method))
     with ParsePool(workers=2, prepare=TagTexts(TOPICS)) as pool:
         pooled = [pool.submit(job(i)) for i in range(4)]
         here = pool.submit(job(5), here=True)
