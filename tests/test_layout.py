@@ -23,7 +23,7 @@ from paths import ROOT
 PACKAGE = ROOT / "aggregator"
 STAGES = ("config", "fetch", "parse", "dedup", "tag", "store", "publish")
 PACKAGES = (*STAGES, "pipeline", "cli")
-SHARED = {"__init__", "__main__", "records", "reports", "errors", "text", "atomicfile", "gcpolicy"}
+SHARED = {"__init__", "__main__", "records", "reports", "errors", "text", "atomicfile", "gcpolicy", "processes"}
 # Each library that a stage wraps, and the packages allowed to import it.
 LIBRARIES = {
     "httpx": {"fetch"}, "brotli": {"fetch"},

@@ -10,11 +10,12 @@ Must not: parse feed XML, or know about items and topics.
 Start reading at ``poll.py`` (``fetch_all``), then ``schedule.py``.
 """
 
-from . import discover, hub, schedule
+from . import discover, hub, process, schedule
 from .client import default_user_agent, direct_transport, make_client, make_sync_client, user_agent
 from .poll import fetch_all, fetch_one, read_local, request_headers, request_url
+from .process import FetchProcess
 
 __all__ = [
-    "default_user_agent", "direct_transport", "discover", "fetch_all", "fetch_one", "hub", "make_client",
-    "make_sync_client", "read_local", "request_headers", "request_url", "schedule", "user_agent",
+    "FetchProcess", "default_user_agent", "direct_transport", "discover", "fetch_all", "fetch_one", "hub", "make_client",
+    "make_sync_client", "process", "read_local", "request_headers", "request_url", "schedule", "user_agent",
 ]

@@ -290,7 +290,8 @@ class _Run:
 async def fetch_all(jobs: Sequence[Job], settings: Settings, *, client: httpx.AsyncClient | None = None,
                     transport: httpx.AsyncBaseTransport | None = None, now: datetime,
                     on_result: Callable[[FetchResult], None] | None = None,
-                    admit: Callable[[Source], bool] | None = None, bodies: bool = True) -> list[FetchResult]:
+                    admit: Callable[[Source], bool] | None = None, bodies: bool = True,
+                    known: Sequence[FetchResult] = ()) -> list[FetchResult]:
     """Poll every (source, state) job; results in job order, one per job, failures inside them.
 
     A client is built with *transport* when one is given, and closed at the end; a client
@@ -299,13 +300,16 @@ async def fetch_all(jobs: Sequence[Job], settings: Settings, *, client: httpx.As
     as each poll finishes. *admit(source)*, if given, is asked right before a job's
     request; a job it declines is not requested (its result says ``declined``). *bodies*
     False: the results returned carry no body (*on_result* had it), so a poll of many feeds
-    need not hold every body until the last one arrives.
+    need not hold every body until the last one arrives. *known*: results this run already
+    had from elsewhere (``process``): a host that asked us to wait in one of them is not asked again.
     """
     own: httpx.AsyncClient | HostClients | None = None
     if client is None:
         own = (make_client(settings, transport) if transport is not None else
                HostClients(settings, Counter(host_of(request_url(s, st)) for s, st in jobs if s.path is None)))
     run = _Run(client or own, settings, now, on_result, admit)  # type: ignore[arg-type]
+    for result in known:
+        run._note_deferral(result)
 
     async def poll(source: Source, state: FeedState | None) -> FetchResult:
         result = await run.poll(source, state)

@@ -11,8 +11,8 @@ the pool (:func:`worth_a_process`). Warm polls at N = 2000, 400 feeds changed: 4
 
 The processes fork from this one while it is small. A fork of a large process (a cold poll at
 N = 2000 before, 1 GB) copies its page tables, then every page it writes while the children
-live: that cost the warm poll more than the pool saved. Past FORK_MAX_RSS they fork from a
-small forkserver instead (:func:`start_method`); a cron run at N = 2000 starts its pool at
+live: that cost the warm poll more than the pool saved. Past ``processes.FORK_MAX_RSS`` they fork from a
+small forkserver instead (:func:`aggregator.processes.start_method`); a cron run at N = 2000 starts its pool at
 about 300 MB.
 
 A pool may be given a *prepare* step, run in the parser process on each feed it parsed: more
@@ -24,16 +24,13 @@ is set once per process, not sent with every job. A step that fails leaves the f
 from __future__ import annotations
 
 import math
-import multiprocessing
 import os
-import resource
-import sys
-import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Sequence
 
+from .. import processes
 from ..errors import ParseError
 from ..records import ParsedFeed
 from . import feeds
@@ -43,7 +40,6 @@ MIN_POOL_JOBS = 8  # below this, or below MIN_POOL_BYTES, starting processes cos
 MIN_POOL_BYTES = 512_000
 CHUNKS_PER_WORKER = 4  # a few chunks each: small IPC overhead, still balanced
 KNOWN_HERE = 32  # feeds parsed before that a poll parses here before it sends them to the pool
-FORK_MAX_RSS = 512 << 20  # a process with a larger peak resident size starts its pool from a forkserver
 
 
 @dataclass(frozen=True)
@@ -105,49 +101,15 @@ def chunked(jobs: Sequence[ParseJob], workers: int) -> list[list[ParseJob]]:
     return [list(jobs[i:i + size]) for i in range(0, len(jobs), size)]
 
 
-def start_method(threads: int, methods: Sequence[str], rss: int = 0) -> str:
-    """fork when this process runs one thread and is small (peak resident size *rss* under
-    FORK_MAX_RSS): the fastest start, and it never re-imports the caller's ``__main__``.
-    With threads (httpx, asyncio's resolver pool) a fork can copy a held lock into the child;
-    from a large process it costs the page tables, and a copy of every page this process
-    writes while the children live: forkserver forks from a clean, small server instead."""
-    if threads <= 1 and rss < FORK_MAX_RSS and "fork" in methods:
-        return "fork"
-    return "forkserver" if "forkserver" in methods else "spawn"
-
-
-def _peak_rss() -> int:
-    """This process's peak resident size in bytes (ru_maxrss: KiB on Linux, bytes on macOS)."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak if sys.platform == "darwin" else peak * 1024
-
-
 def _start_worker(parent: int, prepare: Prepare | None) -> None:
     """Pool initializer: the prepare step, and the end of the worker with its parent."""
     global _prepare
     _prepare = prepare
-    _die_with_parent(parent)
-
-
-def _die_with_parent(parent: int) -> None:
-    """A worker ends when the process that started it dies, even by
-    ``kill -9`` (Linux: PR_SET_PDEATHSIG), instead of living on as an orphan that holds
-    its memory and every descriptor it inherited (a database connection among them)."""
-    try:
-        import ctypes
-        import signal
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):  # not Linux: orphans remain possible there
-        return
-    if parent > 0 and os.getppid() != parent:  # it died before the prctl
-        os._exit(0)
+    processes.die_with_parent(parent)
 
 
 def _context() -> Any:
-    method = start_method(threading.active_count(), multiprocessing.get_all_start_methods(), _peak_rss())
-    return multiprocessing.get_context(method)
+    return processes.context()
 
 
 def parse_many(jobs: Sequence[ParseJob], workers: int) -> list[ParsedFeed | ParseError]:
@@ -226,7 +188,7 @@ class ParsePool:
         if self._executor is None:
             ctx = _context()
             # A forkserver's workers are its children, not ours; it ends when we do.
-            parent = os.getpid() if ctx.get_start_method() == "fork" else -1
+            parent = processes.parent_for(ctx)
             self._executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx,
                                                  initializer=_start_worker, initargs=(parent, self.prepare))
         return self._executor

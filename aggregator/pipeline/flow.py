@@ -163,10 +163,13 @@ def poll_snapshot(config: Config, snap: Snapshot, *, store: Backend | None = Non
     arrived: dict[str, tuple[FetchResult, Future | None, str | None]] = {}
     done = 0  # jobs merged so far, in config order
     known_here = 0  # feeds parsed before, parsed in this process this poll
+    ready: Callable[[], list[FetchResult]] = _nothing_more  # results already here (a fetch process's)
 
     def advance(wait: bool) -> None:
         nonlocal done
         while done < len(order) and order[done] in arrived:
+            for res in ready():  # results that came meanwhile: their bodies to the parsers first
+                receive(res)
             res, future, digest = arrived[order[done]]
             if future is not None and not wait and not future.done():
                 return
@@ -179,7 +182,7 @@ def poll_snapshot(config: Config, snap: Snapshot, *, store: Backend | None = Non
             merger.handle(res, parsed, digest)
 
     with parse.ParsePool(workers, prepare=TagTexts(config.topics)) as pool:
-        def fetched(res: FetchResult) -> None:
+        def receive(res: FetchResult) -> None:
             nonlocal known_here
             state = snap.feeds.get(res.source.key)
             future = digest = None
@@ -196,14 +199,25 @@ def poll_snapshot(config: Config, snap: Snapshot, *, store: Backend | None = Non
                 on_result(res)
             arrived[res.source.key] = (dataclasses.replace(res, body=None) if res.body is not None else res,
                                        future, digest)
+
+        def fetched(res: FetchResult) -> None:
+            receive(res)
             advance(wait=False)
 
         # Other pollers may share the store: a feed is claimed right before its request.
-        admit = (lambda source: store.claim(snap, source.key)) if store is not None else None
-        if jobs:  # each result is handled as it arrives (fetched), so the list itself is not needed
+        admit = (lambda source: store.claim(snap, source.key)) if store is not None and not store.exclusive else None
+        if jobs and client is None and transport is None and admit is None \
+                and fetch.process.worth_a_process(len(jobs), settings.parse_workers):
+            # The requests go on in another process while this one merges (fetch/process.py).
+            with watch.stage("fetch"), fetch.FetchProcess(jobs, settings, now=now) as fetcher:
+                ready = fetcher.ready
+                while (res := fetcher.next()) is not None:
+                    fetched(res)
+        elif jobs:  # each result is handled as it arrives (fetched), so the list itself is not needed
             with watch.stage("fetch"):
                 asyncio.run(fetch.fetch_all(jobs, settings, client=client, transport=transport, now=now,
                                             on_result=fetched, admit=admit, bodies=False))
+        ready = _nothing_more
         advance(wait=True)
         with watch.stage("parse"):  # its processes end
             pool.close()
@@ -218,6 +232,10 @@ def poll_snapshot(config: Config, snap: Snapshot, *, store: Backend | None = Non
         new_items=merger.new, updated_items=merger.updated, merged_items=merger.merged,
         changed_topics=merger.changed_topics(),
     )
+
+
+def _nothing_more() -> list[FetchResult]:
+    return []
 
 
 def _fetched(res: FetchResult) -> bool:

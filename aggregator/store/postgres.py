@@ -211,6 +211,10 @@ class PgStore:
 
     # -- one run's writes
 
+    @property
+    def exclusive(self) -> bool:
+        return False  # pollers share the database: each feed is claimed right before its request
+
     def claim(self, snapshot: Snapshot, key: str) -> bool:
         """Take the feed's lock (held until the run ends), unless another poller holds it or wrote the
         feed's state since this run loaded it (then the snapshot gets that state). One round trip."""

@@ -100,6 +100,11 @@ class Backend(Protocol):
     def load(self) -> Snapshot:
         """The feed states now; the items and tombstones at their first access."""
 
+    @property
+    def exclusive(self) -> bool:
+        """True when a run holds the whole store (TinyDB's lock): ``claim`` always says yes,
+        so a poll need not ask it before each request (and may send them from another process)."""
+
     def claim(self, snapshot: Snapshot, key: str) -> bool:
         """Whether this run may poll the due feed *key* now (if not, its state in *snapshot* is refreshed)."""
 

@@ -292,6 +292,10 @@ class Store:
     def where(self) -> str:
         return str(self.path)
 
+    @property
+    def exclusive(self) -> bool:
+        return True  # the lock keeps any other run out
+
     def claim(self, snapshot: Snapshot, key: str) -> bool:
         """Always: the lock keeps any other run out of this store."""
         return True

@@ -4,6 +4,7 @@ whether a changed feed is parsed whole or only its new items (the fast path that
 from __future__ import annotations
 
 from paths import ROOT
+import dataclasses
 import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -77,3 +78,31 @@ def test_skipping_known_items_changes_nothing(tmp_path: Path, server: FeedServer
     assert fast[2] == whole[2]
     # The fast path really was taken: the second round's feed states kept 50 fingerprints each.
     assert all(len(s.item_hashes) == 50 for s in fast[1].feeds.values())
+
+
+def test_requests_from_a_process_of_their_own_change_nothing(tmp_path: Path, server: FeedServer,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """A large poll sends its requests from a fetch process (fetch/process.py); here N = 12 does too."""
+    from aggregator.fetch import process as fetch_process
+
+    started: list[int] = []
+    real_enter = fetch_process.FetchProcess.__enter__
+
+    def enter(self):
+        started.append(len(self.jobs))
+        return real_enter(self)
+
+    here = two_rounds(project(tmp_path / "here", server, workers=2), server)
+    assert not started  # 12 feeds: below MIN_JOBS
+    monkeypatch.setattr(fetch_process, "MIN_JOBS", 1)
+    monkeypatch.setattr(fetch_process.FetchProcess, "__enter__", enter)
+    there = two_rounds(project(tmp_path / "there", server, workers=2), server)
+    assert started == [N, N]  # both rounds sent their requests from the fetch process
+    assert here[0].new_items == there[0].new_items > 0
+    assert [o.status for o in here[0].outcomes] == [o.status for o in there[0].outcomes]
+    assert here[1].items == there[1].items
+    # The same states, but for the Last-Modified the server stamped when it was given the feeds.
+    assert {k: dataclasses.replace(v, last_modified=None) for k, v in here[1].feeds.items()} == \
+        {k: dataclasses.replace(v, last_modified=None) for k, v in there[1].feeds.items()}
+    assert all(v.etag and v.last_modified for v in there[1].feeds.values())
+    assert here[2] == there[2]

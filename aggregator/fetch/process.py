@@ -1,0 +1,146 @@
+"""A large poll's requests in a process of their own, beside the one that merges.
+
+Why: requests and merging are both Python. In one process they take turns: the caller
+merges inside the callback that hands it each result, and while it merges, no request
+goes out and no response is read. A warm poll at N = 2000 spends about as long on its
+2,000 conditional requests as on loading, indexing and merging the store. In a process
+of its own, the requests go on, on the other core, while this process merges.
+
+Nothing about the requests changes: the child runs the same :func:`~.poll.fetch_all`,
+with its politeness and limits (a client per host, per-host and overall concurrency, a
+host that asked us to wait is not asked again), and sends each FetchResult back as it
+finishes; a queue's feeder thread sends them, so the child's event loop never waits on
+this process. The caller reads them in the order they finished (:meth:`FetchProcess.next`,
+:meth:`FetchProcess.ready`).
+
+If the child dies (the OOM killer, a bug), the feeds it sent nothing for are polled here,
+by the same rules, knowing what the results so far said of their hosts: the run goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue as queues
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Iterator, Sequence
+
+from .. import processes
+from ..records import FetchResult, Settings
+from .poll import Job, fetch_all
+
+MIN_JOBS = 200  # below this, the child's start-up (30-200 ms) costs more than it overlaps
+POLL_SECONDS = 0.5  # how often a wait for the next result checks that the child lives
+
+
+@dataclass(frozen=True)
+class _End:
+    """The child's last message: fetch_all returned (*error* None) or raised."""
+    error: str | None = None
+
+
+def worth_a_process(n_jobs: int, workers: int) -> bool:
+    """Whether a poll of *n_jobs* feeds sends its requests from a process of its own.
+    *workers*: the parser processes setting; 1 asks for one process in all."""
+    return n_jobs >= MIN_JOBS and workers != 1
+
+
+def _child(jobs: Sequence[Job], settings: Settings, now: datetime, out: Any, parent: int) -> None:
+    """The child's whole life: poll every job, put each result on *out*, then an _End."""
+    processes.die_with_parent(parent)
+    try:
+        asyncio.run(fetch_all(jobs, settings, now=now, on_result=out.put, bodies=False))
+    except BaseException as exc:  # noqa: BLE001 - told to the parent, which polls what is left
+        out.put(_End(f"{type(exc).__name__}: {exc}"))
+    else:
+        out.put(_End())
+    out.close()
+    out.join_thread()  # every result written to the pipe before the child exits
+
+
+class FetchProcess:
+    """The requests of *jobs* in a child process; their results, here, as they come::
+
+        with FetchProcess(jobs, settings, now=now) as fetcher:
+            while (result := fetcher.next()) is not None:   # waits for one
+                ...
+                for other in fetcher.ready():                 # those there already, no waiting
+                    ...
+    """
+
+    def __init__(self, jobs: Sequence[Job], settings: Settings, *, now: datetime, context: Any = None):
+        self.jobs, self.settings, self.now = list(jobs), settings, now
+        ctx = context or processes.context()
+        self._queue = ctx.Queue()
+        self._proc = ctx.Process(target=_child, name="aggregator-fetch", daemon=True,
+                                 args=(self.jobs, settings, now, self._queue, processes.parent_for(ctx)))
+        self._got: dict[str, FetchResult] = {}  # source key -> its result, each job once
+        self._left: Iterator[FetchResult] | None = None  # results polled here, after the child died
+        self.failure: str | None = None  # why the child ended early, if it did
+        self._ended = False
+
+    def __enter__(self) -> "FetchProcess":
+        self._proc.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._proc.is_alive():  # the caller stopped early (an error): no more requests
+            self._proc.terminate()
+        self._proc.join()
+        self._queue.close()
+
+    def next(self) -> FetchResult | None:
+        """The next result, waiting for it; None when every job has one."""
+        while not self._ended:
+            try:
+                message = self._queue.get(timeout=POLL_SECONDS)
+            except queues.Empty:
+                if self._proc.exitcode is None:
+                    continue
+                try:  # it ended: what it put last may still be in the pipe
+                    message = self._queue.get(timeout=POLL_SECONDS)
+                except queues.Empty:
+                    message = _End(f"the fetch process ended with exit code {self._proc.exitcode}")
+            found = self._take(message)
+            if found is not None:
+                return found
+        return self._here()
+
+    def ready(self) -> list[FetchResult]:
+        """The results already here, without waiting."""
+        out: list[FetchResult] = []
+        while not self._ended:
+            try:
+                message = self._queue.get_nowait()
+            except queues.Empty:
+                break
+            found = self._take(message)
+            if found is not None:
+                out.append(found)
+        return out
+
+    def _take(self, message: Any) -> FetchResult | None:
+        if isinstance(message, _End):
+            self._ended = True
+            self.failure = message.error
+            return None
+        self._got[message.source.key] = message
+        return message
+
+    def _here(self) -> FetchResult | None:
+        """After the child ended: the jobs it sent nothing for (none, unless it died), polled here."""
+        if self._left is None:
+            left = [job for job in self.jobs if job[0].key not in self._got]
+            self._left = iter(_poll_here(left, self.settings, self.now, list(self._got.values())) if left else [])
+        return next(self._left, None)
+
+
+def _poll_here(jobs: list[Job], settings: Settings, now: datetime, known: list[FetchResult]) -> list[FetchResult]:
+    results: list[FetchResult] = []
+    asyncio.run(fetch_all(jobs, settings, now=now, on_result=results.append, bodies=False, known=known))
+    return results
+
+

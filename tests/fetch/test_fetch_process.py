@@ -1,0 +1,139 @@
+"""fetch/process.py: a poll's requests in a child process, over real HTTP on 127.0.0.1.
+
+The child must give exactly what ``fetch_all`` gives here, each job once; and when it dies
+half way, the jobs it sent nothing for are polled here, still politely.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from feedserver import FeedServer, send
+from aggregator.fetch import process as fetch_process
+from aggregator.fetch.poll import fetch_all
+from aggregator.fetch.process import FetchProcess, worth_a_process
+from aggregator.records import FeedState, Settings, Source
+
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
+FORK = "fork" in multiprocessing.get_all_start_methods()
+
+
+def settings(**kw) -> Settings:
+    base = dict(config_path=Path("feeds.yaml"), store=Path("store.json"), output_dir=Path("out"),
+                timeout=5.0, max_body_bytes=100_000, per_host=2)
+    base.update(kw)
+    return Settings(**base)
+
+
+def comparable(result):
+    """What a result says, without what differs between two polls of one server (timings)."""
+    return (result.source, result.requested_url, result.final_url, result.status, result.body, result.etag,
+            result.last_modified, result.permanent_redirect, result.max_age, result.deferred, result.declined,
+            type(result.error).__name__ if result.error else None, str(result.error) if result.error else None)
+
+
+def drain(fetcher: FetchProcess) -> list:
+    out = []
+    while (res := fetcher.next()) is not None:
+        out.append(res)
+        out += fetcher.ready()
+    return out
+
+
+@pytest.fixture
+def server():
+    with FeedServer() as s:
+        yield s
+
+
+def routes(server: FeedServer) -> list[tuple[Source, FeedState | None]]:
+    """Feeds that answer 200, 304, 404, a redirect, a body too large and a dead port."""
+    jobs = []
+    for i in range(6):
+        server.add(f"/ok{i}.xml", f"<rss><channel><title>{i}</title></channel></rss>".encode())
+        jobs.append((Source(server.url(f"/ok{i}.xml")), None))
+    server.add("/same.xml", b"<rss><channel><title>same</title></channel></rss>")
+    etag = server.routes["/same.xml"].etag
+    jobs.append((Source(server.url("/same.xml")), FeedState(url=server.url("/same.xml"), etag=etag)))
+    jobs.append((Source(server.url("/missing.xml")), None))
+    server.add("/moved", lambda req: send(req, 301, headers={"Location": server.url("/ok0.xml")}))
+    jobs.append((Source(server.url("/moved")), None))
+    server.add("/big.xml", b"x" * 200_000, gzip=False)
+    jobs.append((Source(server.url("/big.xml")), None))
+    jobs.append((Source("http://127.0.0.1:9/closed.xml"), None))
+    return jobs
+
+
+@pytest.mark.parametrize("method", ["fork", "forkserver"])
+def test_the_child_gives_what_fetch_all_gives_here(server: FeedServer, method: str) -> None:
+    if method not in multiprocessing.get_all_start_methods():
+        pytest.skip(f"no {method} start method on this platform")
+    jobs, s = routes(server), settings()
+    here: list = []
+    asyncio.run(fetch_all(jobs, s, now=NOW, on_result=here.append, bodies=False))
+    with FetchProcess(jobs, s, now=NOW, context=multiprocessing.get_context(method)) as fetcher:
+        there = drain(fetcher)
+    assert fetcher.failure is None
+    assert sorted(map(comparable, there), key=repr) == sorted(map(comparable, here), key=repr)
+    assert {r.status for r in there} >= {200, 304, 404}
+    assert [r.permanent_redirect for r in there if r.permanent_redirect] == [server.url("/ok0.xml")]
+    assert sum(r.error is not None for r in there) == 3  # 404, too large, refused
+
+
+def _dies_after_two(jobs, settings, now, out, parent):
+    """A child that polls two jobs, sends their results, and dies without a word."""
+    asyncio.run(fetch_all(jobs[:2], settings, now=now, on_result=out.put, bodies=False))
+    out.close()
+    out.join_thread()
+    os._exit(9)
+
+
+@pytest.mark.skipif(not FORK, reason="the stand-in child reaches the process through fork only")
+def test_a_dead_child_costs_no_feed(server: FeedServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    jobs = routes(server)
+    monkeypatch.setattr(fetch_process, "_child", _dies_after_two)
+    with FetchProcess(jobs, settings(), now=NOW, context=multiprocessing.get_context("fork")) as fetcher:
+        got = drain(fetcher)
+    assert fetcher.failure is not None and "exit code 9" in fetcher.failure
+    assert sorted(r.source.key for r in got) == sorted(source.key for source, _ in jobs)  # each once
+    assert server.hits["/ok0.xml"] >= 1 and server.hits["/ok5.xml"] == 1  # polled here, once
+
+
+@pytest.mark.skipif(not FORK, reason="the stand-in child reaches the process through fork only")
+def test_after_a_dead_child_a_host_that_asked_to_wait_is_not_asked_again(
+        server: FeedServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    server.add("/busy", lambda req: send(req, 429, headers={"Retry-After": "3600"}))
+    for i in range(3):
+        server.add(f"/later{i}.xml", b"<rss><channel><title>later</title></channel></rss>")
+    jobs = [(Source(server.url("/busy")), None), (Source(server.url("/later0.xml")), None)] + \
+        [(Source(server.url(f"/later{i}.xml")), None) for i in (1, 2)]
+    monkeypatch.setattr(fetch_process, "_child", _dies_after_two)
+    with FetchProcess(jobs, settings(per_host=1), now=NOW, context=multiprocessing.get_context("fork")) as fetcher:
+        got = {r.source.key: r for r in drain(fetcher)}
+    assert got[server.url("/busy")].status == 429
+    assert all(got[server.url(f"/later{i}.xml")].deferred for i in (1, 2))  # told to wait: not requested
+    assert server.hits["/later1.xml"] == server.hits["/later2.xml"] == 0
+
+
+def test_closing_early_stops_the_child(server: FeedServer) -> None:
+    server.add("/slow", lambda req: (__import__("time").sleep(2), send(req, 200, b"<rss/>")))
+    jobs = [(Source(server.url("/slow")), None)]
+    with FetchProcess(jobs, settings(), now=NOW) as fetcher:
+        proc = fetcher._proc
+    assert not proc.is_alive() and proc.exitcode is not None  # terminated, not waited for
+
+
+@pytest.mark.parametrize("jobs, workers, expect", [
+    (fetch_process.MIN_JOBS, 0, True),
+    (fetch_process.MIN_JOBS - 1, 0, False),  # the child's start-up would cost more than it overlaps
+    (10_000, 2, True),
+    (10_000, 1, False),  # parse_workers: 1 asks for one process in all
+])
+def test_worth_a_process(jobs: int, workers: int, expect: bool) -> None:
+    assert worth_a_process(jobs, workers) is expect
