@@ -22,7 +22,7 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Callable, Mapping, Sequence
+from typing import Awaitable, Callable, Mapping, Sequence
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -230,9 +230,10 @@ class _Run:
     """Shared limits of one fetch_all: semaphores and the hosts that asked us to wait."""
 
     def __init__(self, client: httpx.AsyncClient | HostClients, settings: Settings, now: datetime,
-                 on_result: Callable[[FetchResult], None] | None, admit: Callable[[Source], bool] | None = None):
+                 on_result: Callable[[FetchResult], None] | None, admit: Callable[[Source], bool] | None = None,
+                 pace: Callable[[], Awaitable[None]] | None = None):
         self.client, self.settings, self.now, self.on_result = client, settings, now, on_result
-        self.admit = admit
+        self.admit, self.pace = admit, pace
         self.overall = asyncio.Semaphore(max(settings.concurrency, 1))
         self.hosts: defaultdict[str, asyncio.Semaphore] = defaultdict(
             lambda: asyncio.Semaphore(max(settings.per_host, 1)))
@@ -250,6 +251,8 @@ class _Run:
             # Host slot first, then a global one: a job queued behind a busy host
             # must not hold a global slot other hosts could use.
             async with self.hosts[host], self.overall:
+                if self.pace is not None:  # the caller is behind: wait, slots held (no one else may go)
+                    await self.pace()
                 found = self.deferred.get(host)
                 if not self._admitted(source):  # another process sharing the store has it
                     result = FetchResult(source=source, requested_url=url, final_url=url, declined=True)
@@ -291,7 +294,8 @@ async def fetch_all(jobs: Sequence[Job], settings: Settings, *, client: httpx.As
                     transport: httpx.AsyncBaseTransport | None = None, now: datetime,
                     on_result: Callable[[FetchResult], None] | None = None,
                     admit: Callable[[Source], bool] | None = None, bodies: bool = True,
-                    known: Sequence[FetchResult] = ()) -> list[FetchResult]:
+                    known: Sequence[FetchResult] = (), pace: Callable[[], Awaitable[None]] | None = None
+                    ) -> list[FetchResult]:
     """Poll every (source, state) job; results in job order, one per job, failures inside them.
 
     A client is built with *transport* when one is given, and closed at the end; a client
@@ -302,12 +306,14 @@ async def fetch_all(jobs: Sequence[Job], settings: Settings, *, client: httpx.As
     False: the results returned carry no body (*on_result* had it), so a poll of many feeds
     need not hold every body until the last one arrives. *known*: results this run already
     had from elsewhere (``process``): a host that asked us to wait in one of them is not asked again.
+    *pace*, if given, is awaited before each request, once it holds its slots: a caller that
+    cannot keep up makes the requests wait (``process``: results the parent has not taken yet).
     """
     own: httpx.AsyncClient | HostClients | None = None
     if client is None:
         own = (make_client(settings, transport) if transport is not None else
                HostClients(settings, Counter(host_of(request_url(s, st)) for s, st in jobs if s.path is None)))
-    run = _Run(client or own, settings, now, on_result, admit)  # type: ignore[arg-type]
+    run = _Run(client or own, settings, now, on_result, admit, pace)  # type: ignore[arg-type]
     for result in known:
         run._note_deferral(result)
 

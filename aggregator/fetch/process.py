@@ -13,6 +13,11 @@ finishes; a queue's feeder thread sends them, so the child's event loop never wa
 this process. The caller reads them in the order they finished (:meth:`FetchProcess.next`,
 :meth:`FetchProcess.ready`).
 
+Memory stays proportional to the work: the child starts no request while AHEAD results it
+sent (or is fetching) are not taken by the caller yet, and a caller that merges slower than
+the child fetches takes only what it can use (``ready(limit)``). Without that, a cold poll
+would hold every body of the run at once, in one process or the other.
+
 If the child dies (the OOM killer, a bug), the feeds it sent nothing for are polled here,
 by the same rules, knowing what the results so far said of their hosts: the run goes on.
 """
@@ -21,16 +26,19 @@ from __future__ import annotations
 
 import asyncio
 import queue as queues
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Iterator, Sequence
 
 from .. import processes
 from ..records import FetchResult, Settings
 from .poll import Job, fetch_all
+from .schedule import RETRY_STATUSES
 
 MIN_JOBS = 200  # below this, the child's start-up (30-200 ms) costs more than it overlaps
 POLL_SECONDS = 0.5  # how often a wait for the next result checks that the child lives
+AHEAD = 256  # requests the child may start beyond the results the caller took (60 KB bodies: ~16 MB)
+PACE_SECONDS = 0.005  # how often a request held back by AHEAD looks again
 
 
 @dataclass(frozen=True)
@@ -45,11 +53,24 @@ def worth_a_process(n_jobs: int, workers: int) -> bool:
     return n_jobs >= MIN_JOBS and workers != 1
 
 
-def _child(jobs: Sequence[Job], settings: Settings, now: datetime, out: Any, parent: int) -> None:
+class _Pace:
+    """Awaited by the child before each request: holds it while AHEAD requests started are
+    not yet taken by the parent (*taken*: a shared counter only the parent writes)."""
+
+    def __init__(self, taken: Any, ahead: int = AHEAD):
+        self.taken, self.ahead, self.started = taken, ahead, 0
+
+    async def __call__(self) -> None:
+        while self.started - self.taken.value >= self.ahead:
+            await asyncio.sleep(PACE_SECONDS)
+        self.started += 1
+
+
+def _child(jobs: Sequence[Job], settings: Settings, now: datetime, out: Any, parent: int, taken: Any) -> None:
     """The child's whole life: poll every job, put each result on *out*, then an _End."""
     processes.die_with_parent(parent)
     try:
-        asyncio.run(fetch_all(jobs, settings, now=now, on_result=out.put, bodies=False))
+        asyncio.run(fetch_all(jobs, settings, now=now, on_result=out.put, bodies=False, pace=_Pace(taken)))
     except BaseException as exc:  # noqa: BLE001 - told to the parent, which polls what is left
         out.put(_End(f"{type(exc).__name__}: {exc}"))
     else:
@@ -72,9 +93,11 @@ class FetchProcess:
         self.jobs, self.settings, self.now = list(jobs), settings, now
         ctx = context or processes.context()
         self._queue = ctx.Queue()
+        self._taken = ctx.RawValue("q", 0)  # results taken here: the child paces its requests by it
         self._proc = ctx.Process(target=_child, name="aggregator-fetch", daemon=True,
-                                 args=(self.jobs, settings, now, self._queue, processes.parent_for(ctx)))
-        self._got: dict[str, FetchResult] = {}  # source key -> its result, each job once
+                                 args=(self.jobs, settings, now, self._queue, processes.parent_for(ctx), self._taken))
+        self._got: set[str] = set()  # source keys with a result: each job once
+        self._waits: list[FetchResult] = []  # the results a host's wish to be left alone may be in
         self._left: Iterator[FetchResult] | None = None  # results polled here, after the child died
         self.failure: str | None = None  # why the child ended early, if it did
         self._ended = False
@@ -109,10 +132,10 @@ class FetchProcess:
                 return found
         return self._here()
 
-    def ready(self) -> list[FetchResult]:
-        """The results already here, without waiting."""
+    def ready(self, limit: int | None = None) -> list[FetchResult]:
+        """The results already here (at most *limit*), without waiting."""
         out: list[FetchResult] = []
-        while not self._ended:
+        while not self._ended and (limit is None or len(out) < limit):
             try:
                 message = self._queue.get_nowait()
             except queues.Empty:
@@ -127,14 +150,17 @@ class FetchProcess:
             self._ended = True
             self.failure = message.error
             return None
-        self._got[message.source.key] = message
+        self._got.add(message.source.key)
+        if message.status in RETRY_STATUSES or message.deferred:  # bodies are not kept here
+            self._waits.append(replace(message, body=None) if message.body is not None else message)
+        self._taken.value += 1
         return message
 
     def _here(self) -> FetchResult | None:
         """After the child ended: the jobs it sent nothing for (none, unless it died), polled here."""
         if self._left is None:
             left = [job for job in self.jobs if job[0].key not in self._got]
-            self._left = iter(_poll_here(left, self.settings, self.now, list(self._got.values())) if left else [])
+            self._left = iter(_poll_here(left, self.settings, self.now, self._waits) if left else [])
         return next(self._left, None)
 
 

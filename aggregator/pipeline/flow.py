@@ -163,12 +163,14 @@ def poll_snapshot(config: Config, snap: Snapshot, *, store: Backend | None = Non
     arrived: dict[str, tuple[FetchResult, Future | None, str | None]] = {}
     done = 0  # jobs merged so far, in config order
     known_here = 0  # feeds parsed before, parsed in this process this poll
-    ready: Callable[[], list[FetchResult]] = _nothing_more  # results already here (a fetch process's)
+    ready: Callable[[int], list[FetchResult]] = _nothing_more  # results already here (a fetch process's)
 
     def advance(wait: bool) -> None:
         nonlocal done
         while done < len(order) and order[done] in arrived:
-            for res in ready():  # results that came meanwhile: their bodies to the parsers first
+            # Results that came meanwhile: their bodies to the parsers first; but no more than
+            # AHEAD feeds waiting for their merge, whose bodies or entries this process holds.
+            for res in ready(fetch.process.AHEAD - len(arrived)):
                 receive(res)
             res, future, digest = arrived[order[done]]
             if future is not None and not wait and not future.done():
@@ -234,7 +236,7 @@ def poll_snapshot(config: Config, snap: Snapshot, *, store: Backend | None = Non
     )
 
 
-def _nothing_more() -> list[FetchResult]:
+def _nothing_more(limit: int) -> list[FetchResult]:
     return []
 
 

@@ -86,7 +86,7 @@ def test_the_child_gives_what_fetch_all_gives_here(server: FeedServer, method: s
     assert sum(r.error is not None for r in there) == 3  # 404, too large, refused
 
 
-def _dies_after_two(jobs, settings, now, out, parent):
+def _dies_after_two(jobs, settings, now, out, parent, taken):
     """A child that polls two jobs, sends their results, and dies without a word."""
     asyncio.run(fetch_all(jobs[:2], settings, now=now, on_result=out.put, bodies=False))
     out.close()
@@ -137,3 +137,41 @@ def test_closing_early_stops_the_child(server: FeedServer) -> None:
 ])
 def test_worth_a_process(jobs: int, workers: int, expect: bool) -> None:
     assert worth_a_process(jobs, workers) is expect
+
+
+def test_the_child_starts_no_request_while_ahead_results_are_not_taken(server: FeedServer) -> None:
+    """Memory proportional to the work: a caller that takes nothing holds the requests back."""
+    for i in range(8):
+        server.add(f"/paced{i}.xml", b"<rss><channel><title>paced</title></channel></rss>")
+    jobs = [(Source(server.url(f"/paced{i}.xml")), None) for i in range(8)]
+    taken = multiprocessing.get_context().RawValue("q", 0)
+
+    async def poll() -> list:
+        got: list = []
+        pace = fetch_process._Pace(taken, ahead=3)
+        task = asyncio.ensure_future(fetch_all(jobs, settings(), now=NOW, on_result=got.append, pace=pace))
+        await asyncio.sleep(0.5)
+        held = len(got)  # nothing taken yet: three requests, no more
+        taken.value = 3  # the caller took those three: three more go
+        await asyncio.sleep(0.5)
+        again = len(got)
+        taken.value = 8  # and the rest
+        await asyncio.wait_for(task, timeout=10)
+        return [held, again, len(got)]
+
+    held, again, done = asyncio.run(poll())
+    assert (held, again, done) == (3, 6, 8)
+    assert sum(server.hits[f"/paced{i}.xml"] for i in range(8)) == 8
+
+
+def test_ready_takes_at_most_its_limit(server: FeedServer) -> None:
+    for i in range(5):
+        server.add(f"/lim{i}.xml", b"<rss><channel><title>lim</title></channel></rss>")
+    jobs = [(Source(server.url(f"/lim{i}.xml")), None) for i in range(5)]
+    with FetchProcess(jobs, settings(), now=NOW) as fetcher:
+        first = fetcher.next()
+        import time
+        time.sleep(0.5)  # the other four are here by now
+        two = fetcher.ready(2)
+        rest = drain(fetcher)
+    assert first is not None and len(two) == 2 and len(rest) == 2
