@@ -25,6 +25,7 @@ by the same rules, knowing what the results so far said of their hosts: the run 
 from __future__ import annotations
 
 import asyncio
+import logging
 import queue as queues
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -35,6 +36,7 @@ from ..records import FetchResult, Settings
 from .poll import Job, fetch_all
 from .schedule import RETRY_STATUSES
 
+log = logging.getLogger("aggregator.fetch")
 MIN_JOBS = 200  # below this, the child's start-up (30-200 ms) costs more than it overlaps
 POLL_SECONDS = 0.5  # how often a wait for the next result checks that the child lives
 AHEAD = 256  # requests the child may start beyond the results the caller took (60 KB bodies: ~16 MB)
@@ -95,7 +97,8 @@ class FetchProcess:
         self._queue = ctx.Queue()
         self._taken = ctx.RawValue("q", 0)  # results taken here: the child paces its requests by it
         self._proc = ctx.Process(target=_child, name="aggregator-fetch", daemon=True,
-                                 args=(self.jobs, settings, now, self._queue, processes.parent_for(ctx), self._taken))
+                                 args=(self.jobs, settings, now, self._queue, processes.parent_for(ctx),
+                                       self._taken))
         self._got: set[str] = set()  # source keys with a result: each job once
         self._waits: list[FetchResult] = []  # the results a host's wish to be left alone may be in
         self._left: Iterator[FetchResult] | None = None  # results polled here, after the child died
@@ -126,7 +129,7 @@ class FetchProcess:
                 try:  # it ended: what it put last may still be in the pipe
                     message = self._queue.get(timeout=POLL_SECONDS)
                 except queues.Empty:
-                    message = _End(f"the fetch process ended with exit code {self._proc.exitcode}")
+                    message = _End(f"exit code {self._proc.exitcode}")
             found = self._take(message)
             if found is not None:
                 return found
@@ -160,11 +163,15 @@ class FetchProcess:
         """After the child ended: the jobs it sent nothing for (none, unless it died), polled here."""
         if self._left is None:
             left = [job for job in self.jobs if job[0].key not in self._got]
+            if self.failure is not None:  # one line on stderr: the run goes on, slower
+                log.warning("the fetch process failed (%s): %d feeds are polled in the main process instead",
+                            self.failure, len(left))
             self._left = iter(_poll_here(left, self.settings, self.now, self._waits) if left else [])
         return next(self._left, None)
 
 
-def _poll_here(jobs: list[Job], settings: Settings, now: datetime, known: list[FetchResult]) -> list[FetchResult]:
+def _poll_here(jobs: list[Job], settings: Settings, now: datetime,
+               known: list[FetchResult]) -> list[FetchResult]:
     results: list[FetchResult] = []
     asyncio.run(fetch_all(jobs, settings, now=now, on_result=results.append, bodies=False, known=known))
     return results

@@ -11,9 +11,9 @@ the pool (:func:`worth_a_process`). Warm polls at N = 2000, 400 feeds changed: 4
 
 The processes fork from this one while it is small. A fork of a large process (a cold poll at
 N = 2000 before, 1 GB) copies its page tables, then every page it writes while the children
-live: that cost the warm poll more than the pool saved. Past ``processes.FORK_MAX_RSS`` they fork from a
-small forkserver instead (:func:`aggregator.processes.start_method`); a cron run at N = 2000 starts its pool at
-about 300 MB.
+live: that cost the warm poll more than the pool saved. Past ``processes.FORK_MAX_RSS`` they
+fork from a small forkserver instead (:func:`aggregator.processes.start_method`); a cron run at
+N = 2000 starts its pool at about 300 MB.
 
 A pool may be given a *prepare* step, run in the parser process on each feed it parsed: more
 of the pure, per-entry work (the pipeline's: tagging each entry's text) done on the other

@@ -207,7 +207,8 @@ def poll_snapshot(config: Config, snap: Snapshot, *, store: Backend | None = Non
             advance(wait=False)
 
         # Other pollers may share the store: a feed is claimed right before its request.
-        admit = (lambda source: store.claim(snap, source.key)) if store is not None and not store.exclusive else None
+        shared = store is not None and not store.exclusive
+        admit = (lambda source: store.claim(snap, source.key)) if shared else None
         if jobs and client is None and transport is None and admit is None \
                 and fetch.process.worth_a_process(len(jobs), settings.parse_workers):
             # The requests go on in another process while this one merges (fetch/process.py).

@@ -33,9 +33,10 @@ def settings(**kw) -> Settings:
 
 def comparable(result):
     """What a result says, without what differs between two polls of one server (timings)."""
+    error = result.error
     return (result.source, result.requested_url, result.final_url, result.status, result.body, result.etag,
             result.last_modified, result.permanent_redirect, result.max_age, result.deferred, result.declined,
-            type(result.error).__name__ if result.error else None, str(result.error) if result.error else None)
+            type(error).__name__ if error else None, str(error) if error else None)
 
 
 def drain(fetcher: FetchProcess) -> list:
@@ -95,7 +96,8 @@ def _dies_after_two(jobs, settings, now, out, parent, taken):
 
 
 @pytest.mark.skipif(not FORK, reason="the stand-in child reaches the process through fork only")
-def test_a_dead_child_costs_no_feed(server: FeedServer, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_dead_child_costs_no_feed(server: FeedServer, monkeypatch: pytest.MonkeyPatch,
+                                    caplog: pytest.LogCaptureFixture) -> None:
     jobs = routes(server)
     monkeypatch.setattr(fetch_process, "_child", _dies_after_two)
     with FetchProcess(jobs, settings(), now=NOW, context=multiprocessing.get_context("fork")) as fetcher:
@@ -103,6 +105,9 @@ def test_a_dead_child_costs_no_feed(server: FeedServer, monkeypatch: pytest.Monk
     assert fetcher.failure is not None and "exit code 9" in fetcher.failure
     assert sorted(r.source.key for r in got) == sorted(source.key for source, _ in jobs)  # each once
     assert server.hits["/ok0.xml"] >= 1 and server.hits["/ok5.xml"] == 1  # polled here, once
+    warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warned == [f"the fetch process failed (exit code 9): "
+                      f"{len(jobs) - 2} feeds are polled in the main process instead"]
 
 
 @pytest.mark.skipif(not FORK, reason="the stand-in child reaches the process through fork only")
@@ -114,7 +119,8 @@ def test_after_a_dead_child_a_host_that_asked_to_wait_is_not_asked_again(
     jobs = [(Source(server.url("/busy")), None), (Source(server.url("/later0.xml")), None)] + \
         [(Source(server.url(f"/later{i}.xml")), None) for i in (1, 2)]
     monkeypatch.setattr(fetch_process, "_child", _dies_after_two)
-    with FetchProcess(jobs, settings(per_host=1), now=NOW, context=multiprocessing.get_context("fork")) as fetcher:
+    fork = multiprocessing.get_context("fork")
+    with FetchProcess(jobs, settings(per_host=1), now=NOW, context=fork) as fetcher:
         got = {r.source.key: r for r in drain(fetcher)}
     assert got[server.url("/busy")].status == 429
     assert all(got[server.url(f"/later{i}.xml")].deferred for i in (1, 2))  # told to wait: not requested
