@@ -163,9 +163,9 @@ class FetchProcess:
         """After the child ended: the jobs it sent nothing for (none, unless it died), polled here."""
         if self._left is None:
             left = [job for job in self.jobs if job[0].key not in self._got]
-            if self.failure is not None:  # one line on stderr: the run goes on, slower
+            if left:  # one line on stderr: the run goes on, slower
                 log.warning("the fetch process failed (%s): %d feeds are polled in the main process instead",
-                            self.failure, len(left))
+                            self.failure or "it sent no result for them", len(left))
             self._left = iter(_poll_here(left, self.settings, self.now, self._waits) if left else [])
         return next(self._left, None)
 
