@@ -28,7 +28,7 @@ import statistics
 from dataclasses import replace
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
-from typing import Iterable, Mapping, NamedTuple
+from typing import Any, Iterable, Mapping, NamedTuple
 from urllib.parse import urlsplit
 
 from ..errors import FeedGone
@@ -174,15 +174,16 @@ def _base_interval(source: Source, state: FeedState | None, settings: Settings,
 # ----------------------------------------------------------------------------- after a poll
 
 
-def _redirect(state: FeedState, result: FetchResult, settings: Settings) -> FeedState:
-    """Count consecutive sightings of a permanent redirect; adopt it once confirmed."""
+def _redirect(state: FeedState, result: FetchResult, settings: Settings) -> dict[str, Any]:
+    """The changes to *state*: count consecutive sightings of a permanent redirect; adopt it once
+    confirmed."""
     target = result.permanent_redirect
     if target is None:  # no redirect, or a temporary one: forget any half-confirmed target
-        return replace(state, redirect_target=None, redirect_count=0)
+        return dict(redirect_target=None, redirect_count=0)
     count = state.redirect_count + 1 if target == state.redirect_target else 1
     if count >= settings.redirect_confirmations:
-        return replace(state, current_url=target, redirect_target=None, redirect_count=0)
-    return replace(state, redirect_target=target, redirect_count=count)
+        return dict(current_url=target, redirect_target=None, redirect_count=0)
+    return dict(redirect_target=target, redirect_count=count)
 
 
 def _newest(parsed: ParsedFeed) -> datetime | None:
@@ -212,7 +213,10 @@ def after_poll(source: Source, state: FeedState | None, result: FetchResult, now
         return defer(old, wish, now) if wish is not None else old
     if wish is not None:
         return defer(replace(old, last_attempt=now, last_status=result.status), wish, now)
-    old = replace(old, deferred_until=None, deferred_reason=None, deferred_host=None, deferred_since=None)
+    # The changes are gathered, then applied at once: replace() costs ~10 µs a call, and a
+    # poll of N feeds computes N states (any answer but a wish ends a deferral).
+    changes: dict[str, Any] = dict(deferred_until=None, deferred_reason=None, deferred_host=None,
+                                   deferred_since=None)
 
     error = error or result.error
     if error is not None:
@@ -220,28 +224,27 @@ def after_poll(source: Source, state: FeedState | None, result: FetchResult, now
         gone = isinstance(error, FeedGone) or result.status == 410
         base = _base_interval(source, old, settings, None)
         wait = jitter(backoff(base, errors, settings.max_backoff), rng, settings.max_backoff)
-        return replace(old, last_attempt=now, last_status=result.status, error_count=errors,
+        return replace(old, **changes, last_attempt=now, last_status=result.status, error_count=errors,
                        last_error=one_line(str(error)) or type(error).__name__,
                        gone=gone, next_poll=None if gone else now + timedelta(seconds=wait))
 
     # Success: 304, a body that parsed, or a body identical to the last one parsed.
-    new = replace(_redirect(old, result, settings), last_attempt=now, last_success=now,
-                  last_status=result.status, error_count=0, last_error=None, gone=False)
+    changes.update(_redirect(old, result, settings))
+    changes.update(last_attempt=now, last_success=now, last_status=result.status, error_count=0,
+                   last_error=None, gone=False)
     if result.not_modified:
-        new = replace(new, etag=result.etag or old.etag,
-                      last_modified=result.last_modified or old.last_modified)
+        changes.update(etag=result.etag or old.etag, last_modified=result.last_modified or old.last_modified)
     else:
-        new = replace(new, etag=result.etag, last_modified=result.last_modified)
+        changes.update(etag=result.etag, last_modified=result.last_modified)
         if digest is None and result.body is not None:
             digest = body_hash(result.body)
         if digest is not None:
             if parsed is not None or digest == old.body_hash:
-                new = replace(new, body_hash=digest)
+                changes["body_hash"] = digest
     if parsed is not None:
         newest = max((d for d in (_newest(parsed), utc(old.updated)) if d is not None), default=None)
-        new = replace(new, title=parsed.title or old.title, link=parsed.link or old.link,
-                      feed_id=parsed.feed_id or old.feed_id, updated=newest,
-                      item_hashes=parsed.item_hashes)
+        changes.update(title=parsed.title or old.title, link=parsed.link or old.link,
+                       feed_id=parsed.feed_id or old.feed_id, updated=newest, item_hashes=parsed.item_hashes)
 
     interval = _base_interval(source, old, settings, parsed)
     wait = float(interval)
@@ -249,7 +252,7 @@ def after_poll(source: Source, state: FeedState | None, result: FetchResult, now
         wait = max(wait, float(min(result.max_age, settings.max_interval)))
     ceiling = None if source.interval else settings.max_interval
     wait = jitter(wait, rng, ceiling)
-    return replace(new, interval=interval, next_poll=now + timedelta(seconds=wait))
+    return replace(old, **changes, interval=interval, next_poll=now + timedelta(seconds=wait))
 
 
 def defer(state: FeedState, wish: Wish, now: datetime) -> FeedState:
