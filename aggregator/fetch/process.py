@@ -37,7 +37,11 @@ from .poll import Job, fetch_all
 from .schedule import RETRY_STATUSES
 
 log = logging.getLogger("aggregator.fetch")
-MIN_JOBS = 200  # below this, the child's start-up (30-200 ms) costs more than it overlaps
+# Below this, the child's start-up costs about what it overlaps. Warm polls (20 % changed), fresh
+# process each, six rounds alternating with and without the child, medians: N = 40 0.35 s
+# against 0.30 s; N = 100 0.40 s either way; N = 200 0.75 s against 0.89 s; N = 500 (four
+# rounds) 1.12 s against 1.22 s.
+MIN_JOBS = 200
 POLL_SECONDS = 0.5  # how often a wait for the next result checks that the child lives
 AHEAD = 256  # requests the child may start beyond the results the caller took (60 KB bodies: ~16 MB)
 PACE_SECONDS = 0.005  # how often a request held back by AHEAD looks again
