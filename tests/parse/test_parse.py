@@ -10,7 +10,6 @@ from datetime import datetime, timezone
 import pytest
 
 from aggregator.parse import pool as pool_mod
-from aggregator import processes
 from aggregator.errors import ParseError
 from aggregator.parse.feeds import ParseJob, not_a_feed_reason, parse
 from aggregator.parse.pool import chunked, parse_many, pool_size
@@ -308,17 +307,6 @@ def test_parse_many_same_in_process_and_in_pool(monkeypatch, method):
     assert isinstance(pooled[3], ParseError) and "HTML page" in str(pooled[3])
 
 
-@pytest.mark.parametrize("threads, methods, rss, expected", [
-    (1, ["fork", "spawn", "forkserver"], 0, "fork"),
-    (1, ["fork", "spawn", "forkserver"], processes.FORK_MAX_RSS - 1, "fork"),
-    (1, ["fork", "spawn", "forkserver"], processes.FORK_MAX_RSS, "forkserver"),  # never fork a big process
-    (3, ["fork", "spawn", "forkserver"], 0, "forkserver"),  # never fork a threaded process
-    (1, ["spawn"], 0, "spawn"),  # Windows
-    (2, ["spawn", "fork"], 0, "spawn"),
-    (1, ["fork", "spawn"], processes.FORK_MAX_RSS, "spawn"),
-])
-def test_start_method(threads, methods, rss, expected):
-    assert processes.start_method(threads, methods, rss) == expected
 
 
 def test_parse_many_survives_a_dead_worker(monkeypatch):
