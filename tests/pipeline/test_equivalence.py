@@ -92,10 +92,10 @@ def test_requests_from_a_process_of_their_own_change_nothing(tmp_path: Path, ser
         started.append(len(self.jobs))
         return real_enter(self)
 
-    here = two_rounds(project(tmp_path / "here", server, workers=2), server)
-    assert not started  # 12 feeds: below MIN_JOBS
-    monkeypatch.setattr(fetch_process, "MIN_JOBS", 1)
     monkeypatch.setattr(fetch_process.FetchProcess, "__enter__", enter)
+    here = two_rounds(project(tmp_path / "here", server, workers=2), server)
+    assert not started  # 12 feeds: below MIN_JOBS, the requests went out from this process
+    monkeypatch.setattr(fetch_process, "MIN_JOBS", 1)
     there = two_rounds(project(tmp_path / "there", server, workers=2), server)
     assert started == [N, N]  # both rounds sent their requests from the fetch process
     assert here[0].new_items == there[0].new_items > 0
