@@ -161,7 +161,8 @@ class NearDupIndex:
         if not self._counts[k].get(tok):
             return None
         meta = self._meta
-        found = self._lists.setdefault(k, {})[tok] = [i for i in self._members[k] if tok in _split(meta[i][0])]
+        found = [i for i in self._members[k] if tok in _split(meta[i][0])]
+        self._lists.setdefault(k, {})[tok] = found
         return found
 
     def terms_of(self, item_id: str) -> frozenset[str]:

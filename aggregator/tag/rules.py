@@ -190,8 +190,7 @@ class Rules:
         found = texts.get(text) if texts is not None else None
         if found is None:
             found = self.text_reasons(text)
-            if texts is not None:
-                self.remember(((text, found),))
+            self.remember(((text, found),))  # kept only with *remember*
         reasons.extend(found)
         reasons = tuple(dict.fromkeys(reasons))
         topics = tuple(sorted({m.topic for m in reasons}))
