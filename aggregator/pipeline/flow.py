@@ -162,21 +162,24 @@ def poll_snapshot(config: Config, snap: Snapshot, *, store: Backend | None = Non
     # Fetched, not merged yet (merged in config order): a body is let go once it is parsed.
     arrived: dict[str, tuple[FetchResult, Future | None, str | None]] = {}
     done = 0  # jobs merged so far, in config order
+    parsing = 0  # of the arrived: those sent to a parser (their entries held here until merged)
     known_here = 0  # feeds parsed before, parsed in this process this poll
     ready: Callable[[int], list[FetchResult]] = _nothing_more  # results already here (a fetch process's)
 
     def advance(wait: bool) -> None:
-        nonlocal done
+        nonlocal done, parsing
         while done < len(order) and order[done] in arrived:
             # Results that came meanwhile: their bodies to the parsers first; but no more than
-            # AHEAD feeds waiting for their merge, whose bodies or entries this process holds.
-            for res in ready(fetch.process.AHEAD - len(arrived)):
+            # AHEAD feeds waiting for their merge whose bodies or entries this process holds
+            # (a 304 waiting for its turn holds nothing).
+            for res in ready(fetch.process.AHEAD - parsing):
                 receive(res)
             res, future, digest = arrived[order[done]]
             if future is not None and not wait and not future.done():
                 return
             del arrived[order[done]]
             done += 1
+            parsing -= future is not None
             parsed = None
             if future is not None:
                 with watch.stage("parse"):  # waits only when the parser is behind
@@ -185,7 +188,7 @@ def poll_snapshot(config: Config, snap: Snapshot, *, store: Backend | None = Non
 
     with parse.ParsePool(workers, prepare=TagTexts(config.topics)) as pool:
         def receive(res: FetchResult) -> None:
-            nonlocal known_here
+            nonlocal known_here, parsing
             state = snap.feeds.get(res.source.key)
             future = digest = None
             if res.body is not None and _fetched(res):
@@ -197,6 +200,7 @@ def poll_snapshot(config: Config, snap: Snapshot, *, store: Backend | None = Non
                 known_here += bool(here and job.skip)
                 with watch.stage("parse"):
                     future = pool.submit(job, here=here)
+                parsing += 1
             if on_result:
                 on_result(res)
             arrived[res.source.key] = (dataclasses.replace(res, body=None) if res.body is not None else res,

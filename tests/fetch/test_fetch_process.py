@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -145,39 +146,84 @@ def test_worth_a_process(jobs: int, workers: int, expect: bool) -> None:
     assert worth_a_process(jobs, workers) is expect
 
 
-def test_the_child_starts_no_request_while_ahead_results_are_not_taken(server: FeedServer) -> None:
-    """Memory proportional to the work: a caller that takes nothing holds the requests back."""
-    for i in range(8):
-        server.add(f"/paced{i}.xml", b"<rss><channel><title>paced</title></channel></rss>")
-    jobs = [(Source(server.url(f"/paced{i}.xml")), None) for i in range(8)]
+PACED = b"<rss><channel><title>paced</title></channel></rss>"
+
+
+def paced_poll(jobs: list, ahead: int, per_host: int = 1) -> tuple[int, int, int]:
+    """Results got while nothing is taken, then after three are taken, then after all."""
     taken = multiprocessing.get_context().RawValue("q", 0)
 
-    async def poll() -> list:
+    async def poll() -> tuple[int, int, int]:
         got: list = []
-        pace = fetch_process._Pace(taken, ahead=3)
-        task = asyncio.ensure_future(fetch_all(jobs, settings(), now=NOW, on_result=got.append, pace=pace))
+        pace = fetch_process._Pace(taken, ahead=ahead)
+
+        def sent(result) -> None:  # as the child sends them
+            pace.sent(result)
+            got.append(result)
+        task = asyncio.ensure_future(fetch_all(jobs, settings(per_host=per_host), now=NOW, on_result=sent,
+                                               pace=pace))
         await asyncio.sleep(0.5)
-        held = len(got)  # nothing taken yet: three requests, no more
-        taken.value = 3  # the caller took those three: three more go
+        held = len(got)
+        taken.value = 3  # the caller took three
         await asyncio.sleep(0.5)
         again = len(got)
-        taken.value = 8  # and the rest
+        taken.value = len(jobs)  # and the rest
         await asyncio.wait_for(task, timeout=10)
-        return [held, again, len(got)]
+        return held, again, len(got)
 
-    held, again, done = asyncio.run(poll())
-    assert (held, again, done) == (3, 6, 8)
+    return asyncio.run(poll())
+
+
+def test_the_child_starts_no_request_while_the_bodies_not_taken_reach_the_limit(server: FeedServer) -> None:
+    """Memory proportional to the work: a caller that takes nothing holds the requests back."""
+    for i in range(8):
+        server.add(f"/paced{i}.xml", PACED)
+    jobs = [(Source(server.url(f"/paced{i}.xml")), None) for i in range(8)]
+    # One request at a time; three bodies not taken hold the fourth request back.
+    assert paced_poll(jobs, ahead=3 * len(PACED)) == (3, 6, 8)
     assert sum(server.hits[f"/paced{i}.xml"] for i in range(8)) == 8
 
 
-def test_ready_takes_at_most_its_limit(server: FeedServer) -> None:
+def test_answers_without_a_body_do_not_hold_the_child(server: FeedServer) -> None:
+    """A warm poll's 304s hold no memory: they go on while the caller takes nothing."""
+    jobs = []
+    for i in range(8):
+        server.add(f"/same{i}.xml", PACED)
+        url = server.url(f"/same{i}.xml")
+        jobs.append((Source(url), FeedState(url=url, etag=server.routes[f"/same{i}.xml"].etag)))
+    jobs.append((Source(server.url("/gone.xml")), None))  # a 404: no body either
+    assert paced_poll(jobs, ahead=1) == (9, 9, 9)
+
+
+def test_ready_takes_at_most_its_limit_of_bodies(server: FeedServer) -> None:
     for i in range(5):
         server.add(f"/lim{i}.xml", b"<rss><channel><title>lim</title></channel></rss>")
     jobs = [(Source(server.url(f"/lim{i}.xml")), None) for i in range(5)]
     with FetchProcess(jobs, settings(), now=NOW) as fetcher:
         first = fetcher.next()
-        import time
         time.sleep(0.5)  # the other four are here by now
         two = fetcher.ready(2)
         rest = drain(fetcher)
     assert first is not None and len(two) == 2 and len(rest) == 2
+    assert {r.source.key for r in [first, *two, *rest]} == {job[0].key for job in jobs}
+
+
+def test_ready_takes_every_result_without_a_body_and_keeps_the_body_beyond_its_limit(server: FeedServer) -> None:
+    """Results come in the order they finished: with per_host 1 on one host, the jobs' order."""
+    jobs = []
+    for i in range(3):
+        server.add(f"/kept{i}.xml", PACED)
+        url = server.url(f"/kept{i}.xml")
+        jobs.append((Source(url), FeedState(url=url, etag=server.routes[f"/kept{i}.xml"].etag)))  # 304
+    server.add("/body.xml", PACED)
+    jobs.append((Source(server.url("/body.xml")), None))  # 200, with its body
+    jobs.append((Source(server.url("/kept0.xml")), FeedState(url=server.url("/kept0.xml"), etag='"old"')))  # 200
+    with FetchProcess(jobs, settings(per_host=1), now=NOW) as fetcher:
+        first = fetcher.next()
+        time.sleep(0.5)  # the others are here by now
+        none = fetcher.ready(0)
+        one = fetcher.ready(1)
+        rest = drain(fetcher)
+    assert first.status == 304 and [r.status for r in none] == [304, 304]  # all but bodies
+    assert [(r.status, r.source.key) for r in one] == [(200, server.url("/body.xml"))]  # the one it kept
+    assert [r.status for r in rest] == [200] and rest[0].body == PACED
