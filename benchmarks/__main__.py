@@ -34,6 +34,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--compare", type=Path, nargs="+", metavar="JSON",
                     help="OLD: compare this run with OLD; OLD NEW: only compare two saved runs")
     ap.add_argument("--profile", action="store_true", help="run each cold poll under cProfile, print top 25")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="run the timed polls K times, each beside its own floor; the goals use the medians")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--hosts", type=int, default=16, help="loopback addresses the feeds are spread over")
     a = ap.parse_args(argv)
@@ -41,6 +43,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         ap.error("--compare takes OLD.json, or OLD.json NEW.json")
     if any(n < 1 for n in a.n):
         ap.error("--n values must be positive")
+    if a.rounds < 1:
+        ap.error("--rounds must be at least 1")
     if a.large:
         a.n = [*a.n, 10_000]
     return a
@@ -56,6 +60,8 @@ def measure_one(n: int, farm: Farm, a: argparse.Namespace) -> dict[str, Any]:
             cmd += ["--workers", str(a.workers)]
         if a.profile:
             cmd.append("--profile")
+        if a.rounds > 1:
+            cmd += ["--rounds", str(a.rounds)]
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
         proc = subprocess.run(cmd, cwd=str(ROOT), env=env)
         if proc.returncode != 0 or not out.exists():

@@ -5,7 +5,8 @@
 The farm is started by the parent (``python -m benchmarks``), so neither its CPU
 nor its memory is counted here. Rounds, in order: floor cold, pipeline cold poll,
 mutation (20 % of the feeds gain 5 items), floor warm, pipeline warm poll,
-pipeline no-change poll, publish twice, then store load and save on their own.
+pipeline no-change poll (with ``--rounds K``, those five K times, each time from a
+reset farm into a fresh store), publish twice, then store load and save on their own.
 """
 
 from __future__ import annotations
@@ -206,10 +207,33 @@ def store_bytes(location: Any) -> int:
     return location.stat().st_size + feeds.stat().st_size
 
 
+def repeat(n: int, farm: FarmClient, urls: list[str], folder: Path, *, workers: int | None,
+           log: Callable[[str], None]) -> dict[str, float]:
+    """The timed rounds once more, from a reset farm into a fresh store in *folder*: their
+    seconds. The farm is left as the first rounds left it (version 1 of the changed feeds)."""
+    from aggregator import config as cfg
+    from aggregator import pipeline
+
+    farm.reset()
+    conf = cfg.load(write_config(folder, urls, shipped_topics(), workers=workers))
+    out = {}
+    log(f"N={n}: again ({folder.name}): floor cold, cold, floor warm, warm, no-change")
+    cold_floor = floor.run_round(urls)
+    out["floor_cold"] = cold_floor.seconds
+    out["cold"], _ = timed(lambda: pipeline.poll(conf, force=True))
+    farm.mutate(n, 0.2, 1)
+    out["floor_warm"] = floor.run_round(urls, cold_floor.validators).seconds
+    out["warm"], _ = timed(lambda: pipeline.poll(conf, force=True))
+    out["nochange"], _ = timed(lambda: pipeline.poll(conf, force=True))
+    return out
+
+
 def measure(n: int, farm: FarmClient, *, workers: int | None = None, profile: bool = False,
-            log: Callable[[str], None] = lambda s: None, store: str | None = None) -> dict[str, Any]:
+            log: Callable[[str], None] = lambda s: None, store: str | None = None,
+            rounds: int = 1) -> dict[str, Any]:
     """Every figure for one N (see the module docstring); times in seconds. *store*: a
-    postgresql:// URL of an empty database to measure instead of a TinyDB file."""
+    postgresql:// URL of an empty database to measure instead of a TinyDB file. *rounds*:
+    how many times the timed polls run (each against its own floor), for the medians."""
     from aggregator import config as cfg
     from aggregator import pipeline
     from aggregator.store import open_store
@@ -245,6 +269,14 @@ def measure(n: int, farm: FarmClient, *, workers: int | None = None, profile: bo
             log(f"N={n}: {what}")
             (secs, rep), rss = peak_of(lambda: timed(lambda: pipeline.poll(conf, force=True)))
             out[stage] = {"seconds": secs, "rss": rss, **_outcomes(rep)}
+
+        stage = "repeats"  # a TinyDB store only: each repeat needs a fresh one
+        out[stage] = []
+        for k in range(2, rounds + 1 if store is None else 1):
+            again = folder / f"round{k}"
+            again.mkdir()
+            out[stage].append(repeat(n, farm, urls, again, workers=workers, log=log))
+            shutil.rmtree(again, ignore_errors=True)
 
         # The publish stage as `run` pays for it, on the snapshot it already holds: first every
         # topic rendered, then a publish where no topic changed (only the site files checked).
@@ -304,10 +336,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--profile", action="store_true")
     ap.add_argument("--store", help="a postgresql:// URL (an empty database) instead of a TinyDB file")
     ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--rounds", type=int, default=1, help="times the timed polls run (TinyDB only)")
     a = ap.parse_args(argv)
     farm = FarmClient(json.loads(a.farm), a.seed)
     result = measure(a.n, farm, workers=a.workers, profile=a.profile,
-                     log=lambda s: print(s, file=sys.stderr, flush=True), store=a.store)
+                     log=lambda s: print(s, file=sys.stderr, flush=True), store=a.store, rounds=a.rounds)
     a.out.write_text(json.dumps(result, indent=1), encoding="utf-8")
 
 

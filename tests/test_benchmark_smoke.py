@@ -192,6 +192,21 @@ def test_curve_checks_the_goals_and_that_the_ratios_hold_as_n_grows():
     assert report.curve([]) == ""
 
 
+@pytest.mark.parametrize("colds, median", [
+    ((), 0.30),                    # one round: its own ratio
+    ((5.0,), 0.50),                # two: the higher middle one, never an average
+    ((5.0, 4.0), 0.40),            # three: 0.30, 0.50, 0.40
+])
+def test_with_rounds_the_goals_use_the_median_of_each_rounds_ratio_to_its_own_floor(colds, median):
+    repeats = [{"floor_cold": 10.0, "cold": c, "floor_warm": 2.0, "warm": 1.0, "nochange": 0.5} for c in colds]
+    r = _result(2000, 3.0, repeats=repeats)
+    assert report.goal_ratio(r, "cold") == pytest.approx(median)
+    assert report.goal_ratios(r, "nochange") == pytest.approx([0.5 / 3.0, *(0.5 / c for c in colds)])
+    text = report.curve([r])
+    assert f"{median:.2f} {'ok' if median <= 0.35 else 'MISS'}" in text.splitlines()[2]
+    assert ("N=2000 cold: 0.30 " in text) is bool(colds)  # each round, when there are several
+
+
 # ----------------------------------------------------------------------------- end to end
 
 
@@ -199,7 +214,7 @@ def test_tiny_run_end_to_end(tmp_path, capsys):
     from benchmarks.__main__ import main
 
     out = tmp_path / "r.json"
-    code = main(["--n", "3", "5", "--json", str(out), "--hosts", "2"])
+    code = main(["--n", "3", "5", "--json", str(out), "--hosts", "2", "--rounds", "2"])
     printed = capsys.readouterr().out
     doc = json.loads(out.read_text())
     errors = [r.get("error") for r in doc["results"] if "error" in r]
@@ -213,6 +228,9 @@ def test_tiny_run_end_to_end(tmp_path, capsys):
     assert "no-change poll" in printed and "N=5" in printed
     assert "ratio to the baseline, N=5 ÷ N=3" in printed and "seconds per stage" in printed
     assert r5["cold"]["stages"]["fetch"] > 0 and set(r5["pool_startup"]) >= {"fork_first", "fork_closed"}
+    # --rounds 2: the timed polls once more, into a fresh store, beside a floor of their own
+    assert [sorted(x) for x in r5["repeats"]] == [["cold", "floor_cold", "floor_warm", "nochange", "warm"]]
+    assert all(v > 0 for v in r5["repeats"][0].values()) and "N=5 cold: " in printed
     again = main(["--compare", str(out), str(out)])
     assert again == 0 and "1.00×" in capsys.readouterr().out
 
