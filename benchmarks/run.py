@@ -233,7 +233,10 @@ def measure(n: int, farm: FarmClient, *, workers: int | None = None, profile: bo
             rounds: int = 1) -> dict[str, Any]:
     """Every figure for one N (see the module docstring); times in seconds. *store*: a
     postgresql:// URL of an empty database to measure instead of a TinyDB file. *rounds*:
-    how many times the timed polls run (each against its own floor), for the medians."""
+    how many times the timed polls run (each against its own floor), for the medians; with a
+    TinyDB store only (each repeat makes a fresh one)."""
+    if store is not None and rounds > 1:
+        raise ValueError("--rounds needs a TinyDB store: each repeat polls into a fresh one")
     from aggregator import config as cfg
     from aggregator import pipeline
     from aggregator.store import open_store
@@ -270,9 +273,9 @@ def measure(n: int, farm: FarmClient, *, workers: int | None = None, profile: bo
             (secs, rep), rss = peak_of(lambda: timed(lambda: pipeline.poll(conf, force=True)))
             out[stage] = {"seconds": secs, "rss": rss, **_outcomes(rep)}
 
-        stage = "repeats"  # a TinyDB store only: each repeat needs a fresh one
+        stage = "repeats"
         out[stage] = []
-        for k in range(2, rounds + 1 if store is None else 1):
+        for k in range(2, rounds + 1):
             again = folder / f"round{k}"
             again.mkdir()
             out[stage].append(repeat(n, farm, urls, again, workers=workers, log=log))
@@ -338,6 +341,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--rounds", type=int, default=1, help="times the timed polls run (TinyDB only)")
     a = ap.parse_args(argv)
+    if a.store and a.rounds > 1:
+        ap.error("--rounds needs a TinyDB store: each repeat polls into a fresh one")
     farm = FarmClient(json.loads(a.farm), a.seed)
     result = measure(a.n, farm, workers=a.workers, profile=a.profile,
                      log=lambda s: print(s, file=sys.stderr, flush=True), store=a.store, rounds=a.rounds)
