@@ -50,8 +50,8 @@ AHEAD = 256  # feeds the caller holds sent to its parsers and not merged yet (pi
 # N = 2000 (400 bodies, 1,600 304s), eight rounds alternating, medians: 3.51 s when the child
 # held at most 256 results of any kind (it stopped while the caller read the store), 2.84 s
 # with this; 2.79 s with AHEAD at 1,024 too, so AHEAD stays. Cold, N = 2000, three rounds: 0.44x
-# the floor against 0.47x (median), the caller's peak 920 MB either way, the child's 88-99 MB
-# from 69-70 MB.
+# the floor against 0.47x (median), the caller's peak 920 MB either way, the largest child's
+# (this one or a parser) 88-99 MB from 69-70 MB.
 AHEAD_BYTES = 64 << 20
 PACE_SECONDS = 0.005  # how often a request held back looks again
 
