@@ -7,6 +7,8 @@ nor its memory is counted here. Rounds, in order: floor cold, pipeline cold poll
 mutation (20 % of the feeds gain 5 items), floor warm, pipeline warm poll,
 pipeline no-change poll (with ``--rounds K``, those five K times, each time from a
 reset farm into a fresh store), publish twice, then store load and save on their own.
+Each timed round (the floor's and ours) runs in a fresh process (``benchmarks.isolated``),
+as cron would start it; the publish and store figures are timed here.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import traceback
 from pathlib import Path
 from typing import Any, Callable
 
-from benchmarks import floor
+from benchmarks import floor, isolated
 from benchmarks.farm import ROOT, FarmClient
 
 # Used when the repo ships no feeds.yaml yet: the same spirit as the shipped topics.
@@ -132,7 +134,7 @@ def _reset_peak() -> bool:
 
 def peak_of(fn: Callable[[], Any]) -> tuple[Any, int | None]:
     """*fn*'s result, and this process's peak RSS while it ran (None: not measurable here). The
-    memory the process held before counts too (the floor's leftovers, the imports): an upper bound."""
+    memory the process held before counts too (its imports, the config): an upper bound."""
     reset = _reset_peak()
     out = fn()
     return out, (_hwm(os.getpid()) or None) if reset else None
@@ -211,20 +213,17 @@ def repeat(n: int, farm: FarmClient, urls: list[str], folder: Path, *, workers: 
            log: Callable[[str], None]) -> dict[str, float]:
     """The timed rounds once more, from a reset farm into a fresh store in *folder*: their
     seconds. The farm is left as the first rounds left it (version 1 of the changed feeds)."""
-    from aggregator import config as cfg
-    from aggregator import pipeline
-
     farm.reset()
-    conf = cfg.load(write_config(folder, urls, shipped_topics(), workers=workers))
+    config = write_config(folder, urls, shipped_topics(), workers=workers)
     out = {}
     log(f"N={n}: again ({folder.name}): floor cold, cold, floor warm, warm, no-change")
-    cold_floor = floor.run_round(urls)
+    cold_floor = isolated.floor_round(urls)
     out["floor_cold"] = cold_floor.seconds
-    out["cold"], _ = timed(lambda: pipeline.poll(conf, force=True))
+    out["cold"] = isolated.poll(config)["seconds"]
     farm.mutate(n, 0.2, 1)
-    out["floor_warm"] = floor.run_round(urls, cold_floor.validators).seconds
-    out["warm"], _ = timed(lambda: pipeline.poll(conf, force=True))
-    out["nochange"], _ = timed(lambda: pipeline.poll(conf, force=True))
+    out["floor_warm"] = isolated.floor_round(urls, cold_floor.validators).seconds
+    out["warm"] = isolated.poll(config)["seconds"]
+    out["nochange"] = isolated.poll(config)["seconds"]
     return out
 
 
@@ -251,27 +250,25 @@ def measure(n: int, farm: FarmClient, *, workers: int | None = None, profile: bo
 
         stage = "floor_cold"
         log(f"N={n}: floor cold")
-        cold_floor = floor.run_round(urls)
+        cold_floor = isolated.floor_round(urls)
         out[stage] = cold_floor.to_dict()
 
         stage = "cold"
         log(f"N={n}: cold poll")
-        prof = cProfile.Profile() if profile else None
-        (secs, rep), rss = peak_of(lambda: timed(lambda: pipeline.poll(conf, force=True), prof))
-        out[stage] = {"seconds": secs, "profiled": prof is not None, "rss": rss, **_outcomes(rep)}
-        if prof is not None:
-            out["profile"] = print_profile(prof, stream=sys.stdout)
+        out[stage] = {**isolated.poll(conf.path, profile=profile), "profiled": profile}
+        if "profile" in out[stage]:
+            out["profile"] = out[stage].pop("profile")
+            sys.stdout.write(out["profile"])
 
         stage = "floor_warm"
         changed = farm.mutate(n, 0.2, 1)
         out["changed"] = len(changed)
         log(f"N={n}: floor warm ({len(changed)} changed)")
-        out[stage] = floor.run_round(urls, cold_floor.validators).to_dict()
+        out[stage] = isolated.floor_round(urls, cold_floor.validators).to_dict()
 
         for stage, what in (("warm", "warm poll"), ("nochange", "no-change poll")):
             log(f"N={n}: {what}")
-            (secs, rep), rss = peak_of(lambda: timed(lambda: pipeline.poll(conf, force=True)))
-            out[stage] = {"seconds": secs, "rss": rss, **_outcomes(rep)}
+            out[stage] = isolated.poll(conf.path)
 
         stage = "repeats"
         out[stage] = []

@@ -127,6 +127,29 @@ def test_floor_cold_then_warm_after_mutation(farm):
     assert r.content == synth.feed_bytes(3, changed[0], 1, EPOCH)
 
 
+def test_isolated_floor_rounds_pass_the_validators_between_processes(farm):
+    from benchmarks import isolated
+
+    farm.reset()
+    urls = [farm.url(i) for i in range(8)]
+    cold = isolated.floor_round(urls)
+    assert (cold.fetched, cold.not_modified, cold.failed, cold.entries) == (8, 0, 0, 400)
+    assert set(cold.validators) == set(urls) and cold.seconds > 0
+    changed = farm.mutate(8, 0.25, 1)
+    warm = isolated.floor_round(urls, cold.validators)  # the ETags reached the second process
+    assert (warm.fetched, warm.not_modified, warm.failed) == (2, 6, 0)
+    assert set(warm.validators) == {urls[i] for i in changed}
+
+
+def test_an_isolated_round_that_fails_names_its_error(tmp_path):
+    from benchmarks import isolated
+
+    bad = tmp_path / "feeds.yaml"
+    bad.write_text("settings: [unclosed\n", encoding="utf-8")
+    with pytest.raises(RuntimeError, match=r"^isolated poll round: .*"):
+        isolated.poll(bad)
+
+
 # ----------------------------------------------------------------------------- the report
 
 
