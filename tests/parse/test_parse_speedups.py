@@ -7,6 +7,8 @@ from paths import ROOT, FEEDS
 import importlib.util
 import sys
 import warnings
+
+import pytest
 from datetime import datetime, timezone
 
 from aggregator.parse import feeds as parse_mod
@@ -121,6 +123,8 @@ def test_text_comes_in_runs_and_content_params_are_copied_directly(monkeypatch):
     assert feedparser.mixin.copy is copy
     assert xml.sax.expatreader.ExpatParser.reset is parse_speedups._EXPAT_RESET
     assert feedparser.util.FeedParserDict.get is parse_speedups._DICT_GET
+    for name, method in parse_speedups._FPD_METHODS.items():  # patch 7, undone
+        assert vars(feedparser.util.FeedParserDict)[name] is method
 
 
 def test_the_plain_get_reads_what_feedparsers_get_reads():
@@ -142,3 +146,56 @@ def test_the_direct_copy_falls_back_to_deepcopy_for_anything_else():
     assert got == nested and got["x"] is not nested["x"]  # a real deep copy
     flat = feedparser.util.FeedParserDict({"type": "text/html", "language": None, "base": "https://a/"})
     assert parse_speedups._DeepCopy.deepcopy(flat) == flat
+
+
+def test_the_plain_dict_methods_do_what_feedparsers_do():
+    """Patch 7: for every kind of key (plain, mapped, special, missing, not a string), the
+    patched methods give, raise and store what FeedParserDict's own do."""
+    import feedparser
+
+    def fresh():
+        return feedparser.util.FeedParserDict({"type": "text/html", "published": "p", "summary": "s",
+                                               "tags": [{"term": "t"}], "links": [], "rights": "r"})
+
+    keys = ("type", "missing", "updated", "updated_parsed", "description", "copyright", "category",
+            "enclosures", "license", "summary", 3, ("a",))
+    shipped, plain = parse_speedups._FPD_METHODS, parse_speedups.PLAIN_METHODS
+    with warnings.catch_warnings():  # "updated" falls back to "published", and says so
+        warnings.simplefilter("ignore", DeprecationWarning)
+        for key in keys:
+            for name in ("__getitem__", "__contains__"):
+                outs = []
+                for methods in (shipped, plain):
+                    try:
+                        outs.append(("ok", methods[name](fresh(), key)))
+                    except KeyError as exc:
+                        outs.append(("KeyError", exc.args))
+                assert outs[0] == outs[1], (name, key)
+            a, b = fresh(), fresh()
+            shipped["__setitem__"](a, key, "v")
+            plain["__setitem__"](b, key, "v")
+            assert dict(a) == dict(b), key
+            a, b = fresh(), fresh()
+            assert shipped["setdefault"](a, key, "d") == plain["setdefault"](b, key, "d"), key
+            assert dict(a) == dict(b), key
+
+
+@pytest.mark.parametrize("text", [
+    "Wed, 25 Nov 2026 13:00:00 +0000", "Tue, 03 Jun 2003 09:39:21 GMT", "Sat, 25 Oct 2026 13:00:00 Z",
+    "Thu, 01 Jan 1970 00:00:00 EST", "Sun Jan  4 16:29:06 PST 2004", "tuesday", "T", "t12:00", "abcd-01-01",
+    "Wed", "Mon, 2026-11-25", "2026-11-25T13:00:00Z", "2026-11-25", "2026-11-25 13:00:00",
+    " 2026-11-25T13:00:00+02:00", "20261125T130000Z", "٢٠٢٦-11-25", "-2026-01-01", "+2026-01-01", "25 Nov 2026",
+    "", "   ", "Été 2026", "Ωmega 2026-01-01",
+])
+def test_dates_parse_the_same_with_the_w3dtf_short_cut(text):
+    """Patch 8: every date string gets from _parse_date what it gets as shipped; W3C-DTF is
+    skipped only where it cannot succeed (text that begins with an ASCII letter)."""
+    from feedparser.datetimes import _parse_date, _parse_date_w3dtf
+
+    shipped = _parse_date(text)
+    with parse_speedups.speedups():
+        assert parse_speedups._w3dtf in parse_speedups._HANDLERS  # the short-cut is in place
+        assert _parse_date(text) == shipped
+        if text[:1].isascii() and text[:1].isalpha():
+            assert _parse_date_w3dtf(text) is None  # what the short-cut assumes
+    assert parse_speedups._W3DTF in parse_speedups._HANDLERS and parse_speedups._w3dtf not in parse_speedups._HANDLERS
