@@ -252,3 +252,17 @@ def test_a_warm_poll_over_http_decodes_only_the_items_it_merges_and_publishes(tm
     # The new item, plus near-duplicate candidates compared in full; then each topic's 5 newest.
     assert merged <= 1 + 16 and published <= merged + 5 * (len(cfg.topics) + 1)
     assert len(pipeline.load_snapshot(cfg).items) == 181
+
+
+def test_get_of_an_id_the_table_lacks_decodes_nothing_and_of_one_it_has_decodes_it(path: Path) -> None:
+    snap = make_snapshot(5, rich=False)
+    saved(path, snap)
+    items = Store(path).load().items
+    assert isinstance(items, ItemTable)
+    marker = object()
+    assert items.get("no such id") is None and items.get("no such id", marker) is marker
+    assert items.decoded == 0
+    one = make_item(3)
+    assert items.get(one.id) == snap.items[one.id] and items.decoded == 1
+    del items[one.id]
+    assert items.get(one.id, marker) is marker
