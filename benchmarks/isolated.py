@@ -15,24 +15,90 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import io
 import json
 import os
+import pstats
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from benchmarks import floor
 from benchmarks.farm import ROOT
+
+
+def timed(fn: Callable[[], Any], profile: cProfile.Profile | None = None) -> tuple[float, Any]:
+    """The seconds *fn* took (under *profile*, if given), and its result."""
+    t0 = time.perf_counter()
+    if profile is not None:
+        out = profile.runcall(fn)
+    else:
+        out = fn()
+    return time.perf_counter() - t0, out
+
+
+def outcomes(report: Any) -> dict[str, Any]:
+    """A poll report as the results JSON keeps it: outcome counts, items, seconds per stage."""
+    counts: dict[str, int] = {}
+    for o in report.outcomes:
+        counts[o.status] = counts.get(o.status, 0) + 1
+    return {"outcomes": counts, "new_items": report.new_items, "updated_items": report.updated_items,
+            "merged_items": getattr(report, "merged_items", 0),  # older trees (--baseline) have none
+            "stages": dict(getattr(report, "stages", ()))}  # seconds per stage (pipeline.stages)
+
+
+def print_profile(prof: cProfile.Profile, top: int = 25, stream: Any = None) -> str:
+    """The top entries by cumulative and by total time, as text (also written to *stream*)."""
+    buf = io.StringIO()
+    for key in ("cumulative", "tottime"):
+        buf.write(f"\n--- cold poll profile: top {top} by {key} ---\n")
+        pstats.Stats(prof, stream=buf).sort_stats(key).print_stats(top)
+    text = buf.getvalue()
+    if stream is not None:
+        stream.write(text)
+    return text
+
+
+def vm_hwm(pid: int) -> int:
+    """VmHWM (peak resident set) of a live process, in bytes; 0 once it is gone."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def _reset_peak() -> bool:
+    """Start this process's VmHWM afresh (Linux: ``5`` to /proc/self/clear_refs), so the next
+    reading is the peak of the round in between; False where that cannot be done."""
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def peak_of(fn: Callable[[], Any]) -> tuple[Any, int | None]:
+    """*fn*'s result, and this process's peak RSS while it ran (None: not measurable here). The
+    memory the process held before counts too (its imports, the config): an upper bound."""
+    reset = _reset_peak()
+    out = fn()
+    return out, (vm_hwm(os.getpid()) or None) if reset else None
 
 
 def _child(args: list[str]) -> dict[str, Any]:
     """Run this module with *args* in a fresh interpreter; its JSON line, or RuntimeError."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     proc = subprocess.run([sys.executable, "-m", "benchmarks.isolated", *args], cwd=str(ROOT), env=env,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                          capture_output=True, text=True, check=False)
     lines = proc.stdout.strip().splitlines()
     if proc.returncode != 0 or not lines:
         why = (proc.stderr.strip().splitlines() or [f"exited with status {proc.returncode}"])[-1]
@@ -67,12 +133,11 @@ def floor_round(urls: list[str], known: dict[str, floor.Validators] | None = Non
 def _run_poll(config: Path, profile: bool) -> dict[str, Any]:
     from aggregator import config as cfg
     from aggregator import pipeline
-    from benchmarks.run import _outcomes, peak_of, print_profile, timed
 
     conf = cfg.load(config)
     prof = cProfile.Profile() if profile else None
     (secs, rep), rss = peak_of(lambda: timed(lambda: pipeline.poll(conf, force=True), prof))
-    out = {"seconds": secs, "rss": rss, **_outcomes(rep)}
+    out = {"seconds": secs, "rss": rss, **outcomes(rep)}
     if prof is not None:
         out["profile"] = print_profile(prof)
     return out

@@ -14,11 +14,7 @@ as cron would start it; the publish and store figures are timed here.
 from __future__ import annotations
 
 import argparse
-import cProfile
-import io
 import json
-import os
-import pstats
 import resource
 import shutil
 import sys
@@ -28,8 +24,9 @@ import traceback
 from pathlib import Path
 from typing import Any, Callable
 
-from benchmarks import floor, isolated
+from benchmarks import isolated
 from benchmarks.farm import ROOT, FarmClient
+from benchmarks.isolated import timed, vm_hwm
 
 # Used when the repo ships no feeds.yaml yet: the same spirit as the shipped topics.
 FALLBACK_TOPICS: dict[str, Any] = {
@@ -73,71 +70,10 @@ def write_config(folder: Path, urls: list[str], topics: dict[str, Any], *,
     return path
 
 
-def timed(fn: Callable[[], Any], profile: cProfile.Profile | None = None) -> tuple[float, Any]:
-    t0 = time.perf_counter()
-    if profile is not None:
-        out = profile.runcall(fn)
-    else:
-        out = fn()
-    return time.perf_counter() - t0, out
-
-
-def _outcomes(report: Any) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for o in report.outcomes:
-        counts[o.status] = counts.get(o.status, 0) + 1
-    return {"outcomes": counts, "new_items": report.new_items, "updated_items": report.updated_items,
-            "merged_items": getattr(report, "merged_items", 0),  # older trees (--baseline) have none
-            "stages": dict(getattr(report, "stages", ()))}  # seconds per stage (pipeline.stages)
-
-
-def print_profile(prof: cProfile.Profile, top: int = 25, stream: Any = None) -> str:
-    """The top entries by cumulative and by total time, as text (also written to *stream*)."""
-    buf = io.StringIO()
-    for key in ("cumulative", "tottime"):
-        buf.write(f"\n--- cold poll profile: top {top} by {key} ---\n")
-        pstats.Stats(prof, stream=buf).sort_stats(key).print_stats(top)
-    text = buf.getvalue()
-    if stream is not None:
-        stream.write(text)
-    return text
-
-
 def _load_all(store: Any) -> Any:
     snap = store.load()
     len(snap.items)
     return snap
-
-
-def _hwm(pid: int) -> int:
-    """VmHWM (peak resident set) of a live process, in bytes; 0 once it is gone."""
-    try:
-        with open(f"/proc/{pid}/status", encoding="ascii") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError):
-        pass
-    return 0
-
-
-def _reset_peak() -> bool:
-    """Start this process's VmHWM afresh (Linux: ``5`` to /proc/self/clear_refs), so the next
-    reading is the peak of the round in between; False where that cannot be done."""
-    try:
-        with open("/proc/self/clear_refs", "w", encoding="ascii") as f:
-            f.write("5")
-        return True
-    except OSError:
-        return False
-
-
-def peak_of(fn: Callable[[], Any]) -> tuple[Any, int | None]:
-    """*fn*'s result, and this process's peak RSS while it ran (None: not measurable here). The
-    memory the process held before counts too (its imports, the config): an upper bound."""
-    reset = _reset_peak()
-    out = fn()
-    return out, (_hwm(os.getpid()) or None) if reset else None
 
 
 def _children(pid: int) -> list[int]:
@@ -160,11 +96,11 @@ def cron_run(config: Path) -> dict[str, Any]:
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     main_peak = worker_peak = 0
     while proc.poll() is None:
-        main_peak = max(main_peak, _hwm(proc.pid))
+        main_peak = max(main_peak, vm_hwm(proc.pid))
         stack = _children(proc.pid)
         while stack:  # parse workers, and the forkserver's children
             pid = stack.pop()
-            worker_peak = max(worker_peak, _hwm(pid))
+            worker_peak = max(worker_peak, vm_hwm(pid))
             stack.extend(_children(pid))
         time.sleep(0.01)
     seconds = time.perf_counter() - started
