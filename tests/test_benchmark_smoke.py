@@ -146,8 +146,8 @@ def test_an_isolated_round_that_fails_names_its_error(tmp_path):
 
     bad = tmp_path / "feeds.yaml"
     bad.write_text("settings: [unclosed\n", encoding="utf-8")
-    with pytest.raises(RuntimeError, match=r"^isolated poll round: .*"):
-        isolated.poll(bad)
+    with pytest.raises(RuntimeError, match=r"^isolated poll round: .*ConfigError: .*feeds\.yaml:2: invalid YAML"):
+        isolated.poll(bad)  # the child's last line of stderr: the config's own one-line error
 
 
 # ----------------------------------------------------------------------------- the report

@@ -7,9 +7,9 @@ from paths import ROOT, FEEDS
 import importlib.util
 import sys
 import warnings
+from datetime import datetime, timezone
 
 import pytest
-from datetime import datetime, timezone
 
 from aggregator.parse import feeds as parse_mod
 from aggregator.parse import speedups as parse_speedups
