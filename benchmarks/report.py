@@ -148,8 +148,9 @@ def curve(results: list[dict[str, Any]]) -> str:
         for key, (base, goal) in GOALS.items():
             x = goal_ratio(r, key)
             cells.append("—" if x is None else f"{x:.2f} {'ok' if x <= goal else 'MISS'}")
-            if len(goal_ratios(r, key)) > 1:
-                spread.append(f"N={r['n']} {key}: " + " ".join(f"{y:.2f}" for y in goal_ratios(r, key)))
+            each = goal_ratios(r, key)
+            if len(each) > 1:
+                spread.append(f"N={r['n']} {key}: " + " ".join(f"{y:.2f}" for y in each))
         for key in ("floor_cold", "cold", "warm"):
             cells.append(fmt_value(r[key]["seconds"] / r["n"], "s") if key in r else "—")
         budget = rss_limit(r["store_bytes"]) if "store_bytes" in r else None

@@ -307,8 +307,6 @@ def test_parse_many_same_in_process_and_in_pool(monkeypatch, method):
     assert isinstance(pooled[3], ParseError) and "HTML page" in str(pooled[3])
 
 
-
-
 def test_parse_many_survives_a_dead_worker(monkeypatch):
     monkeypatch.setattr(pool_mod, "MIN_POOL_BYTES", 0)
     jobs = _jobs()
