@@ -29,6 +29,20 @@ def start_method(threads: int, methods: Sequence[str], rss: int = 0) -> str:
     return "forkserver" if "forkserver" in methods else "spawn"
 
 
+def usable_cpus() -> int:
+    """The CPUs this process may run on: its affinity mask where the system has one (Linux: a
+    container's cpuset, ``taskset``), else every CPU. ``os.cpu_count()`` counts the host's,
+    so a poller confined to 2 of 64 CPUs would start 64 parser processes of ~100 MB each to
+    share those 2 (CPU quotas, which no mask shows, are not seen either way)."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    if affinity is not None:
+        try:
+            return max(1, len(affinity(0)))
+        except OSError:
+            pass
+    return os.cpu_count() or 1
+
+
 def peak_rss() -> int:
     """This process's peak resident size in bytes (ru_maxrss: KiB on Linux, bytes on macOS)."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -69,7 +69,7 @@ class Settings:
     retention_days: int | None = None
     max_items_per_source: int | None = None
     lock_timeout: float = 0.0  # seconds to wait for another run's lock; 0 = fail at once
-    parse_workers: int = 0  # 0 = one per CPU
+    parse_workers: int = 0  # 0 = one per CPU this process may use (processes.usable_cpus)
     websub_hub: str | None = None
     near_duplicates: NearDupSettings = NearDupSettings()
 

@@ -24,7 +24,6 @@ is set once per process, not sent with every job. A step that fails leaves the f
 from __future__ import annotations
 
 import math
-import os
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -80,7 +79,7 @@ def _prepared(parsed: ParsedFeed) -> ParsedFeed:
 
 
 def pool_size(n_jobs: int, total_bytes: int, workers: int, cpus: int | None) -> int:
-    """Processes to use; 1 means parse in this process. ``workers`` 0 = one per CPU."""
+    """Processes to use; 1 means parse in this process. ``workers`` 0 = one per CPU it may use."""
     if workers == 0:
         workers = cpus or 1
     workers = min(workers, n_jobs)
@@ -115,7 +114,7 @@ def _context() -> Any:
 def parse_many(jobs: Sequence[ParseJob], workers: int) -> list[ParsedFeed | ParseError]:
     """Parse every job; results in job order, a ParseError in place of each failed feed."""
     jobs = list(jobs)
-    n = pool_size(len(jobs), sum(len(j.body) for j in jobs), workers, os.cpu_count())
+    n = pool_size(len(jobs), sum(len(j.body) for j in jobs), workers, processes.usable_cpus())
     if n <= 1:
         return [parse_job(j) for j in jobs]
     with ParsePool(n) as pool:
@@ -125,7 +124,7 @@ def parse_many(jobs: Sequence[ParseJob], workers: int) -> list[ParsedFeed | Pars
 class ParsePool:
     """Parser processes kept across calls, so jobs can be sent as fetch results arrive::
 
-        with ParsePool(workers=0) as pool:          # 0 = one per CPU, 1 = in this process
+        with ParsePool(workers=0) as pool:          # 0 = one per usable CPU, 1 = here
             future = pool.submit(job)               # Future[ParsedFeed | ParseError]
             results = pool.map(more_jobs)           # in job order
 
@@ -135,7 +134,7 @@ class ParsePool:
     """
 
     def __init__(self, workers: int = 0, cpus: int | None = None, prepare: Prepare | None = None):
-        self.workers = workers or (cpus if cpus is not None else os.cpu_count()) or 1
+        self.workers = workers or (cpus if cpus is not None else processes.usable_cpus()) or 1
         self.prepare = prepare  # run in the parser processes on each feed they parse (not here)
         self._executor: ProcessPoolExecutor | None = None
 
