@@ -201,6 +201,8 @@ class Rules:
     def text_reasons(self, text: Text) -> tuple[Match, ...]:
         """The topic rules' reasons for one text (``text_of`` an item or an entry): all of tagging
         that is not the source's, a pure function of these four strings."""
+        if not self.topics:  # a config of source tags and categories only: nothing to read
+            return ()
         fields = text_fields(text, self.lexicon)
         return tuple(m for rules in self.topics for m in rules.match(fields))
 

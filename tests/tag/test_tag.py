@@ -236,3 +236,20 @@ def test_judge_item_names_the_field_and_keeps_tagging_unchanged():
     verdict = RULES.judge_item(it)["nato"]
     assert verdict.blocked_by == Match("nato", "exclude", "ice hockey", "summary", "ice hockey")
     assert RULES.tag(it).topics == ()  # the same decision as before
+
+
+def test_without_topics_the_text_is_not_read_and_source_rules_still_apply(monkeypatch):
+    """A config of source tags and categories only: no topic rule can hold, so tagging does
+    not scan the text (a cold poll's tagging is a sixth of its CPU), and the source's tags and
+    mapped categories still come out."""
+    from aggregator.tag import rules as rules_module
+    rules = Rules.compile([], [SRC])
+
+    def no_scan(*args):
+        raise AssertionError("the text was scanned")
+    monkeypatch.setattr(rules_module, "text_fields", no_scan)
+    assert rules.text_reasons(("NATO summit", "<p>NATO allies met</p>", "", ("defence",))) == ()
+    tagged = rules.tag(item(title="Ukraine and NATO", summary="NATO allies met", categories=["defence"],
+                            sources=(SRC,)))
+    assert tagged.topics == ("baltic", "ukraine")
+    assert {m.rule for m in tagged.reasons} == {"tag", "category"}
