@@ -11,6 +11,6 @@ from importlib.metadata import PackageNotFoundError, version
 try:
     __version__ = version("aggregator")
 except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.4.4"
+    __version__ = "0.4.5"
 
 PROJECT_URL = "https://github.com/aggregator-project/aggregator"
