@@ -8,7 +8,8 @@ with it. Our cold poll right after a floor round in the same process measured ab
 slower than in a fresh one (0.4.3's closing note), and the floor's warm round ran after
 our cold poll had grown the process to 900 MB. A cron job is a fresh process; so is each
 round now, the floor's as well as ours. Each prints one JSON line: its seconds (the round
-alone, not the interpreter's start-up or imports), its outcome counts, and its own peak RSS.
+alone, not the interpreter's start-up or imports), its outcome counts, and its own peak RSS;
+a poll also its CPU seconds, its helper processes' included.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import io
 import json
 import os
 import pstats
+import resource
 import subprocess
 import sys
 import tempfile
@@ -61,6 +63,14 @@ def print_profile(prof: cProfile.Profile, top: int = 25, stream: Any = None) -> 
     if stream is not None:
         stream.write(text)
     return text
+
+
+def cpu_seconds() -> float:
+    """CPU used so far by this process and by the children it has waited for, user and system. A
+    poll waits for its parser and fetch processes before it returns; parser processes forked
+    from a forkserver (as a large process starts them) are the server's, and not counted."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def vm_hwm(pid: int) -> int:
@@ -136,8 +146,9 @@ def _run_poll(config: Path, profile: bool) -> dict[str, Any]:
 
     conf = cfg.load(config)
     prof = cProfile.Profile() if profile else None
+    before = cpu_seconds()
     (secs, rep), rss = peak_of(lambda: timed(lambda: pipeline.poll(conf, force=True), prof))
-    out = {"seconds": secs, "rss": rss, **outcomes(rep)}
+    out = {"seconds": secs, "rss": rss, "cpu": cpu_seconds() - before, **outcomes(rep)}
     if prof is not None:
         out["profile"] = print_profile(prof)
     return out

@@ -49,9 +49,10 @@ def shipped_topics(path: Path = ROOT / "feeds.yaml") -> dict[str, Any]:
 
 
 def write_config(folder: Path, urls: list[str], topics: dict[str, Any], *,
-                 workers: int | None = None, concurrency: int = 16, store: str | None = None) -> Path:
+                 workers: int | None = None, concurrency: int = 16, store: str | None = None,
+                 near_duplicates: bool = True) -> Path:
     """A feeds.yaml for the farm: store (unless a postgresql:// *store* is given) and output inside
-    *folder*, generous timeout."""
+    *folder*, generous timeout; story matching off unless *near_duplicates*."""
     from ruamel.yaml import YAML
 
     settings: dict[str, Any] = {
@@ -60,6 +61,8 @@ def write_config(folder: Path, urls: list[str], topics: dict[str, Any], *,
     }
     if workers is not None:
         settings["parse_workers"] = workers
+    if not near_duplicates:
+        settings["near_duplicates"] = {"enabled": False}
     doc = {"settings": settings, "topics": topics,
            "feeds": [{"url": u, "name": f"Site {i}"} for i, u in enumerate(urls)]}
     path = folder / "feeds.yaml"
