@@ -7,7 +7,9 @@ stores, each in a fresh process (``benchmarks.isolated``) and compared with that
 the whole poll, no topics, no story matching (``near_duplicates.enabled: false``), and neither.
 What a feature costs is the whole poll's ratio less the ratio without it, within one round.
 Each poll also reports the CPU it used, its helper processes' included: on two cores a cold
-poll keeps both busy, so its time is its CPU over two, and the CPU moves less between rounds.
+poll keeps both busy, so its time is about its CPU over two. Neither figure is steady on a
+noisy machine (the same poll's CPU moved by a third between rounds on 2026-12-06): read the
+rounds, not one of them.
 
 Why: issue 16 asked for a cold poll at 0.35x the floor. The ratio without both features says
 how much of the goal is left for them; the differences say which one to work on.
